@@ -1,0 +1,62 @@
+/**
+ * One STFT frame to one Mel frame: periodic Hann window, real FFT, power,
+ * Slaney Mel bands. The batch recipe and the incremental extractor both go
+ * through here, so a frame computed either way is the same bits.
+ */
+import { RealFft } from './fft.ts';
+import { slaneyMelFilterbank, type MelBand } from './mel-filterbank.ts';
+import { AMIN, N_BINS, N_FFT, N_MELS, SAMPLE_RATE } from './recipe.ts';
+
+export class MelFrameAnalyzer {
+  private readonly fft = new RealFft(N_FFT);
+  private readonly window = new Float64Array(N_FFT);
+  private readonly power = new Float64Array(N_BINS);
+  private readonly bands: MelBand[];
+
+  constructor() {
+    // scipy.signal.get_window('hann', N, fftbins=True): the periodic Hann window.
+    for (let n = 0; n < N_FFT; n++) this.window[n] = 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N_FFT);
+    this.bands = slaneyMelFilterbank(SAMPLE_RATE, N_FFT, N_MELS).bands;
+  }
+
+  /**
+   * Mel power of the frame whose first sample is signal[start], where
+   * samples outside signal[lo .. hi) count as zero (the recipe's padding).
+   */
+  melPower(signal: Float32Array, start: number, lo: number, hi: number, out: Float32Array | Float64Array, offset: number): void {
+    const input = this.fft.input;
+    const from = Math.max(0, lo - start);
+    const to = Math.min(N_FFT, hi - start);
+    const w = this.window;
+    if (from >= to) {
+      input.fill(0);
+    } else {
+      input.fill(0, 0, from);
+      for (let n = from; n < to; n++) input[n] = signal[start + n] * w[n];
+      input.fill(0, to);
+    }
+    const power = this.power;
+    this.fft.powerSpectrum(power);
+    const bands = this.bands;
+    for (let m = 0; m < bands.length; m++) {
+      const { start: k0, weights } = bands[m];
+      let acc = 0;
+      for (let j = 0; j < weights.length; j++) acc += weights[j] * power[k0 + j];
+      out[offset + m] = acc;
+    }
+  }
+
+  /** As melPower, then 10 * log10(max(amin, power)): dB before the window's reference is subtracted. */
+  melDb(signal: Float32Array, start: number, lo: number, hi: number, out: Float32Array, offset: number): void {
+    this.melPower(signal, start, lo, hi, out, offset);
+    for (let m = offset; m < offset + N_MELS; m++) out[m] = 10 * Math.log10(Math.max(AMIN, out[m]));
+  }
+}
+
+let shared: MelFrameAnalyzer | undefined;
+
+/** The process's analyzer: its scratch memory is reused by every caller (JavaScript runs one call at a time). */
+export function melFrameAnalyzer(): MelFrameAnalyzer {
+  shared ??= new MelFrameAnalyzer();
+  return shared;
+}
