@@ -1,0 +1,25 @@
+/** The `aer` command line: one sub-command per task, each with its own help. */
+import { Command } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
+import { registerFeatures } from './cli/features.ts';
+import { registerInfo } from './cli/info.ts';
+import { reportError } from './cli/run.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('aer')
+    .description('aer-stream: realtime speech emotion recognition (AER-Net) as a service, and the tools around it')
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerInfo(program);
+  registerFeatures(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportError(error, argv.includes('--json'));
+  }
+}
