@@ -8,7 +8,7 @@
 import { AerError, FFMPEG_HINT } from '../errors.ts';
 import { DEFAULT_OPUS_DECODE_RATE, type OpusDecodeRate, OpusStreamDecoder } from './opus-decoder.ts';
 import { opusPacketSamples } from './opus-packet.ts';
-import { NO_GRANULE, OggReader, type OggPageWithPackets } from './ogg.ts';
+import { NO_GRANULE, OggReader, type OggPageWithPackets, type OggProblem } from './ogg.ts';
 
 /** Granule positions count 48 kHz samples whatever the decode rate. */
 const GRANULE_RATE = 48000;
@@ -119,13 +119,16 @@ export class OggOpusStreamDecoder {
     const read = this.reader.push(bytes);
     const problems: string[] = [];
     const pieces: Float32Array[][] = [];
-    for (const problem of read.problems) {
-      if (problem.serial === undefined || problem.serial === this.serial) {
-        problems.push(problem.message);
-        if (problem.kind === 'gap' || problem.kind === 'crc' || problem.kind === 'garbage') this.gapPending = true;
-      }
-    }
-    for (const entry of read.pages) this.page(entry, pieces, problems);
+    // Problems are handled in stream order with the pages: a gap is only known to be ours once our header is read.
+    let next = 0;
+    const handleProblems = (beforePage: number) => {
+      for (; next < read.problems.length && read.problems[next].beforePage <= beforePage; next++) this.problem(read.problems[next], problems);
+    };
+    read.pages.forEach((entry, i) => {
+      handleProblems(i);
+      this.page(entry, pieces, problems);
+    });
+    handleProblems(read.pages.length);
     return { channels: this.join(pieces), problems };
   }
 
@@ -135,6 +138,12 @@ export class OggOpusStreamDecoder {
     this.decoder?.dispose();
     this.decoder = undefined;
     return { channels: this.join([]), problems };
+  }
+
+  private problem(problem: OggProblem, problems: string[]): void {
+    if (problem.serial !== undefined && problem.serial !== this.serial) return;
+    problems.push(problem.message);
+    if (problem.kind !== 'version') this.gapPending = true;
   }
 
   private page({ page, packets }: OggPageWithPackets, pieces: Float32Array[][], problems: string[]): void {

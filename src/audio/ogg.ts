@@ -50,6 +50,8 @@ export interface OggProblem {
   /** Byte offset in the stream. */
   offset: number;
   serial?: number;
+  /** Index in OggReadResult.pages of the page this problem came before (pages.length: after the last). */
+  beforePage: number;
 }
 
 export interface OggPageWithPackets {
@@ -89,7 +91,7 @@ export class OggReader {
       // Without a capture pattern, keep the last 3 bytes: they may start one.
       const skip = start < 0 ? Math.max(0, this.buffer.length - 3) : start;
       if (skip > 0) {
-        result.problems.push({ kind: 'garbage', message: `${skip} bytes at byte ${this.offset} are not part of any Ogg page; skipped`, offset: this.offset });
+        this.problem(result, 'garbage', `${skip} bytes at byte ${this.offset} are not part of any Ogg page; skipped`);
         this.consume(skip);
       }
       if (start < 0) break;
@@ -105,12 +107,12 @@ export class OggReader {
       const view = new DataView(b.buffer, b.byteOffset, pageSize);
       const pageBytes = b.subarray(0, pageSize);
       if (b[4] !== 0) {
-        result.problems.push({ kind: 'version', message: `Ogg page at byte ${this.offset} has stream structure version ${b[4]}, not 0; skipped`, offset: this.offset });
+        this.problem(result, 'version', `Ogg page at byte ${this.offset} has stream structure version ${b[4]}, not 0; skipped`);
         this.consume(1);
         continue;
       }
       if (oggCrc(pageBytes, 22, 26) !== view.getUint32(22, true)) {
-        result.problems.push({ kind: 'crc', message: `Ogg page at byte ${this.offset} fails its CRC check; skipped`, offset: this.offset });
+        this.problem(result, 'crc', `Ogg page at byte ${this.offset} fails its CRC check; skipped`);
         // The capture pattern may have been a false match inside data: resync one byte on.
         this.consume(1);
         continue;
@@ -125,10 +127,10 @@ export class OggReader {
   end(): OggProblem[] {
     const problems: OggProblem[] = [];
     if (this.buffer.length > 0) {
-      problems.push({ kind: 'truncated', message: `the stream ends inside an Ogg page (${this.buffer.length} bytes of it at byte ${this.offset})`, offset: this.offset });
+      problems.push({ kind: 'truncated', message: `the stream ends inside an Ogg page (${this.buffer.length} bytes of it at byte ${this.offset})`, offset: this.offset, beforePage: 0 });
     }
     for (const [serial, state] of this.serials) {
-      if (state.partial) problems.push({ kind: 'truncated', message: `the stream ends inside a packet of logical stream ${serial}`, offset: this.offset, serial });
+      if (state.partial) problems.push({ kind: 'truncated', message: `the stream ends inside a packet of logical stream ${serial}`, offset: this.offset, serial, beforePage: 0 });
     }
     this.buffer = new Uint8Array(0);
     return problems;
@@ -152,7 +154,7 @@ export class OggReader {
     }
     if (page.sequence !== state.nextSequence) {
       const missing = (page.sequence - state.nextSequence) >>> 0;
-      result.problems.push({ kind: 'gap', message: `${missing} Ogg page(s) of stream ${page.serial} are missing before byte ${this.offset}`, offset: this.offset, serial: page.serial });
+      this.problem(result, 'gap', `${missing} Ogg page(s) of stream ${page.serial} are missing before byte ${this.offset}`, page.serial);
       state.partial = undefined;
     }
     state.nextSequence = (page.sequence + 1) >>> 0;
@@ -163,7 +165,7 @@ export class OggReader {
       pieces = state.partial ?? null;
     } else {
       if (state.partial) {
-        result.problems.push({ kind: 'orphan', message: `an Ogg packet of stream ${page.serial} was cut off by the page at byte ${this.offset}`, offset: this.offset, serial: page.serial });
+        this.problem(result, 'orphan', `an Ogg packet of stream ${page.serial} was cut off by the page at byte ${this.offset}`, page.serial);
       }
       pieces = [];
     }
@@ -187,6 +189,10 @@ export class OggReader {
     const continues = segments > 0 && bytes[HEADER_BYTES + segments - 1] === 255;
     state.partial = continues && pieces ? [...pieces, bytes.slice(segmentStart, p)] : undefined;
     result.pages.push({ page, packets });
+  }
+
+  private problem(result: OggReadResult, kind: OggProblem['kind'], message: string, serial?: number): void {
+    result.problems.push({ kind, message, offset: this.offset, serial, beforePage: result.pages.length });
   }
 
   private consume(bytes: number): void {

@@ -69,6 +69,11 @@ export class IncrementalMelExtractor {
     return this.end;
   }
 
+  /** Samples held for frames still to compute: bounded, however long the stream runs. */
+  get retainedSamples(): number {
+    return this.end - this.base;
+  }
+
   /** First sample of window k. */
   windowStart(k: number): number {
     return k * this.hop.samples;
