@@ -1,0 +1,32 @@
+/** Debian command-line tools some tests use to make or check audio (.ci/run installs them). */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+function has(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** false when all tools are installed, else the reason to skip. */
+export function needsTools(...commands: string[]): false | string {
+  const missing = commands.filter((c) => !has(c));
+  return missing.length === 0 ? false : `needs ${missing.join(', ')} (apt-get install ${missing.map((m) => (m === 'opusenc' || m === 'opusdec' ? 'opus-tools' : m)).join(' ')})`;
+}
+
+export function run(command: string, args: string[]): Buffer {
+  return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+}
+
+/** A fresh temporary directory, removed when the process exits. */
+export function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aer-test-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** ffmpeg's own decoding of a file to float32 samples, interleaved. */
+export function ffmpegDecodeF32(file: string): Float32Array {
+  const out = run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'f32le', '-acodec', 'pcm_f32le', '-']);
+  return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+}
