@@ -13,9 +13,11 @@
  * Output sample n is the filter centred on input time n * M / L, where
  * L / M = outRate / inRate in lowest terms. Each of the L phases has its own
  * row of taps, so there is no interpolation between table entries: chunked
- * output is bit-identical to whole-signal output.
+ * output is bit-identical to whole-signal output. The dot products run in a
+ * wasm SIMD kernel (kernels/polyphase.wat).
  */
 import { AerError, FFMPEG_HINT } from '../errors.ts';
+import { polyphase, storeTable } from './kernels/polyphase.ts';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './limits.ts';
 
 export interface FilterDesign {
@@ -41,7 +43,8 @@ interface PhaseTable {
   taps: number;
   /** Input samples before the centre's floor that the first tap touches. */
   before: number;
-  coefficients: Float32Array;
+  /** Where the kernel holds the L x taps coefficients. */
+  address: number;
 }
 
 const tables = new Map<string, PhaseTable>();
@@ -75,7 +78,8 @@ function phaseTable(inRate: number, outRate: number, design: FilterDesign): Phas
   const fc = 0.5 * Math.min(1, L / M) * design.rolloff;
   const halfWidth = design.zeroCrossings / (2 * fc);
   const before = Math.ceil(halfWidth) - 1;
-  const taps = 2 * Math.ceil(halfWidth);
+  // A multiple of 4 (the extra taps are zero) so the dot product needs no remainder loop.
+  const taps = Math.ceil((2 * Math.ceil(halfWidth)) / 4) * 4;
   const coefficients = new Float32Array(L * taps);
   const i0beta = besselI0(design.beta);
   const row = new Float64Array(taps);
@@ -98,7 +102,7 @@ function phaseTable(inRate: number, outRate: number, design: FilterDesign): Phas
     // Unit gain at DC for every phase, so a constant stays constant.
     for (let k = 0; k < taps; k++) coefficients[p * taps + k] = row[k] / sum;
   }
-  const table = { L, M, taps, before, coefficients };
+  const table = { L, M, taps, before, address: storeTable(coefficients) };
   tables.set(key, table);
   return table;
 }
@@ -121,16 +125,14 @@ export class Resampler {
   readonly inRate: number;
   readonly outRate: number;
   private readonly table: PhaseTable;
-  /** Pending input; buffer[0] is absolute input sample `base`. */
+  /** Pending input; buffer[0] is absolute input sample `base` (negative at the start: silence before the signal). */
   private buffer: Float32Array;
-  private length = 0;
-  private base = 0;
+  private length: number;
+  private base: number;
   /** Input samples received so far. */
   private received = 0;
-  /** Next output sample: its centre is at input index `centre` + `phase` / L. */
+  /** Output samples produced so far; output n is centred on input time n * M / L. */
   private produced = 0;
-  private centre = 0;
-  private phase = 0;
   private flushed = false;
 
   constructor(inRate: number, outRate: number, design: FilterDesign = DEFAULT_FILTER) {
@@ -140,6 +142,9 @@ export class Resampler {
     this.outRate = outRate;
     this.table = phaseTable(inRate, outRate, design);
     this.buffer = new Float32Array(Math.max(4096, this.table.taps * 4));
+    // The first outputs' taps reach before the signal: hold that silence in the buffer instead of branching on it.
+    this.length = this.table.before;
+    this.base = -this.table.before;
   }
 
   /** Input samples the filter must see beyond an output's centre before it can be computed. */
@@ -154,14 +159,13 @@ export class Resampler {
 
   push(input: Float32Array): Float32Array {
     if (this.flushed) throw new AerError('invalid_argument', 'this resampler was flushed; create a new one for a new stream');
-    if (this.inRate === this.outRate) {
-      this.received += input.length;
-      return input.slice();
-    }
-    this.append(input);
     this.received += input.length;
+    if (this.inRate === this.outRate) return input.slice();
+    this.append(input);
     // The last output computable from real input: its taps end at received - 1.
-    return this.run(this.received - this.lookahead - 1, Number.POSITIVE_INFINITY);
+    const lastCentre = this.received - this.lookahead - 1;
+    const { L, M } = this.table;
+    return this.run(lastCentre < 0 ? 0 : Math.floor(((lastCentre + 1) * L - 1) / M) + 1);
   }
 
   /** Emit the rest, treating input after the end as silence. */
@@ -170,7 +174,7 @@ export class Resampler {
     this.flushed = true;
     if (this.inRate === this.outRate) return new Float32Array(0);
     this.append(new Float32Array(this.lookahead + 1));
-    return this.run(Number.POSITIVE_INFINITY, this.expectedOutput);
+    return this.run(this.expectedOutput);
   }
 
   private append(input: Float32Array): void {
@@ -183,68 +187,28 @@ export class Resampler {
     this.length += input.length;
   }
 
-  /** Produce outputs while their centre floor is <= lastCentre and fewer than `limit` were produced. */
-  private run(lastCentre: number, limit: number): Float32Array {
-    const { L, M, taps, before, coefficients } = this.table;
-    const step = Math.floor(M / L);
-    const carry = M % L;
-    // Count the outputs first so the result is allocated once.
-    let count = 0;
-    {
-      let c = this.centre;
-      let p = this.phase;
-      while (c <= lastCentre && this.produced + count < limit) {
-        count++;
-        c += step;
-        p += carry;
-        if (p >= L) {
-          p -= L;
-          c++;
-        }
-      }
-    }
-    const out = new Float32Array(count);
-    const buffer = this.buffer;
-    let centre = this.centre;
-    let phase = this.phase;
-    for (let o = 0; o < count; o++) {
-      const start = centre - before - this.base;
-      const row = phase * taps;
-      let acc = 0;
-      if (start >= 0) {
-        // Four partial sums: independent chains the CPU can overlap.
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        let k = 0;
-        for (; k + 3 < taps; k += 4) {
-          a0 += coefficients[row + k] * buffer[start + k];
-          a1 += coefficients[row + k + 1] * buffer[start + k + 1];
-          a2 += coefficients[row + k + 2] * buffer[start + k + 2];
-          a3 += coefficients[row + k + 3] * buffer[start + k + 3];
-        }
-        for (; k < taps; k++) a0 += coefficients[row + k] * buffer[start + k];
-        acc = a0 + a1 + (a2 + a3);
-      } else {
-        // Before the first input sample the signal is silence.
-        for (let k = -start; k < taps; k++) acc += coefficients[row + k] * buffer[start + k];
-      }
-      out[o] = acc;
-      centre += step;
-      phase += carry;
-      if (phase >= L) {
-        phase -= L;
-        centre++;
-      }
-    }
-    this.centre = centre;
-    this.phase = phase;
+  /** Produce outputs up to (not including) output number `until`. */
+  private run(until: number): Float32Array {
+    const { L, M, taps, before, address } = this.table;
+    const count = Math.max(0, until - this.produced);
+    // Exact in double precision for streams of days at any supported ratio.
+    const position = this.produced * M;
+    const centre = Math.floor(position / L);
+    const out = polyphase(this.buffer.subarray(0, this.length), {
+      table: address,
+      taps,
+      L,
+      step: Math.floor(M / L),
+      carry: M % L,
+      start: centre - before - this.base,
+      phase: position - centre * L,
+      count,
+    });
     this.produced += count;
     // Drop input that no later output can touch.
-    const keepFrom = Math.max(0, centre - before - this.base);
-    if (keepFrom > 0) {
-      const drop = Math.min(keepFrom, this.length);
+    const keepFrom = Math.floor((this.produced * M) / L) - before;
+    const drop = Math.min(keepFrom - this.base, this.length);
+    if (drop > 0) {
       this.buffer.copyWithin(0, drop, this.length);
       this.length -= drop;
       this.base += drop;
