@@ -26,10 +26,7 @@ const pffft = loaded.module;
 /** Whether the SIMD build of PFFFT is in use. */
 export const FFT_SIMD = loaded.simd;
 
-/**
- * One transform size. Write a frame into `input` (a view into wasm memory,
- * valid until the next allocation in the module), then call powerSpectrum.
- */
+/** One transform size: load a frame, then take its (Hann-windowed) power spectrum. */
 export class RealFft {
   readonly size: number;
   private readonly setup: number;
@@ -46,25 +43,55 @@ export class RealFft {
     this.workPtr = pffft._pffft_aligned_malloc(size * 4);
   }
 
-  /** The transform's input frame in wasm memory. */
-  get input(): Float32Array {
-    return pffft.HEAPF32.subarray(this.inPtr >> 2, (this.inPtr >> 2) + this.size);
+  /** Load a frame: input[i] = signal[start + i] for i in [from, to), zero elsewhere. */
+  loadFrame(signal: Float32Array, start: number, from: number, to: number): void {
+    const heap = pffft.HEAPF32;
+    const base = this.inPtr >> 2;
+    if (from >= to) {
+      heap.fill(0, base, base + this.size);
+      return;
+    }
+    if (from > 0) heap.fill(0, base, base + from);
+    heap.set(signal.subarray(start + from, start + to), base + from);
+    if (to < this.size) heap.fill(0, base + to, base + this.size);
   }
 
-  /** |X_k|^2 for k = 0 .. size/2 of the frame in `input`. */
-  powerSpectrum(out: Float64Array): void {
+  /**
+   * |Y_k|^2 for k = 0 .. size/2, where Y is the spectrum of the loaded frame
+   * times a periodic Hann window. The window is applied after the transform,
+   * where it is exact and cheaper: Y[k] = X[k]/2 - (X[k-1] + X[k+1])/4,
+   * with X[-1] = conj(X[1]) and X[size/2 + 1] = conj(X[size/2 - 1]).
+   */
+  hannPowerSpectrum(out: Float64Array): void {
     pffft._pffft_transform_ordered(this.setup, this.inPtr, this.outPtr, this.workPtr, PFFFT_FORWARD);
     const heap = pffft.HEAPF32;
     const o = this.outPtr >> 2;
     const half = this.size >> 1;
-    // PFFFT's ordered real output: [DC, Nyquist, re1, im1, re2, im2, ...].
-    out[0] = heap[o] * heap[o];
-    out[half] = heap[o + 1] * heap[o + 1];
-    for (let k = 1, p = o + 2; k < half; k++, p += 2) {
-      const re = heap[p];
-      const im = heap[p + 1];
-      out[k] = re * re + im * im;
+    // PFFFT's ordered real output: [X0, X(size/2), re1, im1, re2, im2, ...].
+    const dc = 0.5 * heap[o] - 0.5 * heap[o + 2];
+    out[0] = dc * dc;
+    let prevRe = heap[o];
+    let prevIm = 0;
+    let re = heap[o + 2];
+    let im = heap[o + 3];
+    for (let k = 1, p = o + 4; k < half - 1; k++, p += 2) {
+      const nextRe = heap[p];
+      const nextIm = heap[p + 1];
+      const yRe = 0.5 * re - 0.25 * (prevRe + nextRe);
+      const yIm = 0.5 * im - 0.25 * (prevIm + nextIm);
+      out[k] = yRe * yRe + yIm * yIm;
+      prevRe = re;
+      prevIm = im;
+      re = nextRe;
+      im = nextIm;
     }
+    // k = half - 1: its upper neighbour is the real Nyquist bin.
+    const nyquist = heap[o + 1];
+    const lastRe = 0.5 * re - 0.25 * (prevRe + nyquist);
+    const lastIm = 0.5 * im - 0.25 * prevIm;
+    out[half - 1] = lastRe * lastRe + lastIm * lastIm;
+    const top = 0.5 * nyquist - 0.5 * re;
+    out[half] = top * top;
   }
 
   dispose(): void {

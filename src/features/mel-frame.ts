@@ -9,34 +9,18 @@ import { AMIN, N_BINS, N_FFT, N_MELS, SAMPLE_RATE } from './recipe.ts';
 
 export class MelFrameAnalyzer {
   private readonly fft = new RealFft(N_FFT);
-  private readonly window = new Float64Array(N_FFT);
   private readonly power = new Float64Array(N_BINS);
-  private readonly bands: MelBand[];
-
-  constructor() {
-    // scipy.signal.get_window('hann', N, fftbins=True): the periodic Hann window.
-    for (let n = 0; n < N_FFT; n++) this.window[n] = 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N_FFT);
-    this.bands = slaneyMelFilterbank(SAMPLE_RATE, N_FFT, N_MELS).bands;
-  }
+  private readonly bands: MelBand[] = slaneyMelFilterbank(SAMPLE_RATE, N_FFT, N_MELS).bands;
 
   /**
    * Mel power of the frame whose first sample is signal[start], where
    * samples outside signal[lo .. hi) count as zero (the recipe's padding).
    */
   melPower(signal: Float32Array, start: number, lo: number, hi: number, out: Float32Array | Float64Array, offset: number): void {
-    const input = this.fft.input;
-    const from = Math.max(0, lo - start);
-    const to = Math.min(N_FFT, hi - start);
-    const w = this.window;
-    if (from >= to) {
-      input.fill(0);
-    } else {
-      input.fill(0, 0, from);
-      for (let n = from; n < to; n++) input[n] = signal[start + n] * w[n];
-      input.fill(0, to);
-    }
+    this.fft.loadFrame(signal, start, Math.max(0, lo - start), Math.min(N_FFT, hi - start));
     const power = this.power;
-    this.fft.powerSpectrum(power);
+    // scipy.signal.get_window('hann', N, fftbins=True): the periodic Hann window.
+    this.fft.hannPowerSpectrum(power);
     const bands = this.bands;
     for (let m = 0; m < bands.length; m++) {
       const { start: k0, weights } = bands[m];

@@ -13,27 +13,28 @@ export function referenceToMax(db: Float32Array): Float32Array {
 }
 
 /**
- * z-score over all values, in place. A window whose values are all equal
- * (digital silence gives 0 dB everywhere after referencing) has no spread to
- * divide by: its features are defined as all zeros.
+ * Mel dB frames (time-major) of one window to its model input, in place:
+ * referenceToMax, then a z-score over the whole window, fused into three
+ * passes (this runs for every window of every stream). A window whose values
+ * are all equal (digital silence gives 0 dB everywhere after referencing) has
+ * no spread to divide by: its features are defined as all zeros.
  */
-export function zScore(values: Float32Array): Float32Array {
-  const n = values.length;
+export function normalizeWindow(db: Float32Array): Float32Array {
+  const n = db.length;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) if (db[i] > max) max = db[i];
+  const floor = max - TOP_DB;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += values[i];
-  const mean = sum / n;
   let sq = 0;
   for (let i = 0; i < n; i++) {
-    const d = values[i] - mean;
-    sq += d * d;
+    // Values lie in [-80, 0] dB after referencing, so the one-pass variance loses nothing.
+    const v = (db[i] > floor ? db[i] : floor) - max;
+    sum += v;
+    sq += v * v;
   }
-  const std = Math.sqrt(sq / n);
-  if (!(std >= SILENT_STD_DB)) return values.fill(0);
-  for (let i = 0; i < n; i++) values[i] = (values[i] - mean) / std;
-  return values;
-}
-
-/** Mel dB frames (time-major) of one window to its model input, in place. */
-export function normalizeWindow(db: Float32Array): Float32Array {
-  return zScore(referenceToMax(db));
+  const mean = sum / n;
+  const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
+  if (!(std >= SILENT_STD_DB)) return db.fill(0);
+  for (let i = 0; i < n; i++) db[i] = ((db[i] > floor ? db[i] : floor) - max - mean) / std;
+  return db;
 }
