@@ -5,26 +5,18 @@
  * wasm; and how long each conceals one lost 20 ms packet.
  */
 import { createRequire } from 'node:module';
-import { Encoder } from '@evan/opus';
 import { OpusDecoder } from 'opus-decoder';
 import { OpusStreamDecoder } from '../../src/audio/opus-decoder.ts';
 import { resample } from '../../src/audio/resample.ts';
 import { SAMPLE_RATE } from '../../src/features/recipe.ts';
 import { cpuSeconds, header, table } from '../lib/machine.ts';
+import { opusPackets } from '../lib/opus-packets.ts';
 import { speech } from '../lib/speech.ts';
 
 const OpusScript = createRequire(import.meta.url)('opusscript') as new (rate: number, channels: number) => { decode(b: Uint8Array): Buffer };
 
 header('Opus decoders: 20 ms speech packets at 24 kbit/s, one core');
-const pcm48 = resample(speech(60).samples, SAMPLE_RATE, 48000);
-const encoder = new Encoder({ channels: 1, sample_rate: 48000, application: 'voip' });
-encoder.bitrate = 24000;
-const packets: Uint8Array[] = [];
-for (let p = 0; p + 960 <= pcm48.length; p += 960) {
-  const frame = new Int16Array(960);
-  for (let i = 0; i < 960; i++) frame[i] = Math.max(-32768, Math.min(32767, Math.round(pcm48[p + i] * 32767)));
-  packets.push(encoder.encode(frame));
-}
+const packets = opusPackets(resample(speech(60).samples, SAMPLE_RATE, 48000));
 const seconds = packets.length * 0.02;
 
 type Decode = (packet: Uint8Array) => number;

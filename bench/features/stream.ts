@@ -6,7 +6,6 @@
  * scratch each hop (what a front end without incremental frames does).
  * Targets on one core: (a) >= 500x real time, (b) >= 250x.
  */
-import { Encoder } from '@evan/opus';
 import { OpusStreamDecoder } from '../../src/audio/opus-decoder.ts';
 import { PcmStreamDecoder } from '../../src/audio/pcm.ts';
 import { Resampler, resample } from '../../src/audio/resample.ts';
@@ -14,6 +13,7 @@ import { windowFeatures } from '../../src/features/extract.ts';
 import { IncrementalMelExtractor } from '../../src/features/incremental.ts';
 import { SAMPLE_RATE, WINDOW_SAMPLES } from '../../src/features/recipe.ts';
 import { cpuSeconds, header, table } from '../lib/machine.ts';
+import { opusPackets } from '../lib/opus-packets.ts';
 import { speech } from '../lib/speech.ts';
 
 const SECONDS = 60;
@@ -32,15 +32,7 @@ const pcmBytes = new Uint8Array(pcm16k.length * 2);
 const messages: Uint8Array[] = [];
 for (let p = 0; p < pcmBytes.length; p += 640) messages.push(pcmBytes.subarray(p, p + 640));
 
-const pcm48k = resample(speech22k, SAMPLE_RATE, 48000);
-const encoder = new Encoder({ channels: 1, sample_rate: 48000, application: 'voip' });
-encoder.bitrate = 24000;
-const packets: Uint8Array[] = [];
-for (let p = 0; p + 960 <= pcm48k.length; p += 960) {
-  const frame = new Int16Array(960);
-  for (let i = 0; i < 960; i++) frame[i] = Math.max(-32768, Math.min(32767, Math.round(pcm48k[p + i] * 32767)));
-  packets.push(encoder.encode(frame));
-}
+const packets = opusPackets(resample(speech22k, SAMPLE_RATE, 48000));
 const audioSeconds = packets.length * 0.02;
 
 /** The front end without incremental frames: every hop, the whole window again. */

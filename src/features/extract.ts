@@ -13,24 +13,25 @@ function frameCount(length: number): number {
   return 1 + Math.floor(length / HOP_LENGTH);
 }
 
-/** Centred STFT Mel power frames of samples[start .. start + length), time-major (frames x N_MELS). */
-export function melPowerFrames(samples: Float32Array, start = 0, length = WINDOW_SAMPLES): Float64Array {
-  const analyzer = melFrameAnalyzer();
-  const frames = frameCount(length);
-  const out = new Float64Array(frames * N_MELS);
+type FrameFunction<T> = (signal: Float32Array, start: number, lo: number, hi: number, out: T, offset: number) => void;
+
+/** Fill `out` (frames x N_MELS) with one frame function over the centred STFT grid of samples[start .. start + length). */
+function frames<T extends Float32Array | Float64Array>(samples: Float32Array, start: number, length: number, out: T, frame: FrameFunction<T>): T {
   const hi = Math.min(samples.length, start + length);
-  for (let t = 0; t < frames; t++) analyzer.melPower(samples, start + t * HOP_LENGTH - N_FFT / 2, start, hi, out, t * N_MELS);
+  for (let t = 0; t < frameCount(length); t++) frame(samples, start + t * HOP_LENGTH - N_FFT / 2, start, hi, out, t * N_MELS);
   return out;
 }
 
-/** As melPowerFrames, in dB before referencing (10 log10 max(amin, power)). */
+/** Centred STFT Mel power frames of samples[start .. start + length), time-major (frames x N_MELS). */
+export function melPowerFrames(samples: Float32Array, start = 0, length = WINDOW_SAMPLES): Float64Array {
+  const analyzer = melFrameAnalyzer();
+  return frames(samples, start, length, new Float64Array(frameCount(length) * N_MELS), analyzer.melPower.bind(analyzer));
+}
+
+/** As melPowerFrames, in dB before referencing (10 log10 max(amin, power)), exactly as the incremental extractor computes them. */
 export function melDbFrames(samples: Float32Array, start = 0, length = WINDOW_SAMPLES): Float32Array {
   const analyzer = melFrameAnalyzer();
-  const frames = frameCount(length);
-  const out = new Float32Array(frames * N_MELS);
-  const hi = Math.min(samples.length, start + length);
-  for (let t = 0; t < frames; t++) analyzer.melDb(samples, start + t * HOP_LENGTH - N_FFT / 2, start, hi, out, t * N_MELS);
-  return out;
+  return frames(samples, start, length, new Float32Array(frameCount(length) * N_MELS), analyzer.melDb.bind(analyzer));
 }
 
 /** librosa's power_to_db(melspectrogram(...), ref=np.max, top_db=80) of one window, time-major. */
