@@ -5,49 +5,43 @@
  * Written here rather than taken from a library because, measured in
  * bench/features/resamplers.ts, the npm builds of speex and libsamplerate
  * either convert through int16 with an uncompensated filter delay and no way
- * to drain the tail (speex-resampler) or run 3-10x slower (libsamplerate-js);
- * this one keeps float precision, puts output sample n exactly at input time
+ * to drain the tail (speex-resampler) or run 8-20x slower (libsamplerate-js).
+ * This one keeps float precision, puts output sample n exactly at input time
  * n * inRate / outRate (so windows line up with librosa's), drains on flush,
- * and is as fast as the faster of the two.
+ * and is 0.0085 dB (mean Mel) from librosa's kaiser_best on the shared fixture.
  *
  * Output sample n is the filter centred on input time n * M / L, where
- * L / M = outRate / inRate in lowest terms. Each of the L phases has its own
- * row of taps, so there is no interpolation between table entries: chunked
- * output is bit-identical to whole-signal output. The dot products run in a
- * wasm SIMD kernel (kernels/polyphase.wat).
+ * L / M = outRate / inRate in lowest terms. For the usual rates each of the
+ * L phases has its own row of taps; the arithmetic of an output depends only
+ * on its index, so chunked output is bit-identical to whole-signal output.
+ * The dot products run in a wasm SIMD kernel (kernels/polyphase.wat).
  */
 import { AerError, FFMPEG_HINT } from '../errors.ts';
-import { polyphase, storeTable } from './kernels/polyphase.ts';
+import { type KernelTable, PolyphaseKernel } from './kernels/polyphase.ts';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './limits.ts';
 
-export interface FilterDesign {
-  /** Zero crossings of the sinc on each side of the centre. */
-  zeroCrossings: number;
-  /** Cutoff as a fraction of the lower of the two Nyquist frequencies. */
-  rolloff: number;
-  /** Kaiser window shape. */
-  beta: number;
-}
-
+/** Zero crossings of the sinc on each side of the centre. */
+const ZERO_CROSSINGS = 16;
+/** Cutoff as a fraction of the lower of the two Nyquist frequencies. */
+const ROLLOFF = 0.945;
+/** Kaiser window shape. */
+const BETA = 8.6;
 /**
- * The default design, chosen in bench/features/resamplers.ts: within 0.02 dB
- * (mean absolute, Mel bins above -60 dB) of librosa's kaiser_best on the
- * shared fixture, at a fraction of its cost.
+ * Ratios with up to this many phases get a row of taps per phase; others (a
+ * rate sharing few factors with 22050, such as 44056 or 47952 Hz) get rows
+ * at 1/1024-sample steps, interpolated, so no table outgrows a kernel slot.
  */
-export const DEFAULT_FILTER: FilterDesign = { zeroCrossings: 16, rolloff: 0.945, beta: 8.6 };
+const MAX_EXACT_PHASES = 1024;
+const INTERPOLATION_STEPS = 1024;
+/** Tables the kernel keeps resident at once: at most 13 MB of kernel memory. */
+const KERNEL_SLOTS = 16;
 
-interface PhaseTable {
+interface PhaseTable extends KernelTable {
   L: number;
   M: number;
-  /** Taps per phase. */
-  taps: number;
   /** Input samples before the centre's floor that the first tap touches. */
   before: number;
-  /** Where the kernel holds the L x taps coefficients. */
-  address: number;
 }
-
-const tables = new Map<string, PhaseTable>();
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -67,24 +61,26 @@ function besselI0(x: number): number {
   return sum;
 }
 
-function phaseTable(inRate: number, outRate: number, design: FilterDesign): PhaseTable {
-  const key = `${inRate}:${outRate}:${design.zeroCrossings}:${design.rolloff}:${design.beta}`;
-  const cached = tables.get(key);
-  if (cached) return cached;
+/** The filter's shape for a ratio: cutoff (cycles per input sample), half width, taps (a multiple of 4). */
+function filterShape(L: number, M: number): { fc: number; halfWidth: number; before: number; taps: number } {
+  const fc = 0.5 * Math.min(1, L / M) * ROLLOFF;
+  const halfWidth = ZERO_CROSSINGS / (2 * fc);
+  // A multiple of 4 (the extra taps are zero) so the kernel's dot product needs no remainder loop.
+  return { fc, halfWidth, before: Math.ceil(halfWidth) - 1, taps: Math.ceil((2 * Math.ceil(halfWidth)) / 4) * 4 };
+}
+
+function buildTable(inRate: number, outRate: number): PhaseTable {
   const g = gcd(inRate, outRate);
   const L = outRate / g;
   const M = inRate / g;
-  // Cutoff in cycles per input sample.
-  const fc = 0.5 * Math.min(1, L / M) * design.rolloff;
-  const halfWidth = design.zeroCrossings / (2 * fc);
-  const before = Math.ceil(halfWidth) - 1;
-  // A multiple of 4 (the extra taps are zero) so the dot product needs no remainder loop.
-  const taps = Math.ceil((2 * Math.ceil(halfWidth)) / 4) * 4;
-  const coefficients = new Float32Array(L * taps);
-  const i0beta = besselI0(design.beta);
+  const { fc, halfWidth, before, taps } = filterShape(L, M);
+  const interpolationSteps = L <= MAX_EXACT_PHASES ? 0 : INTERPOLATION_STEPS;
+  const rows = interpolationSteps === 0 ? L : interpolationSteps + 1;
+  const coefficients = new Float32Array(rows * taps);
+  const i0beta = besselI0(BETA);
   const row = new Float64Array(taps);
-  for (let p = 0; p < L; p++) {
-    const frac = p / L;
+  for (let j = 0; j < rows; j++) {
+    const frac = interpolationSteps === 0 ? j / L : j / interpolationSteps;
     let sum = 0;
     for (let k = 0; k < taps; k++) {
       // Distance from the centre (input time floor + frac) to input sample (floor - before + k).
@@ -94,16 +90,33 @@ function phaseTable(inRate: number, outRate: number, design: FilterDesign): Phas
         const x = 2 * fc * t;
         const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
         const r = t / halfWidth;
-        h = 2 * fc * sinc * (besselI0(design.beta * Math.sqrt(1 - r * r)) / i0beta);
+        h = 2 * fc * sinc * (besselI0(BETA * Math.sqrt(1 - r * r)) / i0beta);
       }
       row[k] = h;
       sum += h;
     }
-    // Unit gain at DC for every phase, so a constant stays constant.
-    for (let k = 0; k < taps; k++) coefficients[p * taps + k] = row[k] / sum;
+    // Unit gain at DC for every row, so a constant stays constant.
+    for (let k = 0; k < taps; k++) coefficients[j * taps + k] = row[k] / sum;
   }
-  const table = { L, M, taps, before, address: storeTable(coefficients) };
-  tables.set(key, table);
+  return { L, M, before, taps, coefficients, interpolationSteps };
+}
+
+// A slot holds the largest table: the most rows, of the most taps (the lowest ratio, 8 kHz out of 48 kHz).
+const kernel = new PolyphaseKernel(Math.max(MAX_EXACT_PHASES, INTERPOLATION_STEPS + 1) * filterShape(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE).taps, KERNEL_SLOTS);
+
+/** Tables live while a resampler uses them; the cache only lets resamplers of the same rates share one. */
+const tables = new Map<string, WeakRef<PhaseTable>>();
+const forget = new FinalizationRegistry<string>((key) => {
+  if (tables.get(key)?.deref() === undefined) tables.delete(key);
+});
+
+function phaseTable(inRate: number, outRate: number): PhaseTable {
+  const key = `${inRate}:${outRate}`;
+  const cached = tables.get(key)?.deref();
+  if (cached) return cached;
+  const table = buildTable(inRate, outRate);
+  tables.set(key, new WeakRef(table));
+  forget.register(table, key);
   return table;
 }
 
@@ -135,12 +148,12 @@ export class Resampler {
   private produced = 0;
   private flushed = false;
 
-  constructor(inRate: number, outRate: number, design: FilterDesign = DEFAULT_FILTER) {
+  constructor(inRate: number, outRate: number) {
     checkSampleRate(inRate);
-    if (!Number.isInteger(outRate) || outRate <= 0) throw new AerError('invalid_argument', `output rate ${outRate} Hz is not a positive whole number`);
+    checkSampleRate(outRate);
     this.inRate = inRate;
     this.outRate = outRate;
-    this.table = phaseTable(inRate, outRate, design);
+    this.table = phaseTable(inRate, outRate);
     this.buffer = new Float32Array(Math.max(4096, this.table.taps * 4));
     // The first outputs' taps reach before the signal: hold that silence in the buffer instead of branching on it.
     this.length = this.table.before;
@@ -189,14 +202,12 @@ export class Resampler {
 
   /** Produce outputs up to (not including) output number `until`. */
   private run(until: number): Float32Array {
-    const { L, M, taps, before, address } = this.table;
+    const { L, M, before } = this.table;
     const count = Math.max(0, until - this.produced);
     // Exact in double precision for streams of days at any supported ratio.
     const position = this.produced * M;
     const centre = Math.floor(position / L);
-    const out = polyphase(this.buffer.subarray(0, this.length), {
-      table: address,
-      taps,
+    const out = kernel.run(this.table, this.buffer.subarray(0, this.length), {
       L,
       step: Math.floor(M / L),
       carry: M % L,
@@ -218,8 +229,8 @@ export class Resampler {
 }
 
 /** Resample a whole signal (the streaming resampler fed once, then flushed). */
-export function resample(input: Float32Array, inRate: number, outRate: number, design: FilterDesign = DEFAULT_FILTER): Float32Array {
-  const r = new Resampler(inRate, outRate, design);
+export function resample(input: Float32Array, inRate: number, outRate: number): Float32Array {
+  const r = new Resampler(inRate, outRate);
   const head = r.push(input);
   const tail = r.flush();
   const out = new Float32Array(head.length + tail.length);

@@ -22,7 +22,8 @@ function amplitudeAt(x: Float32Array, frequency: number, rate: number): number {
 }
 
 describe('resampler', () => {
-  const rates = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 37000, 44100, 48000];
+  // 16001, 44056 and 47952 Hz share few factors with 22050: their filters are interpolated between table rows.
+  const rates = [8000, 11025, 12000, 16000, 16001, 22050, 24000, 32000, 37000, 44056, 44100, 47952, 48000];
 
   for (const rate of rates) {
     test(`${rate} Hz -> 22050 Hz: chunked output equals whole-signal output, length ceil(n * 22050 / ${rate})`, () => {
@@ -39,7 +40,7 @@ describe('resampler', () => {
   }
 
   test('a tone keeps its frequency, amplitude and timing', () => {
-    for (const rate of [8000, 16000, 44100, 48000]) {
+    for (const rate of [8000, 16000, 44056, 44100, 47952, 48000]) {
       const x = tone(1000, rate, rate, 0.5);
       const y = resample(x, rate, SAMPLE_RATE);
       const middle = y.subarray(2205, 2205 + 17640); // 0.8 s away from the edges: 800 whole periods
@@ -47,6 +48,20 @@ describe('resampler', () => {
       // Zero phase: output sample n is the input at time n / 22050 s.
       for (let n = 2205; n < 19845; n += 331) assert.ok(Math.abs(y[n] - 0.5 * Math.sin((2 * Math.PI * 1000 * n) / SAMPLE_RATE)) < 2e-3, `${rate}: sample ${n}`);
     }
+  });
+
+  test('more streams at more rates than the kernel holds tables for, interleaved, each give their own exact output', () => {
+    const streamRates = [8000, 11025, 12000, 16000, 16001, 24000, 32000, 37000, 44056, 44100, 47952, 48000, 9000, 10000, 14000, 18000, 20000, 28000, 36000, 40000];
+    const inputs = streamRates.map((rate) => noise(rate / 2, 0.3, rate));
+    const resamplers = streamRates.map((rate) => new Resampler(rate, SAMPLE_RATE));
+    const outputs: Float32Array[][] = streamRates.map(() => []);
+    for (let chunk = 0; chunk < 10; chunk++) {
+      streamRates.forEach((rate, i) => outputs[i].push(resamplers[i].push(inputs[i].subarray((chunk * rate) / 20, ((chunk + 1) * rate) / 20))));
+    }
+    streamRates.forEach((rate, i) => {
+      outputs[i].push(resamplers[i].flush());
+      assert.equal(maxAbsDiff(concat(outputs[i]), resample(inputs[i], rate, SAMPLE_RATE)), 0, `${rate} Hz`);
+    });
   });
 
   test('keeps DC exactly and removes what the new rate cannot hold', () => {
@@ -69,6 +84,7 @@ describe('resampler', () => {
   test('rates outside 8-48 kHz are refused with a typed error', () => {
     for (const rate of [0, 7999, 48001, 96000, 16000.5, Number.NaN]) {
       assert.throws(() => new Resampler(rate, SAMPLE_RATE), (e: unknown) => e instanceof AerError && e.code === 'unsupported_sample_rate' && /8000-48000/.test(e.message));
+      assert.throws(() => new Resampler(SAMPLE_RATE, rate), (e: unknown) => e instanceof AerError && e.code === 'unsupported_sample_rate');
     }
   });
 
