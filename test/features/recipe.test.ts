@@ -73,6 +73,15 @@ describe('the feature recipe against librosa', { skip: needsFixtures }, () => {
     });
   }
 
+  for (const name of CASES) {
+    test(`${name}.input.wav (float32 WAV) reads as ${name}.input.f32 and gives its features`, () => {
+      const wav = readWav(fs.readFileSync(fixturePath(`${name}.input.wav`)));
+      assert.equal(wav.sampleRate, SAMPLE_RATE);
+      assert.deepEqual(wav.channels[0], readF32(`${name}.input.f32`));
+      assert.ok(maxAbsDiff(clipFeatures(modelSignal(wav)), readF32(`${name}.features.f32`)) <= 0.01);
+    });
+  }
+
   test('the 22050 Hz speech WAV, read and framed by the project, gives the fixture features', () => {
     const audio = readWav(fs.readFileSync(fixturePath('speech_22050.wav')));
     const features = clipFeatures(modelSignal(audio));
