@@ -1,0 +1,105 @@
+/**
+ * The AER-Net builder (DESIGN.md, "The model"): three conv blocks (32, 64,
+ * 128 filters, 3x3, same padding) with batch norm, ReLU / ELU / GELU and 2x2
+ * max pooling, a 1x1 residual shortcut in block 3, the feature maps read as
+ * a sequence over time, a bidirectional LSTM, attention pooling, then dense
+ * ReLU -> dense tanh -> softmax, with dropout between stages.
+ *
+ * The ablation variants are the same builder with parts switched off:
+ * `cnn` (no shortcut, no LSTM, no attention), `cnn_res` (shortcut, no LSTM,
+ * no attention) and `full`. Without attention the sequence is averaged over
+ * time, and the model still returns (uniform) weights, so every variant has
+ * the same two outputs: class probabilities and attention per time step.
+ */
+import { type LayersModel, layers, model as functionalModel, input, regularizers, type SymbolicTensor } from '@tensorflow/tfjs';
+import { AerError } from '../errors.ts';
+import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
+import { AttentionPooling } from './attention.ts';
+import { TemporalMean } from './temporal-mean.ts';
+
+export const VARIANTS = ['cnn', 'cnn_res', 'full'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export interface AerNetOptions {
+  variant: Variant;
+  classes: number;
+  /** Filters of the three conv blocks (the paper's 32, 64, 128). */
+  filters: [number, number, number];
+  /** Units of each direction of the BiLSTM. */
+  lstmUnits: number;
+  /** Width of the attention scoring layer. */
+  attentionUnits: number;
+  /** The two dense layers before the softmax (ReLU, then tanh). */
+  denseUnits: [number, number];
+  /** Dropout after each conv block. */
+  convDropout: number;
+  /** Dropout after the LSTM and between the dense layers. */
+  denseDropout: number;
+  /** L2 weight decay on conv, LSTM and dense kernels (0 for none). */
+  l2: number;
+}
+
+/** Sizes the paper leaves open, chosen here; see models/default/README.md for how they were measured. */
+export const DEFAULT_OPTIONS: AerNetOptions = {
+  variant: 'full',
+  classes: 6,
+  filters: [32, 64, 128],
+  lstmUnits: 128,
+  attentionUnits: 128,
+  denseUnits: [128, 64],
+  convDropout: 0.2,
+  denseDropout: 0.3,
+  l2: 1e-4,
+};
+
+export function checkVariant(value: string): Variant {
+  if (!(VARIANTS as readonly string[]).includes(value)) {
+    throw new AerError('invalid_argument', `unknown variant ${JSON.stringify(value)}; use one of ${VARIANTS.join(', ')}`);
+  }
+  return value as Variant;
+}
+
+export function buildAerNet(overrides: Partial<AerNetOptions> = {}): LayersModel {
+  const o: AerNetOptions = { ...DEFAULT_OPTIONS, ...overrides };
+  checkVariant(o.variant);
+  const l2 = () => (o.l2 > 0 ? { kernelRegularizer: regularizers.l2({ l2: o.l2 }) } : {});
+
+  const features = input({ shape: [WINDOW_FRAMES, N_MELS, 1], name: 'features' });
+  const conv = (x: SymbolicTensor, filters: number, name: string) =>
+    layers.batchNormalization({ name: `${name}_bn` }).apply(layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv`, ...l2() }).apply(x) as SymbolicTensor) as SymbolicTensor;
+  const pool = (x: SymbolicTensor, name: string) =>
+    layers.dropout({ rate: o.convDropout, name: `${name}_dropout` }).apply(layers.maxPooling2d({ poolSize: 2, name: `${name}_pool` }).apply(x) as SymbolicTensor) as SymbolicTensor;
+
+  let x = pool(layers.activation({ activation: 'relu', name: 'block1_relu' }).apply(conv(features, o.filters[0], 'block1')) as SymbolicTensor, 'block1');
+  x = pool(layers.activation({ activation: 'elu', name: 'block2_elu' }).apply(conv(x, o.filters[1], 'block2')) as SymbolicTensor, 'block2');
+  let block3 = conv(x, o.filters[2], 'block3');
+  if (o.variant !== 'cnn') {
+    const shortcut = layers.conv2d({ filters: o.filters[2], kernelSize: 1, padding: 'same', name: 'block3_shortcut', ...l2() }).apply(x) as SymbolicTensor;
+    block3 = layers.add({ name: 'block3_residual' }).apply([block3, shortcut]) as SymbolicTensor;
+  }
+  x = pool(layers.activation({ activation: 'gelu', name: 'block3_gelu' }).apply(block3) as SymbolicTensor, 'block3');
+
+  // (batch, time, mel, channels) -> (batch, time, mel * channels): one feature vector per time step.
+  const [, steps, bands, channels] = x.shape as number[];
+  let sequence = layers.reshape({ targetShape: [steps, bands * channels], name: 'to_sequence' }).apply(x) as SymbolicTensor;
+
+  let pooled: SymbolicTensor;
+  let attention: SymbolicTensor;
+  if (o.variant === 'full') {
+    sequence = layers
+      .bidirectional({ layer: layers.lstm({ units: o.lstmUnits, returnSequences: true, ...l2() }) as never, mergeMode: 'concat', name: 'bilstm' })
+      .apply(sequence) as SymbolicTensor;
+    sequence = layers.dropout({ rate: o.denseDropout, name: 'bilstm_dropout' }).apply(sequence) as SymbolicTensor;
+    [pooled, attention] = new AttentionPooling({ units: o.attentionUnits, name: 'attention' }).apply(sequence) as SymbolicTensor[];
+  } else {
+    [pooled, attention] = new TemporalMean({ name: 'temporal_mean' }).apply(sequence) as SymbolicTensor[];
+  }
+
+  let head = layers.dense({ units: o.denseUnits[0], activation: 'relu', name: 'dense_relu', ...l2() }).apply(pooled) as SymbolicTensor;
+  head = layers.dropout({ rate: o.denseDropout, name: 'dense_relu_dropout' }).apply(head) as SymbolicTensor;
+  head = layers.dense({ units: o.denseUnits[1], activation: 'tanh', name: 'dense_tanh', ...l2() }).apply(head) as SymbolicTensor;
+  head = layers.dropout({ rate: o.denseDropout, name: 'dense_tanh_dropout' }).apply(head) as SymbolicTensor;
+  const probabilities = layers.dense({ units: o.classes, activation: 'softmax', name: 'probabilities' }).apply(head) as SymbolicTensor;
+
+  return functionalModel({ inputs: features, outputs: [probabilities, attention], name: `aernet_${o.variant}` });
+}

@@ -1,0 +1,274 @@
+/**
+ * Kernels that training needs on TF.js's wasm backend (4.22), built from its
+ * fast forward kernels (XNNPACK). Each replaces a gap or a slow or wrong path,
+ * measured in bench/training and tested against the cpu backend:
+ *
+ * - Conv2DBackpropFilter (missing): one forward convolution with batch and
+ *   channels swapped, the input as image and dy as filter;
+ * - Conv2DBackpropInput (10x slower than forward): a forward convolution of
+ *   dy with the kernel rotated 180 degrees and its channels swapped;
+ * - MaxPoolGrad (wrong: it drops the gradient of any window whose values are
+ *   all negative, which ELU and GELU outputs can be; and slow): dy upsampled
+ *   onto the positions that equal their window's maximum;
+ * - Sum and Mean over batch, height and width (25x slower): a full-window
+ *   average pool, then the small sum over the batch;
+ * - BatchMatMul and _FusedMatMul with transposed operands (3x slower):
+ *   explicit transposes, then the backend's own multiply;
+ * - the FusedBatchNorm gradient, which tiled a per-channel factor to the
+ *   input's full size: broadcasting instead.
+ *
+ * Registered for the wasm backend only; a native backend keeps its own.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
+type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+interface RefCountedBackend {
+  incRef(dataId: object): void;
+}
+
+/** The (before, after) amounts of 'same' padding for a kernel size. */
+function samePadding(k: number): [number, number] {
+  const before = Math.floor((k - 1) / 2);
+  return [before, k - 1 - before];
+}
+
+/** dL/dx of a stride-1 'same' convolution: dy convolved with the flipped, channel-swapped kernel. */
+export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(dy, flipped, 1, 'same');
+  });
+}
+
+/**
+ * dL/dfilter of a stride-1 'same' convolution as one forward convolution:
+ * dW[i, j, ci, co] = sum over b, y, x of xpad[b, y + i, x + j, ci] dy[b, y, x, co]
+ * is a 'valid' convolution of xpad with batch and channels swapped
+ * (ci, y, x, b) by dy read as a filter (y, x, b, co).
+ */
+export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number]): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw] = filterShape;
+    const padded = kh === 1 && kw === 1 ? x : tf.pad(x, [[0, 0], samePadding(kh), samePadding(kw), [0, 0]]);
+    const image = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D;
+    const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+    return tf.transpose(tf.conv2d(image, filter, 1, 'valid'), [1, 2, 0, 3]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * dL/dx of non-overlapping max pooling (window = stride, 'valid'): dy lands
+ * on every position of a window that equals the window's maximum. Ties share
+ * the gradient where TF gives it to the first; the only exact ties in AER-Net
+ * are ReLU's zeros, whose gradient ReLU then discards.
+ */
+export function maxPoolInputGradient(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, size: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [batch, height, width, channels] = x.shape;
+    const [, h, w] = y.shape;
+    const coveredH = h * size;
+    const coveredW = w * size;
+    const whole = coveredH === height && coveredW === width;
+    // Rows past the last window get no gradient; crop them through a 3D view, which the backend slices fast.
+    const covered = whole
+      ? x
+      : coveredW === width
+        ? (tf.reshape(tf.slice(tf.reshape(x, [batch, height, width * channels]), [0, 0, 0], [batch, coveredH, width * channels]), [batch, coveredH, width, channels]) as tf.Tensor4D)
+        : tf.slice(x, [0, 0, 0, 0], [batch, coveredH, coveredW, channels]);
+    const up = (t: tf.Tensor4D) => tf.image.resizeNearestNeighbor(t, [coveredH, coveredW]);
+    const g = tf.mul(tf.cast(tf.equal(covered, up(y)), 'float32'), up(dy)) as tf.Tensor4D;
+    return whole
+      ? g
+      : tf.pad(g, [
+          [0, 0],
+          [0, height - coveredH],
+          [0, width - coveredW],
+          [0, 0],
+        ]);
+  });
+}
+
+/**
+ * A kernel function written with TF.js ops. The inputs are wrapped as tensors
+ * without letting the wrappers free them, and the result's data is handed to
+ * the engine alive after the temporary tensor that held it is disposed.
+ */
+function opsKernelFunc(compute: (inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) => tf.Tensor): KernelFunc {
+  return ({ inputs, attrs, backend }) => {
+    const b = backend as RefCountedBackend;
+    const wrapped: Record<string, tf.Tensor> = {};
+    for (const [name, info] of Object.entries(inputs)) {
+      b.incRef(info.dataId);
+      wrapped[name] = tf.engine().makeTensorFromTensorInfo(info);
+    }
+    try {
+      const out = compute(wrapped, attrs ?? {});
+      b.incRef(out.dataId);
+      const result: TensorInfo = { dataId: out.dataId, shape: out.shape, dtype: out.dtype };
+      out.dispose();
+      return result;
+    } finally {
+      for (const t of Object.values(wrapped)) t.dispose();
+    }
+  };
+}
+
+function swapLastAxes(t: tf.Tensor): tf.Tensor {
+  const axes = t.shape.map((_, i) => i);
+  [axes[axes.length - 2], axes[axes.length - 1]] = [axes[axes.length - 1], axes[axes.length - 2]];
+  return tf.transpose(t, axes);
+}
+
+/** An input of this kernel call, transposed; the tensors made are pushed to `made` for disposal. */
+function transposedInput(info: TensorInfo, backend: RefCountedBackend, made: tf.Tensor[]): TensorInfo {
+  backend.incRef(info.dataId); // the wrapper's disposal releases this reference, not the caller's
+  const wrapper = tf.engine().makeTensorFromTensorInfo(info);
+  const transposed = swapLastAxes(wrapper);
+  made.push(wrapper, transposed);
+  return { dataId: transposed.dataId, shape: transposed.shape, dtype: transposed.dtype };
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The backend's own multiply, fed untransposed operands. For BatchMatMul,
+ * when a transposed operand is large (an LSTM kernel) and the others small,
+ * A B^T is computed as (B A^T)^T, which transposes only small tensors.
+ */
+function untransposedMatMul(original: KernelFunc, mayTransposeOutput: boolean): KernelFunc {
+  return (args) => {
+    const attrs = args.attrs ?? {};
+    if (!attrs.transposeA && !attrs.transposeB) return original(args);
+    const made: tf.Tensor[] = [];
+    const backend = args.backend as RefCountedBackend;
+    const { a, b } = args.inputs;
+    const plain = { ...attrs, transposeA: false, transposeB: false };
+    try {
+      const direct = (attrs.transposeA ? size(a.shape) : 0) + (attrs.transposeB ? size(b.shape) : 0);
+      const rowsA = a.shape[a.shape.length - (attrs.transposeA ? 1 : 2)];
+      const colsB = b.shape[b.shape.length - (attrs.transposeB ? 2 : 1)];
+      const swapped = (attrs.transposeA ? 0 : size(a.shape)) + (attrs.transposeB ? 0 : size(b.shape)) + size(a.shape.slice(0, -2)) * rowsA * colsB;
+      if (mayTransposeOutput && swapped < direct) {
+        // (op(A) op(B))^T = op(B)^T op(A)^T: transpose the operands that were not, then the product.
+        const bT = attrs.transposeB ? b : transposedInput(b, backend, made);
+        const aT = attrs.transposeA ? a : transposedInput(a, backend, made);
+        const product = original({ ...args, inputs: { a: bT, b: aT }, attrs: plain }) as TensorInfo;
+        const owner = tf.engine().makeTensorFromTensorInfo(product); // its disposal frees the product
+        const result = swapLastAxes(owner);
+        made.push(owner, result);
+        backend.incRef(result.dataId); // outlives `result`'s disposal: the engine wraps it as the output
+        return { dataId: result.dataId, shape: result.shape, dtype: result.dtype };
+      }
+      const aIn = attrs.transposeA ? transposedInput(a, backend, made) : a;
+      const bIn = attrs.transposeB ? transposedInput(b, backend, made) : b;
+      return original({ ...args, inputs: { ...args.inputs, a: aIn, b: bIn }, attrs: plain });
+    } finally {
+      for (const t of made) t.dispose();
+    }
+  };
+}
+
+/**
+ * Sum or mean over (batch, height, width) of a 4D tensor, as batch norm's
+ * statistics and gradients take them: a full-window average pool per image,
+ * then the small reduction over the batch.
+ */
+function reduceByPooling(original: KernelFunc, mean: boolean): KernelFunc {
+  const viaPooling = opsKernelFunc(({ x }, attrs) => {
+    const [batch, height, width, channels] = x.shape;
+    const perImage = tf.reshape(tf.avgPool(x as tf.Tensor4D, [height, width], 1, 'valid'), [batch, channels]);
+    const reduced = mean ? tf.mean(perImage, 0) : tf.mul(tf.sum(perImage, 0), height * width);
+    return attrs.keepDims ? tf.reshape(reduced, [1, 1, 1, channels]) : reduced;
+  });
+  return (args) => {
+    const x = args.inputs.x;
+    const axes = normalizedAxes(args.attrs?.axis, x.shape.length);
+    const spatial = x.shape.length === 4 && axes.length === 3 && axes.every((a, i) => a === i);
+    return spatial && x.dtype === 'float32' ? viaPooling(args) : original(args);
+  };
+}
+
+function normalizedAxes(axis: unknown, rank: number): number[] {
+  const list = axis === undefined || axis === null ? [...Array(rank).keys()] : Array.isArray(axis) ? axis : [axis as number];
+  return [...new Set(list.map((a: number) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+}
+
+function isUnitStrideSame(attrs: Record<string, unknown>): boolean {
+  const ones = (v: unknown) => (Array.isArray(v) ? v.every((s) => s === 1) : v === 1 || v === undefined);
+  return ones(attrs.strides) && ones(attrs.dilations) && attrs.pad === 'same' && (attrs.dataFormat ?? 'NHWC') === 'NHWC';
+}
+
+/** Replace (or add) a wasm kernel; `build` gets the backend's own one, if any. */
+function replaceWasmKernel(kernelName: string, build: (original: KernelFunc | undefined) => KernelFunc): void {
+  const existing = tf.getKernel(kernelName, 'wasm');
+  const original = existing ? (existing.kernelFunc as unknown as KernelFunc) : undefined;
+  if (existing) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: build(original) } as unknown as tf.KernelConfig);
+}
+
+/**
+ * tfjs-core's FusedBatchNorm gradient, but broadcasting the per-channel
+ * factor instead of tiling it to the input's full size first: the tile alone
+ * took 0.9 s per training step for block 1 on wasm.
+ */
+const batchNormGradient: tf.GradConfig = {
+  kernelName: 'FusedBatchNorm',
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: (dy, saved, attrs) => {
+    const { varianceEpsilon } = attrs as { varianceEpsilon: number };
+    const [x, mean, variance, scale] = saved as tf.Tensor[];
+    const g = dy as tf.Tensor;
+    const scaleValue = scale ?? tf.scalar(1);
+    const reductionAxes = mean.rank === 1 ? x.shape.map((_, i) => i).slice(0, -1) : [];
+    const reduce = (t: tf.Tensor) => tf.reshape(reductionAxes.length > 0 ? tf.sum(t, reductionAxes) : t, mean.shape);
+    const xMinusMean = tf.sub(x, mean);
+    const dyTimesScale = tf.mul(g, scaleValue);
+    const inverseStd = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+    const minusHalfInverseCube = tf.mul(tf.mul(tf.mul(inverseStd, inverseStd), inverseStd), tf.scalar(-0.5));
+    return {
+      x: () => tf.reshape(tf.mul(tf.mul(g, inverseStd), scaleValue), x.shape),
+      mean: () => reduce(tf.mul(tf.mul(inverseStd, tf.scalar(-1)), dyTimesScale)),
+      variance: () => reduce(tf.mul(tf.mul(minusHalfInverseCube, xMinusMean), dyTimesScale)),
+      scale: () => reduce(tf.mul(g, tf.mul(xMinusMean, inverseStd))),
+      offset: () => reduce(g),
+    };
+  },
+};
+
+let installed = false;
+
+/** Make the wasm backend able to train AER-Net, and fast at it. Call once the backend is ready. */
+export function installWasmTrainingKernels(): void {
+  if (installed) return;
+  installed = true;
+  replaceWasmKernel('Conv2DBackpropFilter', () =>
+    opsKernelFunc(({ x, dy }, attrs) => {
+      if (!isUnitStrideSame(attrs)) throw new Error('Conv2DBackpropFilter on wasm supports stride 1, "same" padding and NHWC, which is what AER-Net uses');
+      return conv2dFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, attrs.filterShape as [number, number, number, number]);
+    }),
+  );
+  replaceWasmKernel('Conv2DBackpropInput', (original) => {
+    const fast = opsKernelFunc(({ dy, filter }) => conv2dInputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D));
+    return (args) => (isUnitStrideSame(args.attrs ?? {}) || !original ? fast(args) : original(args));
+  });
+  replaceWasmKernel('MaxPoolGrad', () =>
+    opsKernelFunc(({ dy, input, output }, attrs) => {
+      const window = attrs.filterSize as number | [number, number];
+      const strides = attrs.strides as number | [number, number];
+      const [kh, kw] = Array.isArray(window) ? window : [window, window];
+      const [sh, sw] = Array.isArray(strides) ? strides : [strides, strides];
+      if (kh !== kw || sh !== kh || sw !== kw || attrs.pad !== 'valid') {
+        throw new Error('MaxPoolGrad on wasm supports square windows equal to their stride with "valid" padding, which is what AER-Net uses');
+      }
+      return maxPoolInputGradient(input as tf.Tensor4D, output as tf.Tensor4D, dy as tf.Tensor4D, kh);
+    }),
+  );
+  replaceWasmKernel('Sum', (original) => reduceByPooling(original!, false));
+  replaceWasmKernel('Mean', (original) => reduceByPooling(original!, true));
+  replaceWasmKernel('BatchMatMul', (original) => untransposedMatMul(original!, true));
+  // A fused bias or activation applies to the product as is, so it cannot be computed transposed.
+  replaceWasmKernel('_FusedMatMul', (original) => untransposedMatMul(original!, false));
+  tf.registerGradient(batchNormGradient);
+}

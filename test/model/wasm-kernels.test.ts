@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { buildAerNet } from '../../src/model/aernet.ts';
+import { installWasmTrainingKernels } from '../../src/model/wasm-kernels.ts';
+import { random } from '../helpers/signals.ts';
+
+/** Run `fn` on a backend with inputs given as plain arrays, returning plain arrays. */
+async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  if (backend === 'wasm') installWasmTrainingKernels();
+  return tf.tidy(() => [fn()].flat()).map((t) => {
+    const values = t.dataSync() as Float32Array;
+    t.dispose();
+    return values;
+  });
+}
+
+function values(n: number, seed: number, scale = 1): number[] {
+  const r = random(seed);
+  return Array.from({ length: n }, () => scale * (2 * r() - 1));
+}
+
+/** Relative agreement: max |a - b| over max |b|. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+async function agree(name: string, fn: () => tf.Tensor | tf.Tensor[], tolerance = 1e-4): Promise<void> {
+  const cpu = await on('cpu', fn);
+  const wasm = await on('wasm', fn);
+  cpu.forEach((c, i) => {
+    const e = relativeError(wasm[i], c);
+    assert.ok(e <= tolerance, `${name}, output ${i}: relative error ${e}`);
+  });
+}
+
+describe('wasm training kernels agree with the cpu backend', () => {
+  for (const [shape, kernel] of [
+    [[2, 9, 8, 3], [3, 3, 3, 5]],
+    [[3, 7, 6, 1], [3, 3, 1, 4]],
+    [[2, 6, 5, 4], [1, 1, 4, 6]],
+  ] as [number[], number[]][]) {
+    test(`conv2d gradients, input ${shape}, kernel ${kernel}`, async () => {
+      const xv = values(shape.reduce((a, b) => a * b), 1);
+      const wv = values(kernel.reduce((a, b) => a * b), 2);
+      await agree('conv2d', () => {
+        const x = tf.tensor4d(xv, shape as [number, number, number, number]);
+        const w = tf.tensor4d(wv, kernel as [number, number, number, number]);
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), tf.range(0, shape[0] * shape[1] * shape[2] * kernel[3]).reshape([shape[0], shape[1], shape[2], kernel[3]]).div(100)));
+        return tf.grads(f)([x, w]);
+      });
+    });
+  }
+
+  for (const shape of [[2, 6, 4, 3], [2, 5, 4, 3], [1, 7, 7, 2], [3, 130, 128, 2]] as [number, number, number, number][]) {
+    test(`max pooling gradient, input ${shape}, all-negative windows included`, async () => {
+      // Shifted down so that many windows hold only negative values (as ELU and GELU outputs can).
+      const xv = values(shape.reduce((a, b) => a * b), 3).map((v) => v - 0.8);
+      await agree('maxPool', () => {
+        const x = tf.tensor4d(xv, shape);
+        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.range(1, 1 + Math.floor(shape[1] / 2) * Math.floor(shape[2] / 2) * shape[3] * shape[0]).reshape([shape[0], Math.floor(shape[1] / 2), Math.floor(shape[2] / 2), shape[3]]))))(x);
+      });
+    });
+  }
+
+  test('sums and means over batch, height and width, and other axes', async () => {
+    const xv = values(2 * 5 * 4 * 3, 4);
+    await agree('reductions', () => {
+      const x = tf.tensor4d(xv, [2, 5, 4, 3]);
+      return [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2]), tf.sum(x, [0, 1, 2], true), tf.sum(x, [1, 2]), tf.mean(x, -1), tf.sum(x)];
+    });
+  });
+
+  test('matrix products with every combination of transposed operands, batched too', async () => {
+    const av = values(2 * 3 * 4, 5);
+    const bv = values(2 * 4 * 5, 6);
+    await agree('matMul', () => {
+      const out: tf.Tensor[] = [];
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const a = tf.tensor3d(av, ta ? [2, 4, 3] : [2, 3, 4]);
+          const b = tf.tensor3d(bv, tb ? [2, 5, 4] : [2, 4, 5]);
+          out.push(tf.matMul(a, b, ta, tb), tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias: tf.ones([5]), activation: 'relu' }));
+          // A large transposed operand with small others takes the (B A^T)^T route.
+          const big = tf.tensor2d(values(64 * 48, 7), [64, 48]);
+          const small = tf.tensor2d(values(2 * 48, 8), [2, 48]);
+          out.push(tf.matMul(small, big, false, true));
+        }
+      }
+      return out;
+    });
+  });
+
+  test('batch normalisation gradients', async () => {
+    const xv = values(4 * 3 * 3 * 2, 9);
+    await agree('batchNorm', () => {
+      const x = tf.tensor4d(xv, [4, 3, 3, 2]);
+      const f = (t: tf.Tensor) => {
+        const { mean, variance } = tf.moments(t, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.batchNorm(t, mean, variance, tf.tensor1d([0.5, -1]), tf.tensor1d([2, 3]), 1e-3), tf.range(0, 72).reshape([4, 3, 3, 2])));
+      };
+      return tf.grad(f)(x);
+    });
+  });
+
+  for (const variant of ['full', 'cnn_res'] as const) {
+    // A narrow AER-Net: the same layers and kernels, small enough for the cpu backend to be quick.
+    const narrow = { variant, filters: [4, 8, 16] as [number, number, number], lstmUnits: 8, attentionUnits: 8, denseUnits: [8, 8] as [number, number], convDropout: 0, denseDropout: 0 };
+    test(`gradients of a narrow AER-Net (${variant}) with respect to every weight`, async () => {
+      const xv = values(2 * 130 * 128, 10);
+      // The same initial weights on both backends.
+      tf.engine().startScope();
+      await tf.setBackend('cpu');
+      const initial = buildAerNet(narrow).getWeights().map((w) => ({ shape: w.shape, data: w.dataSync().slice() }));
+      tf.engine().endScope();
+      const grads = (backend: 'cpu' | 'wasm') =>
+        on(backend, () => {
+          const model = buildAerNet(narrow);
+          model.setWeights(initial.map((w) => tf.tensor(w.data, w.shape)));
+          const x = tf.tensor4d(xv, [2, 130, 128, 1]);
+          const { grads: g } = tf.variableGrads(() => {
+            const [probs] = model.apply(x, { training: true }) as tf.Tensor[];
+            return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([1, 4], 'int32'), 6), probs) as tf.Scalar;
+          }, model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+          return Object.values(g);
+        });
+      const cpu = await grads('cpu');
+      const wasm = await grads('wasm');
+      assert.equal(cpu.length, wasm.length);
+      cpu.forEach((c, i) => assert.ok(relativeError(wasm[i], c) <= 1e-4, `weight ${i}: relative error ${relativeError(wasm[i], c)}`));
+    });
+  }
+});
