@@ -27,6 +27,14 @@ export type ErrorCode =
   | 'invalid_samples'
   /** Audio with no samples where some are needed. */
   | 'empty_audio'
+  /** A dataset folder with no usable clips, or one whose layout cannot be told. */
+  | 'invalid_dataset'
+  /** A train/validation/test split that cannot be made (a class or speaker missing). */
+  | 'invalid_split'
+  /** A model directory that cannot be used: missing or corrupt files, or a mismatch with this front end. */
+  | 'invalid_model'
+  /** A training checkpoint that cannot be resumed. */
+  | 'invalid_checkpoint'
   /** A bad argument or option value. */
   | 'invalid_argument'
   /** A file that could not be read or written. */

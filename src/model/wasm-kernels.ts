@@ -15,13 +15,28 @@
  * - BatchMatMul and _FusedMatMul with transposed operands (3x slower):
  *   explicit transposes, then the backend's own multiply;
  * - the FusedBatchNorm gradient, which tiled a per-channel factor to the
- *   input's full size: broadcasting instead.
+ *   input's full size: broadcasting instead;
+ * - the Sum and Mean gradients, which spread dy over the input by
+ *   multiplying with a tensor of ones filled in JavaScript (17 M values for
+ *   a block-1 batch-norm statistic): the backend's Fill kernel instead;
+ * - Identity, which copied the whole tensor (and the engine clones every
+ *   tensor it keeps for backpropagation): a new reference to the same data,
+ *   as the cpu backend does (TF.js never writes into a tensor's data);
+ * - Slice and Unpack (the LSTM's time steps), which copied the whole input
+ *   out of wasm memory for every slice: a copy between views of wasm memory,
+ *   in runs as long as the slice's contiguous blocks.
  *
  * Registered for the wasm backend only; a native backend keeps its own.
  */
 import * as tf from '@tensorflow/tfjs';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
+/** The parts of tfjs-backend-wasm's BackendWasm the heap-level kernels use. */
+interface WasmBackend {
+  incRef(dataId: object): void;
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown };
 type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 interface RefCountedBackend {
@@ -200,6 +215,62 @@ function isUnitStrideSame(attrs: Record<string, unknown>): boolean {
   return ones(attrs.strides) && ones(attrs.dilations) && attrs.pad === 'same' && (attrs.dataFormat ?? 'NHWC') === 'NHWC';
 }
 
+/** Identity without a copy: one more reference to the same data. */
+const identityByReference: KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs;
+  (backend as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/** Copy x[begin .. begin + size) into a new tensor, view to view, one contiguous run at a time. */
+function sliceOnHeap(backend: WasmBackend, x: TensorInfo, begin: number[], size: number[], outShape = size): TensorInfo {
+  const out = backend.makeOutput(outShape, x.dtype);
+  // Views after makeOutput: it may grow wasm memory and detach older ones.
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * x.shape[i + 1];
+  // Dimensions after `d` are taken whole, so each step of the outer loop copies one run.
+  let d = rank - 1;
+  while (d > 0 && begin[d] === 0 && size[d] === x.shape[d]) d--;
+  const run = size[d] * strides[d];
+  const outer = size.slice(0, d);
+  const count = outer.reduce((a, b) => a * b, 1);
+  const index = new Array<number>(d).fill(0);
+  for (let r = 0, o = 0; r < count; r++, o += run) {
+    let from = begin[d] * strides[d];
+    for (let j = 0; j < d; j++) from += (begin[j] + index[j]) * strides[j];
+    dst.set(src.subarray(from, from + run), o);
+    for (let j = d - 1; j >= 0; j--) {
+      if (++index[j] < outer[j]) break;
+      index[j] = 0;
+    }
+  }
+  return out;
+}
+
+const sliceKernel: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { x } = inputs;
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs!.begin as number[], attrs!.size as number[]);
+  if (x.dtype === 'string' || size.some((s) => s === 0)) throw new Error('unreachable: replaced only for numeric, non-empty slices');
+  return sliceOnHeap(backend as WasmBackend, x, begin, size);
+};
+
+const unpackKernel: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { value } = inputs;
+  const rank = value.shape.length;
+  const axis = ((attrs!.axis as number) + rank) % rank;
+  const size = value.shape.slice();
+  size[axis] = 1;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  return Array.from({ length: value.shape[axis] }, (_, i) => {
+    const begin = new Array<number>(rank).fill(0);
+    begin[axis] = i;
+    return sliceOnHeap(backend as WasmBackend, value, begin, size, outShape);
+  });
+};
+
 /** Replace (or add) a wasm kernel; `build` gets the backend's own one, if any. */
 function replaceWasmKernel(kernelName: string, build: (original: KernelFunc | undefined) => KernelFunc): void {
   const existing = tf.getKernel(kernelName, 'wasm');
@@ -237,6 +308,25 @@ const batchNormGradient: tf.GradConfig = {
   },
 };
 
+/** dy spread back over the reduced axes of x: dy (with the reduced axes kept) times ones the backend fills natively. */
+function spreadGradient(kernelName: 'Sum' | 'Mean'): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as tf.Tensor[];
+      const axes = normalizedAxes((attrs as { axis?: unknown }).axis, x.rank);
+      const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      return {
+        x: () => {
+          const spread = tf.mul(tf.reshape(dy as tf.Tensor, kept), tf.fill(x.shape, 1));
+          return kernelName === 'Sum' ? spread : tf.div(spread, axes.reduce((n, a) => n * x.shape[a], 1));
+        },
+      };
+    },
+  };
+}
+
 let installed = false;
 
 /** Make the wasm backend able to train AER-Net, and fast at it. Call once the backend is ready. */
@@ -265,10 +355,19 @@ export function installWasmTrainingKernels(): void {
       return maxPoolInputGradient(input as tf.Tensor4D, output as tf.Tensor4D, dy as tf.Tensor4D, kh);
     }),
   );
+  replaceWasmKernel('Identity', () => identityByReference);
+  replaceWasmKernel('Slice', (original) => (args) => {
+    const { x } = args.inputs;
+    const [, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, args.attrs!.begin as number[], args.attrs!.size as number[]);
+    return x.dtype === 'string' || size.some((s) => s === 0) ? original!(args) : sliceKernel(args);
+  });
+  replaceWasmKernel('Unpack', (original) => (args) => (args.inputs.value.dtype === 'string' ? original!(args) : unpackKernel(args)));
   replaceWasmKernel('Sum', (original) => reduceByPooling(original!, false));
   replaceWasmKernel('Mean', (original) => reduceByPooling(original!, true));
   replaceWasmKernel('BatchMatMul', (original) => untransposedMatMul(original!, true));
   // A fused bias or activation applies to the product as is, so it cannot be computed transposed.
   replaceWasmKernel('_FusedMatMul', (original) => untransposedMatMul(original!, false));
   tf.registerGradient(batchNormGradient);
+  tf.registerGradient(spreadGradient('Sum'));
+  tf.registerGradient(spreadGradient('Mean'));
 }

@@ -101,6 +101,36 @@ describe('wasm training kernels agree with the cpu backend', () => {
     });
   });
 
+  test('slices (contiguous or not, any rank) and unstacking along every axis', async () => {
+    const xv = values(3 * 5 * 4 * 6, 11);
+    await agree('slice', () => {
+      const x = tf.tensor4d(xv, [3, 5, 4, 6]);
+      return [
+        tf.slice(x, [1, 0, 0, 0], [2, 5, 4, 6]),
+        tf.slice(x, [0, 1, 1, 0], [3, 3, 2, 6]),
+        tf.slice(x, [2, 4, 3, 5], [1, 1, 1, 1]),
+        tf.slice(x, [0, 0, 0, 2], [3, 5, 4, 3]),
+        tf.slice(tf.reshape(x, [15, 24]), [3, 5], [7, 11]),
+        tf.slice(tf.reshape(x, [360]), [17], [100]),
+        ...tf.unstack(x, 0),
+        ...tf.unstack(x, 1),
+        ...tf.unstack(x, 3),
+      ];
+    });
+  });
+
+  test('a clone outlives its original, and the original its clone', async () => {
+    await on('wasm', () => tf.tensor1d([0]));
+    const original = tf.tensor1d([1, 2, 3]);
+    const copy = tf.clone(original);
+    original.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3]);
+    const again = tf.clone(copy);
+    again.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3]);
+    copy.dispose();
+  });
+
   test('batch normalisation gradients', async () => {
     const xv = values(4 * 3 * 3 * 2, 9);
     await agree('batchNorm', () => {

@@ -1,0 +1,59 @@
+/** Messages between the training coordinator (main thread) and its model replicas (worker threads). */
+import type { AerNetOptions } from '../../model/aernet.ts';
+import type { BackendChoice } from '../../model/backend.ts';
+
+export interface ReplicaData {
+  modelOptions: AerNetOptions;
+  backend: BackendChoice;
+}
+
+export interface StepRequest {
+  type: 'step';
+  id: number;
+  /** All weights (trainable first), as packWeights lays them out. */
+  weights: Float32Array;
+  /** The shard's model inputs, n x 130 x 128. */
+  features: Float32Array;
+  labels: Int32Array;
+  /** Per-clip loss weights (the class weights). */
+  sampleWeights: Float32Array;
+  /** The whole batch's size, across all shards: the loss is a mean over it. */
+  batchSize: number;
+  /** Seeds this shard's dropout masks. */
+  seed: number;
+}
+
+export interface PredictRequest {
+  type: 'predict';
+  id: number;
+  /** New weights to use from now on, or null to keep the current ones. */
+  weights: Float32Array | null;
+  features: Float32Array;
+}
+
+export type ToReplica = StepRequest | PredictRequest;
+
+export interface StepResult {
+  type: 'step';
+  id: number;
+  /** d(loss)/d(weight) for the trainable weights; summed over shards, the whole batch's gradient. */
+  gradients: Float32Array;
+  /** The non-trainable weights (batch-norm moving statistics) after this shard's forward pass. */
+  frozen: Float32Array;
+  /** This shard's share of the batch loss (class-weighted cross-entropy plus regularisation). */
+  loss: number;
+  correct: number;
+}
+
+export interface PredictResult {
+  type: 'predict';
+  id: number;
+  probabilities: Float32Array;
+  attention: Float32Array;
+}
+
+export type FromReplica =
+  | { type: 'ready'; backend: string; detail: string }
+  | StepResult
+  | PredictResult
+  | { type: 'error'; id?: number; message: string; stack?: string };
