@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { registerFeatures } from './cli/features.ts';
 import { registerInfo } from './cli/info.ts';
+import { registerTrain } from './cli/train.ts';
 import { reportError } from './cli/run.ts';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInfo(program);
   registerFeatures(program);
+  registerTrain(program);
   return program;
 }
 

@@ -59,8 +59,24 @@ export function checkVariant(value: string): Variant {
   return value as Variant;
 }
 
+/** tfjs-layers warns on every orthogonal initialisation above 2000 values (the LSTM's); it only announces a slow start. */
+function quietly<T>(build: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!(typeof args[0] === 'string' && args[0].startsWith('Orthogonal initializer'))) warn(...args);
+  };
+  try {
+    return build();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 export function buildAerNet(overrides: Partial<AerNetOptions> = {}): LayersModel {
-  const o: AerNetOptions = { ...DEFAULT_OPTIONS, ...overrides };
+  return quietly(() => build({ ...DEFAULT_OPTIONS, ...overrides }));
+}
+
+function build(o: AerNetOptions): LayersModel {
   checkVariant(o.variant);
   const l2 = () => (o.l2 > 0 ? { kernelRegularizer: regularizers.l2({ l2: o.l2 }) } : {});
 

@@ -12,9 +12,9 @@ import { type Random, shuffled } from './random.ts';
 export const SPLITS = ['speaker', 'stratified'] as const;
 export type SplitKind = (typeof SPLITS)[number];
 
-export interface Split {
-  train: Clip[];
-  validation: Clip[];
+export interface Split<C extends Clip = Clip> {
+  train: C[];
+  validation: C[];
 }
 
 export function checkSplit(value: string): SplitKind {
@@ -27,7 +27,7 @@ function labelsOf(clips: Clip[]): Set<string> {
 }
 
 /** Fail, naming the classes, unless both sides hold every class that the whole set holds. */
-export function checkBothSidesHoldEveryClass(split: Split, what: string, hint: string): void {
+export function checkBothSidesHoldEveryClass(split: Split<Clip>, what: string, hint: string): void {
   const all = labelsOf([...split.train, ...split.validation]);
   for (const [side, clips] of [
     ['training', split.train],
@@ -39,8 +39,8 @@ export function checkBothSidesHoldEveryClass(split: Split, what: string, hint: s
 }
 
 /** Per class, a `fraction` of the clips (at least one) for validation: the paper's 80/20. */
-export function stratifiedSplit(clips: Clip[], fraction: number, random: Random): Split {
-  const split: Split = { train: [], validation: [] };
+export function stratifiedSplit<C extends Clip>(clips: C[], fraction: number, random: Random): Split<C> {
+  const split: Split<C> = { train: [], validation: [] };
   for (const label of LABELS) {
     const ofLabel = shuffled(clips.filter((c) => c.label === label), random);
     if (ofLabel.length === 0) continue;
@@ -57,7 +57,7 @@ export function stratifiedSplit(clips: Clip[], fraction: number, random: Random)
  * speaker is on both sides; draws again (seeded) until both sides hold every
  * class, or fails saying which class could not be placed.
  */
-export function speakerSplit(clips: Clip[], fraction: number, random: Random): Split {
+export function speakerSplit<C extends Clip>(clips: C[], fraction: number, random: Random): Split<C> {
   const speakers = [...new Set(clips.map((c) => c.speaker))];
   if (speakers.length < 2) {
     throw new AerError('invalid_split', `a speaker split needs clips from at least two speakers; found ${speakers.length} (${speakers.join(', ') || 'none'})`, {
@@ -86,7 +86,7 @@ export function speakerSplit(clips: Clip[], fraction: number, random: Random): S
   throw lastError!;
 }
 
-export function splitClips(clips: Clip[], kind: SplitKind, fraction: number, random: Random): Split {
+export function splitClips<C extends Clip>(clips: C[], kind: SplitKind, fraction: number, random: Random): Split<C> {
   const split = kind === 'speaker' ? speakerSplit(clips, fraction, random) : stratifiedSplit(clips, fraction, random);
   checkBothSidesHoldEveryClass(split, 'validation', 'add clips of the missing class, or leave it out of the data');
   return split;
@@ -98,7 +98,7 @@ export function splitClips(clips: Clip[], kind: SplitKind, fraction: number, ran
  * rest. Where speakers' genders are given (`genders`: speaker -> 'm' | 'f'),
  * each fold gets men and women alike where the counts allow.
  */
-export function speakerFolds(clips: Clip[], k: number, random: Random, genders: Record<string, string> = {}): Clip[][] {
+export function speakerFolds<C extends Clip>(clips: C[], k: number, random: Random, genders: Record<string, string> = {}): C[][] {
   const speakers = [...new Set(clips.map((c) => c.speaker))];
   if (k < 2 || k > speakers.length) throw new AerError('invalid_split', `${k} speaker folds need between 2 and ${speakers.length} (the number of speakers)`);
   const size = (s: string) => clips.filter((c) => c.speaker === s).length;

@@ -1,0 +1,195 @@
+/**
+ * The training loop. The coordinator (this thread) keeps the weights and
+ * Adam's state as flat arrays, makes each batch's augmented features while
+ * the replicas compute the previous one, adds up their gradients, and after
+ * every epoch validates, applies early stopping and ReduceLROnPlateau, and
+ * saves a checkpoint. An abort (Ctrl-C) saves one at the next step and
+ * returns; the same call with the checkpoint resumes where it stopped.
+ */
+import { WINDOW_VALUES } from '../features/recipe.ts';
+import { Adam } from './adam.ts';
+import { augmentedFeatures } from './augment.ts';
+import { freshPlateau, observe, plateauLearningRate } from './callbacks.ts';
+import { type Checkpoint, CHECKPOINT_FORMAT, type EpochRecord, saveCheckpoint, type TrainingState } from './checkpoint.ts';
+import { balancedClassWeights } from './class-weights.ts';
+import type { LoadedClip } from './clip-store.ts';
+import type { TrainConfig } from './config.ts';
+import { fingerprint, labelIndices } from './data.ts';
+import { LABELS } from './labels.ts';
+import { argmaxRows } from './metrics.ts';
+import type { ReplicaPool, Shard } from './parallel/pool.ts';
+import { deriveRandom, shuffled } from './random.ts';
+import { evaluationWindows, meanCrossEntropy } from './windows.ts';
+
+export interface StepProgress {
+  epoch: number;
+  step: number;
+  steps: number;
+  loss: number;
+  accuracy: number;
+}
+
+export interface FitEvents {
+  onStep?(progress: StepProgress): void;
+  onEpoch?(record: EpochRecord, info: { improved: boolean; stopping: boolean; learningRateCut: boolean }): void;
+}
+
+export interface FitRun {
+  config: TrainConfig;
+  train: LoadedClip[];
+  /** Empty: no validation, no early stopping; the last weights are the result. */
+  validation: LoadedClip[];
+  pool: ReplicaPool;
+  /** Initial weights (trainable first), as packWeights lays them out. */
+  initialWeights: Float32Array;
+  trainableCount: number;
+  checkpointDir?: string;
+  resumeFrom?: Checkpoint;
+  signal?: AbortSignal;
+  events?: FitEvents;
+}
+
+export interface FitResult {
+  /** The weights to keep: the best epoch's when validating, else the last. */
+  weights: Float32Array;
+  history: EpochRecord[];
+  bestEpoch: number;
+  /** Why it ended: all epochs run, early stopping, or an interruption (a checkpoint was saved). */
+  ended: 'epochs' | 'early_stopping' | 'interrupted';
+  seconds: number;
+}
+
+/** A batch's shards: features made with each clip's own augmentation draw. */
+function makeShards(run: FitRun, order: number[], labels: Int32Array, sampleWeights: Float32Array, epoch: number, step: number): { shards: Shard[]; size: number } {
+  const { config, train, pool } = run;
+  const batch = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
+  const shards: Shard[] = [];
+  let at = 0;
+  pool.shardSizes(batch.length).forEach((size, k) => {
+    const first = at;
+    at += size;
+    const ids = batch.slice(first, at);
+    const features = new Float32Array(size * WINDOW_VALUES);
+    // Each clip's augmentation draw depends on its place in the epoch only, not on how the batch is sharded.
+    ids.forEach((id, j) => features.set(augmentedFeatures(train[id].signal, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j)), j * WINDOW_VALUES));
+    shards.push({
+      features,
+      labels: Int32Array.from(ids, (id) => labels[id]),
+      sampleWeights: Float32Array.from(ids, (id) => sampleWeights[id]),
+      seed: deriveRandom(config.seed, 3, epoch, step, k)() * 2 ** 32,
+    });
+  });
+  return { shards, size: batch.length };
+}
+
+export async function fit(run: FitRun): Promise<FitResult> {
+  const { config, train, validation, pool, trainableCount } = run;
+  const started = Date.now();
+  const labels = labelIndices(train);
+  const classWeights = config.classWeights ? balancedClassWeights(labels, LABELS.length) : new Float32Array(LABELS.length).fill(1);
+  const sampleWeights = Float32Array.from(labels, (l) => classWeights[l]);
+  const validationLabels = labelIndices(validation);
+  const validationWindows = validation.length > 0 ? evaluationWindows(validation, 1) : undefined;
+  const steps = Math.ceil(train.length / config.batchSize);
+  const trainOrder = train.map((_, i) => i);
+
+  const adam = new Adam(trainableCount);
+  let weights = run.initialWeights.slice();
+  let best = weights.slice();
+  let state: TrainingState = {
+    format: CHECKPOINT_FORMAT,
+    config,
+    dataFingerprint: fingerprint([...train, ...validation]),
+    epoch: 0,
+    step: 0,
+    epochLoss: 0,
+    epochCorrect: 0,
+    epochSeen: 0,
+    learningRate: config.learningRate,
+    earlyStopping: freshPlateau(),
+    lrPlateau: freshPlateau(),
+    bestEpoch: -1,
+    history: [],
+    elapsedSeconds: 0,
+    optimizer: adam.save().layout,
+  };
+  if (run.resumeFrom) {
+    state = run.resumeFrom.state;
+    weights = run.resumeFrom.weights.slice();
+    best = run.resumeFrom.best.slice();
+    adam.restore(run.resumeFrom.optimizer);
+  }
+  const elapsedBefore = state.elapsedSeconds;
+  const checkpoint = async () => {
+    if (!run.checkpointDir) return;
+    state.elapsedSeconds = elapsedBefore + (Date.now() - started) / 1000;
+    state.optimizer = adam.save().layout;
+    await saveCheckpoint(run.checkpointDir, { state, weights, best, optimizer: adam.save().values });
+  };
+
+  let ended: FitResult['ended'] = 'epochs';
+  while (state.epoch < config.epochs) {
+    const epochStarted = Date.now();
+    const order = shuffled(trainOrder, deriveRandom(config.seed, 1, state.epoch));
+    let next = state.step < steps ? makeShards(run, order, labels, sampleWeights, state.epoch, state.step) : undefined;
+    for (; state.step < steps; state.step++) {
+      if (run.signal?.aborted) break;
+      const current = next!;
+      const pending = pool.step(weights, current.shards, current.size);
+      next = state.step + 1 < steps ? makeShards(run, order, labels, sampleWeights, state.epoch, state.step + 1) : undefined;
+      const result = await pending;
+      adam.step(weights.subarray(0, trainableCount), result.gradients, state.learningRate);
+      weights.set(result.frozen, trainableCount);
+      state.epochLoss += result.loss * current.size;
+      state.epochCorrect += result.correct;
+      state.epochSeen += current.size;
+      run.events?.onStep?.({ epoch: state.epoch, step: state.step + 1, steps, loss: state.epochLoss / state.epochSeen, accuracy: state.epochCorrect / state.epochSeen });
+    }
+    if (run.signal?.aborted) {
+      // Mid-epoch: the checkpoint holds the position and the epoch's running totals.
+      await checkpoint();
+      ended = 'interrupted';
+      break;
+    }
+
+    const record: EpochRecord = {
+      epoch: state.epoch + 1,
+      loss: state.epochLoss / state.epochSeen,
+      accuracy: state.epochCorrect / state.epochSeen,
+      learning_rate: state.learningRate,
+      seconds: (Date.now() - epochStarted) / 1000,
+    };
+    if (validationWindows) {
+      const { probabilities } = await pool.predict(weights, validationWindows);
+      record.val_loss = meanCrossEntropy(probabilities, validationLabels, LABELS.length);
+      const predicted = argmaxRows(probabilities, LABELS.length);
+      record.val_accuracy = predicted.reduce((n, p, i) => n + (p === validationLabels[i] ? 1 : 0), 0) / validation.length;
+    }
+    state.history.push(record);
+    state.epochLoss = state.epochCorrect = state.epochSeen = 0;
+
+    let improved = true;
+    let stopping = false;
+    if (record.val_loss !== undefined) {
+      improved = observe(state.earlyStopping, record.val_loss);
+      stopping = config.earlyStoppingPatience > 0 && state.earlyStopping.wait >= config.earlyStoppingPatience;
+    }
+    if (improved) {
+      best = weights.slice();
+      state.bestEpoch = record.epoch;
+    }
+    const before = state.learningRate;
+    state.learningRate = plateauLearningRate(state.lrPlateau, record.val_loss ?? record.loss, state.learningRate, { patience: config.lrPatience, factor: config.lrFactor, minLearningRate: config.minLearningRate });
+    run.events?.onEpoch?.(record, { improved, stopping, learningRateCut: state.learningRate < before });
+    state.epoch++;
+    state.step = 0;
+    if (stopping) {
+      ended = 'early_stopping';
+      // The run is over: stop the epoch count here, so a resume does not train on.
+      state.epoch = config.epochs;
+    }
+    await checkpoint();
+    if (stopping) break;
+  }
+  return { weights: best, history: state.history, bestEpoch: state.bestEpoch, ended, seconds: elapsedBefore + (Date.now() - started) / 1000 };
+}

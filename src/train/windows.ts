@@ -1,0 +1,41 @@
+/**
+ * Model inputs for evaluation. With one position a clip is read as the recipe
+ * reads it (from the window's start); with k positions it is also placed at
+ * the window's end and evenly between, and the predictions are averaged,
+ * which steadies short clips whose speech would otherwise always sit in the
+ * window's first 2 s.
+ */
+import { WINDOW_VALUES } from '../features/recipe.ts';
+import { windowFeatures } from '../features/extract.ts';
+import { placeInWindow } from './augment.ts';
+import type { LoadedClip } from './clip-store.ts';
+
+export function evaluationWindows(clips: LoadedClip[], positions: number): Float32Array {
+  const out = new Float32Array(clips.length * positions * WINDOW_VALUES);
+  clips.forEach((clip, c) => {
+    for (let p = 0; p < positions; p++) {
+      const features = positions === 1 ? clip.features : windowFeatures(placeInWindow(clip.signal, p / (positions - 1)));
+      out.set(features, (c * positions + p) * WINDOW_VALUES);
+    }
+  });
+  return out;
+}
+
+/** Mean over each clip's positions of (clips * positions) x classes probabilities. */
+export function averageOverPositions(probabilities: Float32Array, positions: number, classes: number): Float32Array {
+  const clips = probabilities.length / classes / positions;
+  const out = new Float32Array(clips * classes);
+  for (let c = 0; c < clips; c++) {
+    for (let p = 0; p < positions; p++) {
+      for (let k = 0; k < classes; k++) out[c * classes + k] += probabilities[(c * positions + p) * classes + k] / positions;
+    }
+  }
+  return out;
+}
+
+/** Mean cross-entropy of probabilities against labels (Keras's clip at 1e-7). */
+export function meanCrossEntropy(probabilities: Float32Array, labels: ArrayLike<number>, classes: number): number {
+  let sum = 0;
+  for (let i = 0; i < labels.length; i++) sum -= Math.log(Math.min(1, Math.max(1e-7, probabilities[i * classes + labels[i]])));
+  return sum / Math.max(1, labels.length);
+}
