@@ -37,6 +37,12 @@ export interface AerNetOptions {
   denseDropout: number;
   /** L2 weight decay on conv, LSTM and dense kernels (0 for none). */
   l2: number;
+  /**
+   * Share of the batch-norm moving statistics kept at each step. Keras's 0.99
+   * needs hundreds of steps to settle; a small corpus gives 8 a epoch, and
+   * validation would read stale statistics for half the run.
+   */
+  batchNormMomentum: number;
 }
 
 /** Sizes the paper leaves open, chosen here; see models/default/README.md for how they were measured. */
@@ -50,6 +56,7 @@ export const DEFAULT_OPTIONS: AerNetOptions = {
   convDropout: 0.2,
   denseDropout: 0.3,
   l2: 1e-4,
+  batchNormMomentum: 0.9,
 };
 
 export function checkVariant(value: string): Variant {
@@ -82,7 +89,7 @@ function build(o: AerNetOptions): LayersModel {
 
   const features = input({ shape: [WINDOW_FRAMES, N_MELS, 1], name: 'features' });
   const conv = (x: SymbolicTensor, filters: number, name: string) =>
-    layers.batchNormalization({ name: `${name}_bn` }).apply(layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv`, ...l2() }).apply(x) as SymbolicTensor) as SymbolicTensor;
+    layers.batchNormalization({ name: `${name}_bn`, momentum: o.batchNormMomentum }).apply(layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv`, ...l2() }).apply(x) as SymbolicTensor) as SymbolicTensor;
   const pool = (x: SymbolicTensor, name: string) =>
     layers.dropout({ rate: o.convDropout, name: `${name}_dropout` }).apply(layers.maxPooling2d({ poolSize: 2, name: `${name}_pool` }).apply(x) as SymbolicTensor) as SymbolicTensor;
 
@@ -102,8 +109,9 @@ function build(o: AerNetOptions): LayersModel {
   let pooled: SymbolicTensor;
   let attention: SymbolicTensor;
   if (o.variant === 'full') {
+    // The standard LSTM's sigmoid gates (Keras, PyTorch); TF.js defaults to a hard sigmoid.
     sequence = layers
-      .bidirectional({ layer: layers.lstm({ units: o.lstmUnits, returnSequences: true, ...l2() }) as never, mergeMode: 'concat', name: 'bilstm' })
+      .bidirectional({ layer: layers.lstm({ units: o.lstmUnits, recurrentActivation: 'sigmoid', returnSequences: true, ...l2() }) as never, mergeMode: 'concat', name: 'bilstm' })
       .apply(sequence) as SymbolicTensor;
     sequence = layers.dropout({ rate: o.denseDropout, name: 'bilstm_dropout' }).apply(sequence) as SymbolicTensor;
     [pooled, attention] = new AttentionPooling({ units: o.attentionUnits, name: 'attention' }).apply(sequence) as SymbolicTensor[];
