@@ -66,7 +66,7 @@ function peak(signal: Float32Array): number {
 export interface ClipLoad {
   clips: LoadedClip[];
   skipped: Record<string, number>;
-  /** Clips read from the cache rather than decoded. */
+  /** Clips kept that were read from the cache rather than decoded. */
   cached: number;
 }
 
@@ -87,9 +87,8 @@ export async function loadClips(clips: Clip[], options: { cacheDir?: string; onP
     const key = createHash('sha256').update(CACHE_FORMAT).update(bytes).digest('hex');
     const file = path.join(cacheDir, key.slice(0, 2), `${key}.bin`);
     let entry = await readCached(file);
-    if (entry) {
-      cached++;
-    } else {
+    const fromCache = entry !== undefined;
+    if (!entry) {
       try {
         const signal = modelSignal(decodeAudioFile(bytes));
         entry = { signal, features: signal.length > 0 ? clipFeatures(signal) : new Float32Array(WINDOW_VALUES) };
@@ -107,6 +106,7 @@ export async function loadClips(clips: Clip[], options: { cacheDir?: string; onP
       countSkip(skipped, 'silent (peak below -80 dBFS)');
       continue;
     }
+    if (fromCache) cached++;
     out.push({ ...clip, signal: entry.signal, features: entry.features });
   }
   options.onProgress?.(clips.length, clips.length);
