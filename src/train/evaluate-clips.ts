@@ -1,7 +1,11 @@
 /** Predictions and metrics for labelled clips, averaged over window positions. */
+import type { LayersModel } from '@tensorflow/tfjs';
+import type { AerNetOptions } from '../model/aernet.ts';
+import type { BackendChoice } from '../model/backend.ts';
+import { packWeights } from '../model/weights.ts';
 import type { LoadedClip } from './clip-store.ts';
 import { evaluate, type Evaluation, argmaxRows } from './metrics.ts';
-import type { ReplicaPool } from './parallel/pool.ts';
+import { ReplicaPool } from './parallel/pool.ts';
 import { averageOverPositions, evaluationWindows } from './windows.ts';
 
 export interface ClipPredictions {
@@ -15,4 +19,14 @@ export async function evaluateClips(pool: ReplicaPool, weights: Float32Array, cl
   const averaged = averageOverPositions(probabilities, positions, labels.length);
   const truth = Int32Array.from(clips, (c) => labels.indexOf(c.label));
   return { evaluation: evaluate(labels, truth, argmaxRows(averaged, labels.length)), probabilities: averaged };
+}
+
+/** A loaded model's metrics on clips, on its own replica pool. */
+export async function evaluateModel(model: LayersModel, options: AerNetOptions, clips: LoadedClip[], labels: string[], positions: number, workers: number, backend: BackendChoice): Promise<Evaluation> {
+  const pool = await ReplicaPool.start(Math.max(1, Math.min(workers, Math.ceil(clips.length / 8))), options, backend);
+  try {
+    return (await evaluateClips(pool, packWeights(model), clips, labels, positions)).evaluation;
+  } finally {
+    await pool.close();
+  }
 }

@@ -8,10 +8,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../errors.ts';
-import { buildAerNet } from '../model/aernet.ts';
-import { selectBackend } from '../model/backend.ts';
 import { type AerMetadata, describeMetadata, saveModelDir, writeAtomically } from '../model/model-dir.ts';
-import { packWeights, unpackWeights, weightCount } from '../model/weights.ts';
+import { unpackWeights } from '../model/weights.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
 import { fingerprint, prepareData, summarizeData } from './data.ts';
@@ -20,7 +18,8 @@ import { fit, type FitEvents, type FitResult } from './fit.ts';
 import { LABELS } from './labels.ts';
 import type { Evaluation } from './metrics.ts';
 import { ReplicaPool } from './parallel/pool.ts';
-import { createRandom, seedMathRandom } from './random.ts';
+import { initialWeights } from './initial-weights.ts';
+import { createRandom } from './random.ts';
 import { confusionTable, metricsTable, skippedList } from './report/markdown.ts';
 import { confusionMatrixSvg, trainingCurvesSvg } from './report/svg.ts';
 import { splitClips } from './split.ts';
@@ -69,13 +68,7 @@ export async function runTraining(
     throw new AerError('invalid_checkpoint', 'the data differs from the data the interrupted run trained on', { hint: 'resume with the same --data folders and contents' });
   }
 
-  // The initial weights come from a seeded build here (the cpu backend's orthogonal initialiser takes 30 s; wasm's, 1 s);
-  // the replicas only ever receive weights.
-  await selectBackend(config.backend);
-  seedMathRandom(config.seed);
-  const model = buildAerNet(config.model);
-  const initialWeights = packWeights(model);
-  const trainableCount = weightCount(model.trainableWeights);
+  const { model, weights: initial, trainableCount } = await initialWeights(config.model, config.seed, config.backend);
 
   const pool = await ReplicaPool.start(config.workers, config.model, config.backend);
   try {
@@ -90,7 +83,7 @@ export async function runTraining(
       resumedAt: checkpoint ? { epoch: checkpoint.state.epoch, step: checkpoint.state.step } : undefined,
     });
     await fs.mkdir(out, { recursive: true });
-    const result = await fit({ config, train: split.train, validation: split.validation, pool, initialWeights, trainableCount, checkpointDir: checkpointDir(out), resumeFrom: checkpoint, signal: options.signal, events });
+    const result = await fit({ config, train: split.train, validation: split.validation, pool, initialWeights: initial, trainableCount, checkpointDir: checkpointDir(out), resumeFrom: checkpoint, signal: options.signal, events });
     if (result.ended === 'interrupted') return { out, fit: result };
 
     let evaluation: Evaluation | undefined;

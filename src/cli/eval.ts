@@ -1,0 +1,98 @@
+/** `aer eval`: a model's accuracy, per-class and macro precision/recall/F1 and confusion matrix on labelled clips. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { AerError } from '../errors.ts';
+import { BACKENDS, type BackendChoice, selectBackend } from '../model/backend.ts';
+import { loadModelDir, writeAtomically } from '../model/model-dir.ts';
+import { countSkip } from '../train/datasets/clip.ts';
+import { checkDatasetName } from '../train/datasets/scan.ts';
+import { prepareData } from '../train/data.ts';
+import { evaluateModel } from '../train/evaluate-clips.ts';
+import type { Evaluation } from '../train/metrics.ts';
+import { defaultWorkerCount } from '../train/parallel/pool.ts';
+import { confusionTable, metricsTable, skippedList } from '../train/report/markdown.ts';
+import { confusionMatrixSvg } from '../train/report/svg.ts';
+import { TrainingProgress } from './progress.ts';
+import { action, parseNumberOption, printJson } from './run.ts';
+
+export const DEFAULT_MODEL_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../models/default');
+
+interface EvalFlags {
+  model: string;
+  data: string[];
+  dataset?: string;
+  positions: number;
+  report?: string;
+  workers: number;
+  backend: BackendChoice;
+  cache?: string;
+  json?: boolean;
+}
+
+function textSummary(evaluation: Evaluation, skipped: number): string {
+  const lines = [`accuracy ${(evaluation.accuracy * 100).toFixed(1)} %  macro-F1 ${evaluation.macro_f1.toFixed(3)}  macro precision ${evaluation.macro_precision.toFixed(3)}  macro recall ${evaluation.macro_recall.toFixed(3)}  (n = ${evaluation.n}, skipped ${skipped})`, ''];
+  lines.push(`${'class'.padEnd(10)} precision  recall      f1  support`);
+  for (const l of evaluation.labels) {
+    const c = evaluation.per_class[l];
+    lines.push(`${l.padEnd(10)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(7)} ${String(c.support).padStart(8)}`);
+  }
+  lines.push('', `confusion (rows: true, columns: predicted ${evaluation.labels.join(', ')})`);
+  evaluation.confusion.forEach((row, i) => lines.push(`${evaluation.labels[i].padEnd(10)} ${row.map((v) => String(v).padStart(5)).join('')}`));
+  return `${lines.join('\n')}\n`;
+}
+
+async function run(flags: EvalFlags): Promise<void> {
+  const progress = new TrainingProgress(0);
+  await selectBackend(flags.backend);
+  const loaded = await loadModelDir(flags.model);
+  const labels = loaded.metadata.labels;
+  const data = await prepareData(flags.data, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), { cacheDir: flags.cache, onProgress: (d, t) => progress.bar('reading clips', d, t) });
+  const skipped = { ...data.skipped };
+  const clips = data.clips.filter((c) => {
+    if (labels.includes(c.label)) return true;
+    countSkip(skipped, `label ${c.label} (the model does not know it)`);
+    return false;
+  });
+  if (clips.length === 0) throw new AerError('invalid_dataset', `none of the clips has a label the model knows (${labels.join(', ')})`);
+  const evaluation = await evaluateModel(loaded.model, loaded.metadata.options, clips, labels, flags.positions, flags.workers, flags.backend);
+  const skippedCount = Object.values(skipped).reduce((a, b) => a + b, 0);
+  if (flags.report) {
+    await fs.mkdir(flags.report, { recursive: true });
+    const title = `${path.basename(path.resolve(flags.model))} on ${flags.data.map((d) => path.basename(d)).join(' + ')}`;
+    await writeAtomically(path.join(flags.report, 'confusion.svg'), confusionMatrixSvg(evaluation, title));
+    await writeAtomically(
+      path.join(flags.report, 'report.md'),
+      [
+        `# Evaluation of ${flags.model}`,
+        '',
+        `Data: ${flags.data.join(', ')}; ${clips.length} clips, ${flags.positions} window position(s) each; skipped: ${skippedList(skipped)}.`,
+        '',
+        metricsTable(evaluation),
+        '',
+        confusionTable(evaluation),
+        '',
+        '![confusion matrix](confusion.svg)',
+        '',
+      ].join('\n'),
+    );
+  }
+  if (flags.json) printJson({ ...evaluation, skipped: skippedCount, skipped_reasons: skipped, positions: flags.positions, model: flags.model });
+  else process.stdout.write(textSummary(evaluation, skippedCount) + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('measure a model on labelled clips: accuracy, per-class and macro precision/recall/F1, confusion matrix')
+    .option('-m, --model <dir>', 'model directory', DEFAULT_MODEL_DIR)
+    .requiredOption('-d, --data <[name=]dir>', 'a dataset folder; repeat to combine', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--dataset <name>', 'how to read --data folders that name none (emodb, cremad, tess, ravdess, folders)')
+    .option('--positions <n>', 'windows per clip averaged, the clip placed from the window start to its end', parseNumberOption('--positions', 1, 16), 3)
+    .option('--report <dir>', 'also write the confusion matrix (SVG) and a Markdown report there')
+    .option('--workers <n>', 'inference threads', parseNumberOption('--workers', 1, 64), defaultWorkerCount())
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices([...BACKENDS]).default('auto'))
+    .option('--cache <dir>', 'clip cache folder (default: ~/.cache/aer-stream/clips, or $AER_CACHE_DIR)')
+    .option('--json', 'print the metrics as JSON')
+    .action(action(run));
+}
