@@ -2,6 +2,10 @@
 import { Command } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { registerFeatures } from './cli/features.ts';
+import { registerAblation } from './cli/ablation.ts';
+import { registerBaselines } from './cli/baselines.ts';
+import { registerCrossval } from './cli/crossval.ts';
+import { registerEval } from './cli/eval.ts';
 import { registerInfo } from './cli/info.ts';
 import { registerTrain } from './cli/train.ts';
 import { reportError } from './cli/run.ts';
@@ -15,6 +19,10 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerFeatures(program);
   registerTrain(program);
+  registerEval(program);
+  registerBaselines(program);
+  registerAblation(program);
+  registerCrossval(program);
   return program;
 }
 

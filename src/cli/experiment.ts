@@ -1,0 +1,93 @@
+/**
+ * What `aer crossval` and `aer ablation` share: read the data, plan the
+ * jobs, run them with progress (resumable with --resume), then write
+ * summary.json and report.md to --out and print the table.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { writeAtomically } from '../model/model-dir.ts';
+import type { LoadedClip } from '../train/clip-store.ts';
+import type { TrainConfig } from '../train/config.ts';
+import { prepareData, summarizeData } from '../train/data.ts';
+import { type Job, type JobResult, runJobs } from '../train/experiments/run-jobs.ts';
+import { type MethodSummary, perRunTable, summarize, summaryTable } from '../train/experiments/summary.ts';
+import { TrainingProgress } from './progress.ts';
+import { printJson } from './run.ts';
+import { interruptOnSigint, trainConfigFrom, type TrainingFlags } from './train-options.ts';
+
+export interface ExperimentFlags extends TrainingFlags {
+  out: string;
+  resume?: boolean;
+}
+
+export interface Experiment {
+  name: string;
+  plan(clips: LoadedClip[], config: TrainConfig): Job[];
+  /** The report's text around the tables: a title and what was done. */
+  describe(config: TrainConfig, jobs: Job[]): string;
+  /** Figures to print beside ours, by method name. */
+  paper?: Record<string, string>;
+}
+
+export function addExperimentOptions(command: Command): Command {
+  return command
+    .requiredOption('-o, --out <dir>', 'folder for each job\'s result, checkpoints of the running job, summary.json and report.md')
+    .option('--resume', 'continue the interrupted experiment in --out (same options and data)');
+}
+
+export async function runExperiment(experiment: Experiment, flags: ExperimentFlags): Promise<void> {
+  const config = trainConfigFrom(flags);
+  let progress = new TrainingProgress(config.epochs);
+  const controller = interruptOnSigint(() => progress.message('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)...'));
+  const data = await prepareData(config.data, config.dataset, { cacheDir: flags.cache, onProgress: (d, t) => progress.bar('reading clips', d, t) });
+  const jobs = experiment.plan(data.clips, config);
+  const { results, interrupted } = await runJobs(jobs, flags.out, {
+    resume: flags.resume,
+    signal: controller.signal,
+    events: {
+      onJob: (job, index, total, state) => {
+        progress = new TrainingProgress(config.epochs);
+        const what = state === 'done-before' ? 'done before, result read back' : state === 'resume' ? 'resuming its checkpoint' : `${job.train.length} training clips, ${job.test.length} test clips`;
+        progress.message(`[${index + 1}/${total}] ${job.kind === 'network' ? `AER-Net (${job.config.model.variant})` : 'SVM + random forest'}, ${job.title}: ${what}`);
+      },
+      onStep: (p) => progress.step(p),
+      onEpoch: (record, info) => progress.epoch(record, info),
+      onJobDone: (result) => progress.message(`  ${Object.entries(result.evaluations).map(([k, e]) => `${k} ${(e.accuracy * 100).toFixed(1)} % (F1 ${e.macro_f1.toFixed(3)})`).join(', ')}`),
+    },
+  });
+  if (interrupted) {
+    progress.message(`interrupted: finished jobs and a checkpoint are in ${flags.out}; continue with the same command and --resume`);
+    if (flags.json) printJson({ ended: 'interrupted', out: flags.out });
+    process.exitCode = 130;
+    return;
+  }
+  const summaries = summarize(results);
+  const report = experimentReport(experiment, config, jobs, summaries, data.skipped, results);
+  await writeAtomically(path.join(flags.out, 'summary.json'), `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, data: summarizeData(data), summaries, results }, null, 1)}\n`);
+  await writeAtomically(path.join(flags.out, 'report.md'), report);
+  if (flags.json) printJson({ experiment: experiment.name, out: flags.out, summaries });
+  else process.stdout.write(`\n${summaryTable(summaries, experiment.paper)}\n\nreport written to ${flags.out}/report.md\n`);
+}
+
+function experimentReport(experiment: Experiment, config: TrainConfig, jobs: Job[], summaries: MethodSummary[], skipped: Record<string, number>, results: JobResult[]): string {
+  const network = results.filter((r) => r.network);
+  return [
+    experiment.describe(config, jobs),
+    '',
+    `Command: \`aer ${process.argv.slice(2).join(' ')}\``,
+    '',
+    `Skipped: ${Object.entries(skipped).map(([k, n]) => `${n} ${k}`).join('; ') || 'none'}.`,
+    '',
+    '## Summary',
+    '',
+    summaryTable(summaries, experiment.paper),
+    '',
+    '## Per run',
+    '',
+    perRunTable(summaries),
+    '',
+    ...(network.length > 0
+      ? ['## Network runs', '', '| run | validation speakers (early stopping) | best epoch | epochs run | ended |', '|---|---|---:|---:|---|', ...network.map((r) => `| ${r.title} (${r.network!.variant}) | ${r.network!.validationSpeakers.join(', ')} | ${r.network!.bestEpoch} | ${r.network!.epochsRun} | ${r.network!.ended} |`), '']
+      : []),
+  ].join('\n');
+}

@@ -1,0 +1,41 @@
+/** The jobs of each experiment: k-fold speaker cross-validation, the ablation on one split, the baselines on one split. */
+import type { Variant } from '../../model/aernet.ts';
+import type { LoadedClip } from '../clip-store.ts';
+import type { TrainConfig } from '../config.ts';
+import { speakerGenders } from '../datasets/scan.ts';
+import { createRandom } from '../random.ts';
+import { type SplitKind, splitClips, speakerFolds } from '../split.ts';
+import type { Job } from './run-jobs.ts';
+
+/**
+ * Each fold's speakers are the test set of one network and one baselines job
+ * trained on the other folds. The network takes its early-stopping speakers
+ * from its own training folds (config.split), never from the test fold.
+ */
+export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number): Job[] {
+  const parts = speakerFolds(clips, folds, createRandom(config.seed), speakerGenders(clips));
+  return parts.flatMap((test, k) => {
+    const train = parts.filter((_, j) => j !== k).flat();
+    const speakers = [...new Set(test.map((c) => c.speaker))].sort().join(', ');
+    const title = `fold ${k + 1} (test: ${speakers})`;
+    return [
+      { id: `fold-${k + 1}-aernet`, title, kind: 'network' as const, config, train, test },
+      { id: `fold-${k + 1}-baselines`, title, kind: 'baselines' as const, config, train, test },
+    ];
+  });
+}
+
+/** The split `aer train` makes with the same options, its validation side as the test set. */
+export function heldOutSplit(clips: LoadedClip[], kind: SplitKind, fraction: number, seed: number): { train: LoadedClip[]; test: LoadedClip[] } {
+  const split = splitClips(clips, kind, fraction, createRandom(seed));
+  return { train: split.train, test: split.validation };
+}
+
+export function ablationJobs(clips: LoadedClip[], config: TrainConfig, kind: SplitKind): Job[] {
+  const { train, test } = heldOutSplit(clips, kind, config.validationFraction, config.seed);
+  const variants: Variant[] = ['cnn', 'cnn_res', 'full'];
+  return [
+    ...variants.map((variant) => ({ id: `aernet-${variant}`, title: variant, kind: 'network' as const, config: { ...config, model: { ...config.model, variant } }, train, test })),
+    { id: 'baselines', title: 'baselines', kind: 'baselines' as const, config, train, test },
+  ];
+}

@@ -1,0 +1,148 @@
+/**
+ * Experiments (cross-validation, ablation, baselines) as a list of jobs, each
+ * training on some clips and measuring on others: AER-Net (with early
+ * stopping on speakers taken from its own training clips, never the test
+ * clips) or both baselines. Every finished job is written to <out>/<id>.json
+ * and a running network job checkpoints to <out>/<id>/checkpoint, so an
+ * interrupted experiment resumes where it stopped.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AerError } from '../../errors.ts';
+import { writeAtomically } from '../../model/model-dir.ts';
+import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
+import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
+import type { LoadedClip } from '../clip-store.ts';
+import type { TrainConfig } from '../config.ts';
+import { fingerprint } from '../data.ts';
+import { evaluateClips } from '../evaluate-clips.ts';
+import { fit, type FitEvents } from '../fit.ts';
+import { initialWeights } from '../initial-weights.ts';
+import { LABELS } from '../labels.ts';
+import type { Evaluation } from '../metrics.ts';
+import { ReplicaPool } from '../parallel/pool.ts';
+import { createRandom } from '../random.ts';
+import { splitClips } from '../split.ts';
+
+export interface Job {
+  /** File-name safe and unique in the experiment. */
+  id: string;
+  title: string;
+  kind: 'network' | 'baselines';
+  config: TrainConfig;
+  train: LoadedClip[];
+  test: LoadedClip[];
+}
+
+export interface JobResult {
+  id: string;
+  title: string;
+  kind: Job['kind'];
+  /** Per method: 'aernet' for a network job, 'svm' and 'forest' for baselines. */
+  evaluations: Record<string, Evaluation>;
+  seconds: Record<string, number>;
+  train: { clips: number; speakers: string[] };
+  test: { clips: number; speakers: string[] };
+  network?: { variant: string; validationSpeakers: string[]; bestEpoch: number; epochsRun: number; ended: string };
+}
+
+export interface JobEvents extends FitEvents {
+  onJob?(job: Job, index: number, total: number, state: 'start' | 'resume' | 'done-before'): void;
+  onJobDone?(result: JobResult): void;
+}
+
+const PLAN_FORMAT = 'aer-experiment-1';
+const speakersOf = (clips: LoadedClip[]) => [...new Set(clips.map((c) => c.speaker))].sort();
+
+/** What identifies a job: a resumed experiment must plan the same. Where it runs (workers, backend) may change. */
+function describe(job: Job): Record<string, unknown> {
+  const { workers: _w, backend: _b, data: _d, ...recipe } = job.config;
+  return { id: job.id, kind: job.kind, recipe: job.kind === 'network' ? recipe : DEFAULT_BASELINES, train: fingerprint(job.train), test: fingerprint(job.test) };
+}
+
+async function checkPlan(out: string, jobs: Job[], resume: boolean): Promise<void> {
+  const planFile = path.join(out, 'plan.json');
+  const plan = { format: PLAN_FORMAT, jobs: jobs.map(describe) };
+  const existing = await fs.readFile(planFile, 'utf8').then((t) => t, () => undefined);
+  if (!resume) {
+    if (existing !== undefined) throw new AerError('invalid_argument', `${out} already holds an experiment`, { hint: 'continue it with --resume, or pick another --out' });
+  } else {
+    if (existing === undefined) throw new AerError('invalid_checkpoint', `no experiment to resume in ${out} (plan.json is missing)`, { hint: 'start it without --resume' });
+    if (existing.trim() !== JSON.stringify(plan, null, 1).trim()) {
+      throw new AerError('invalid_checkpoint', `the experiment in ${out} was planned with other options or data`, { hint: 'resume with the same options and --data folders, or start it in another --out' });
+    }
+    return;
+  }
+  await fs.mkdir(out, { recursive: true });
+  await writeAtomically(planFile, `${JSON.stringify(plan, null, 1)}\n`);
+}
+
+export async function runJobs(jobs: Job[], out: string, options: { resume?: boolean; signal?: AbortSignal; events?: JobEvents } = {}): Promise<{ results: JobResult[]; interrupted: boolean }> {
+  await checkPlan(out, jobs, options.resume === true);
+  const results: JobResult[] = [];
+  for (const [index, job] of jobs.entries()) {
+    const file = path.join(out, `${job.id}.json`);
+    const done = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as JobResult, () => undefined);
+    if (done) {
+      options.events?.onJob?.(job, index, jobs.length, 'done-before');
+      results.push(done);
+      continue;
+    }
+    if (options.signal?.aborted) return { results, interrupted: true };
+    const result = job.kind === 'network' ? await networkJob(job, path.join(out, job.id, 'checkpoint'), index, jobs.length, options) : await baselinesJob(job, index, jobs.length, options.events);
+    if (!result) return { results, interrupted: true };
+    await writeAtomically(file, `${JSON.stringify(result, null, 1)}\n`);
+    await fs.rm(path.join(out, job.id), { recursive: true, force: true });
+    options.events?.onJobDone?.(result);
+    results.push(result);
+  }
+  return { results, interrupted: false };
+}
+
+const sides = (job: Job) => ({ train: { clips: job.train.length, speakers: speakersOf(job.train) }, test: { clips: job.test.length, speakers: speakersOf(job.test) } });
+
+async function baselinesJob(job: Job, index: number, total: number, events?: JobEvents): Promise<JobResult> {
+  events?.onJob?.(job, index, total, 'start');
+  const results = await runBaselines(job.train, job.test);
+  return {
+    id: job.id,
+    title: job.title,
+    kind: 'baselines',
+    evaluations: Object.fromEntries(results.map((r) => [r.name, r.evaluation])),
+    seconds: Object.fromEntries(results.map((r) => [r.name, Math.round(r.seconds * 10) / 10])),
+    ...sides(job),
+  };
+}
+
+/** Trains on the job's training clips (validating on speakers split off them) and measures the best weights on its test clips; undefined when interrupted. */
+async function networkJob(job: Job, checkpointDir: string, index: number, total: number, options: { signal?: AbortSignal; events?: JobEvents }): Promise<JobResult | undefined> {
+  const { config } = job;
+  const split = config.split === 'none' ? { train: job.train, validation: [] } : splitClips(job.train, config.split, config.validationFraction, createRandom(config.seed));
+  let resumeFrom: Checkpoint | undefined;
+  if (await hasCheckpoint(checkpointDir)) {
+    resumeFrom = await loadCheckpoint(checkpointDir);
+    if (resumeFrom.state.dataFingerprint !== fingerprint([...split.train, ...split.validation])) {
+      throw new AerError('invalid_checkpoint', `the checkpoint in ${checkpointDir} was trained on other clips`, { hint: `delete ${path.dirname(checkpointDir)} to run that job again` });
+    }
+  }
+  options.events?.onJob?.(job, index, total, resumeFrom ? 'resume' : 'start');
+  const initial = await initialWeights(config.model, config.seed, config.backend);
+  const pool = await ReplicaPool.start(config.workers, config.model, config.backend);
+  try {
+    await fs.mkdir(path.dirname(checkpointDir), { recursive: true });
+    const result = await fit({ config, train: split.train, validation: split.validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir, resumeFrom, signal: options.signal, events: options.events });
+    if (result.ended === 'interrupted') return undefined;
+    const { evaluation } = await evaluateClips(pool, result.weights, job.test, [...LABELS], config.evalPositions);
+    return {
+      id: job.id,
+      title: job.title,
+      kind: 'network',
+      evaluations: { aernet: evaluation },
+      seconds: { aernet: Math.round(result.seconds) },
+      ...sides(job),
+      network: { variant: config.model.variant, validationSpeakers: speakersOf(split.validation), bestEpoch: result.bestEpoch, epochsRun: result.history.length, ended: result.ended },
+    };
+  } finally {
+    await pool.close();
+  }
+}
