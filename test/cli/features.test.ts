@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { readWav } from '../src/audio/wav.ts';
-import { writeWav } from '../src/audio/wav-write.ts';
-import { clipFeatures } from '../src/features/extract.ts';
-import { modelSignal } from '../src/features/signal.ts';
-import { signalWindows } from '../src/features/windows.ts';
-import { PROJECT_ROOT } from './helpers/shared.ts';
-import { maxAbsDiff, noise, tone } from './helpers/signals.ts';
-import { tempDir } from './helpers/tools.ts';
-
-function aer(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin/aer.js'), ...args], { encoding: 'utf8', cwd: PROJECT_ROOT });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { readWav } from '../../src/audio/wav.ts';
+import { writeWav } from '../../src/audio/wav-write.ts';
+import { clipFeatures } from '../../src/features/extract.ts';
+import { modelSignal } from '../../src/features/signal.ts';
+import { signalWindows } from '../../src/features/windows.ts';
+import { aer } from '../helpers/cli.ts';
+import { maxAbsDiff, noise, tone } from '../helpers/signals.ts';
+import { tempDir } from '../helpers/tools.ts';
 
 function readF32(file: string): Float32Array {
   const b = fs.readFileSync(file);

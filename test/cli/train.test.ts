@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { aer, aerInterrupted } from '../helpers/cli.ts';
+import { clipWav, emodbTree, writeTree } from '../helpers/datasets.ts';
+import { tempDir } from '../helpers/tools.ts';
+
+// A narrow network on 48 one-second clips from four speakers: every command end to end in seconds.
+const data = emodbTree(tempDir(), ['03', '08', '10', '09'], 2);
+writeTree(data, { '03a09La.wav': clipWav('neutral') });
+const cache = tempDir();
+const work = tempDir();
+const small = ['--data', data, '--cache', cache, '--batch-size', '16', '--lstm-units', '8', '--attention-units', '8', '--learning-rate', '1e-3'];
+const model = path.join(work, 'model');
+const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
+
+describe('aer train, eval, baselines, crossval, ablation', () => {
+  test('train writes a model directory with its metadata, history, curves, confusion matrix and report', () => {
+    const run = aer('train', ...small, '--epochs', '2', '--out', model, '--json');
+    assert.equal(run.status, 0, run.stderr);
+    const result = json(run.stdout);
+    assert.equal(result.ended, 'epochs');
+    assert.equal(result.epochs_run, 2);
+    for (const f of ['model.json', 'weights.bin', 'aer.json', 'history.json', 'curves.svg', 'confusion.svg', 'report.md']) assert.ok(fs.existsSync(path.join(model, f)), f);
+    const meta = json(fs.readFileSync(path.join(model, 'aer.json'), 'utf8'));
+    assert.deepEqual(meta.labels, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
+    const training = meta.training as { split: { kind: string; validation: { speakers: string[] } }; skipped: Record<string, number> };
+    assert.equal(training.split.kind, 'speaker');
+    assert.equal(training.split.validation.speakers.length, 1);
+    assert.deepEqual(training.skipped, { 'boredom (not one of the six labels)': 1 });
+    assert.match(run.stderr, /epoch 2\/2 .*val_acc/);
+  });
+
+  test('eval --json gives the documented keys; --report writes the matrix and a report', () => {
+    const report = path.join(work, 'report');
+    const run = aer('eval', '--model', model, '--data', data, '--cache', cache, '--json', '--report', report);
+    assert.equal(run.status, 0, run.stderr);
+    const result = json(run.stdout);
+    for (const key of ['accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'per_class', 'confusion', 'labels', 'n', 'skipped']) assert.ok(key in result, key);
+    assert.equal(result.n, 48);
+    assert.equal(result.skipped, 1);
+    assert.deepEqual(Object.keys((result.per_class as Record<string, object>).sad), ['precision', 'recall', 'f1', 'support']);
+    assert.equal((result.confusion as number[][]).flat().reduce((a, b) => a + b, 0), 48);
+    assert.ok(fs.readFileSync(path.join(report, 'confusion.svg'), 'utf8').startsWith('<svg'));
+    assert.match(fs.readFileSync(path.join(report, 'report.md'), 'utf8'), /\| class \| precision \| recall \| F1 \| support \|/);
+    const text = aer('eval', '--model', model, '--data', data, '--cache', cache);
+    assert.match(text.stdout, /accuracy .* macro-F1/);
+  });
+
+  test('baselines run on the same split as the model, in one table with it', () => {
+    const run = aer('baselines', '--data', data, '--cache', cache, '--model', model, '--json');
+    assert.equal(run.status, 0, run.stderr);
+    const result = json(run.stdout) as { summaries: { method: string; mean: { accuracy: number } }[]; split: { test: { clips: number } } };
+    assert.deepEqual(result.summaries.map((s) => s.method), ['AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)']);
+    assert.equal(result.split.test.clips, 12);
+    const other = aer('baselines', '--data', data, '--cache', cache, '--model', model, '--seed', '7');
+    assert.notEqual(other.status, 0);
+    assert.match(other.stderr, /was not trained on this split/);
+  });
+
+  test('bad input: unknown variant, overwriting a model, nothing to resume, a corrupt model, no clips', () => {
+    const variant = aer('train', ...small, '--variant', 'huge', '--out', path.join(work, 'x'));
+    assert.equal(variant.status, 2);
+    assert.match(variant.stderr, /huge.*Allowed choices are full, cnn_res, cnn/s);
+    const again = aer('train', ...small, '--out', model);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /already holds a trained model/);
+    const resume = aer('train', ...small, '--resume', '--out', path.join(work, 'nothing'));
+    assert.equal(resume.status, 1);
+    assert.match(resume.stderr, /no checkpoint to resume/);
+    const corrupt = path.join(work, 'corrupt');
+    fs.cpSync(model, corrupt, { recursive: true });
+    fs.writeFileSync(path.join(corrupt, 'aer.json'), '{"format":');
+    const badModel = aer('eval', '--model', corrupt, '--data', data, '--cache', cache);
+    assert.equal(badModel.status, 1);
+    assert.match(badModel.stderr, /error \[invalid_model\]/);
+    const empty = aer('eval', '--model', model, '--data', tempDir());
+    assert.equal(empty.status, 1);
+    assert.match(empty.stderr, /no audio files/);
+  });
+
+  test('Ctrl-C saves a checkpoint; --resume finishes the run', async () => {
+    const out = path.join(work, 'interrupted');
+    const args = ['train', ...small, '--epochs', '3', '--out', out];
+    const stopped = await aerInterrupted(/epoch 1\/3 /, ...args);
+    assert.equal(stopped.status, 130, stopped.stderr);
+    assert.match(stopped.stderr, /checkpoint saved/);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoint', 'state.json')));
+    const resumed = aer(...args, '--resume', '--json');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming at epoch/);
+    assert.equal(json(resumed.stdout).epochs_run, 3);
+    assert.ok(!fs.existsSync(path.join(out, 'checkpoint')));
+  });
+
+  test('crossval measures the network and both baselines on the same speaker folds, and resumes', () => {
+    const out = path.join(work, 'crossval');
+    const args = ['crossval', ...small, '--folds', '2', '--epochs', '1', '--out', out, '--json'];
+    const run = aer(...args);
+    assert.equal(run.status, 0, run.stderr);
+    const summaries = (json(run.stdout) as { summaries: { method: string; runs: { n: number }[] }[] }).summaries;
+    assert.deepEqual(summaries.map((s) => s.method), ['AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)']);
+    for (const s of summaries) assert.equal(s.runs.reduce((a, r) => a + r.n, 0), 48);
+    assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /## Per run/);
+    const again = aer(...args);
+    assert.equal(again.status, 2);
+    assert.match((json(again.stdout).error as { message: string }).message, /already holds an experiment/);
+    const resumed = aer(...args, '--resume');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /done before, result read back/);
+    const changed = aer(...args.map((a) => (a === '1' ? '2' : a)), '--resume');
+    assert.equal(changed.status, 1);
+    assert.match((json(changed.stdout).error as { code: string; message: string }).code, /invalid_checkpoint/);
+    assert.match((json(changed.stdout).error as { message: string }).message, /planned with other options/);
+  });
+
+  test('ablation trains the three variants and the baselines on one split, beside the paper', () => {
+    const out = path.join(work, 'ablation');
+    const run = aer('ablation', ...small, '--epochs', '1', '--out', out);
+    assert.equal(run.status, 0, run.stderr);
+    for (const method of ['AER-Net (cnn)', 'AER-Net (cnn_res)', 'AER-Net (full)', 'SVM', 'Random forest']) assert.match(run.stdout, new RegExp(`\\| ${method.replace(/[()]/g, '\\$&')}`));
+    assert.match(run.stdout, /87\.7 %/);
+    const none = aer('ablation', ...small, '--split', 'none', '--out', path.join(work, 'ablation2'));
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /--split none holds none out/);
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isAerError } from '../../src/errors.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { hasCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.ts';
+import type { LoadedClip } from '../../src/train/clip-store.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
+import { prepareData } from '../../src/train/data.ts';
+import { fit, type FitResult } from '../../src/train/fit.ts';
+import { initialWeights } from '../../src/train/initial-weights.ts';
+import { ReplicaPool } from '../../src/train/parallel/pool.ts';
+import { emodbTree } from '../helpers/datasets.ts';
+import { tempDir } from '../helpers/tools.ts';
+import fs from 'node:fs/promises';
+
+/** A narrow AER-Net and a few clips: a real training run in seconds. */
+const config: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  data: [],
+  workers: 2,
+  epochs: 2,
+  batchSize: 8,
+  learningRate: 1e-3,
+  model: { ...DEFAULT_OPTIONS, filters: [4, 8, 8], lstmUnits: 8, attentionUnits: 8, denseUnits: [8, 8] },
+};
+
+describe('the training loop', () => {
+  let train: LoadedClip[];
+  let validation: LoadedClip[];
+  let pool: ReplicaPool;
+  let initial: Awaited<ReturnType<typeof initialWeights>>;
+  let uninterrupted: FitResult;
+
+  before(async () => {
+    const data = await prepareData([emodbTree(tempDir(), ['03', '08'], 2)], undefined, { cacheDir: tempDir() });
+    train = data.clips.filter((c) => c.speaker === 'emodb:03');
+    validation = data.clips.filter((c) => c.speaker === 'emodb:08');
+    initial = await initialWeights(config.model, config.seed, 'wasm');
+    pool = await ReplicaPool.start(config.workers, config.model, 'wasm');
+    uninterrupted = await fit({ config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount });
+  });
+  after(() => pool.close());
+
+  it('trains for the epochs asked, with a finite, falling loss and validation figures', () => {
+    assert.equal(uninterrupted.history.length, 2);
+    assert.equal(uninterrupted.ended, 'epochs');
+    for (const r of uninterrupted.history) {
+      assert.ok(Number.isFinite(r.loss) && Number.isFinite(r.val_loss!), JSON.stringify(r));
+      assert.ok(r.val_accuracy! >= 0 && r.val_accuracy! <= 1);
+    }
+    assert.notDeepEqual(uninterrupted.weights, initial.weights);
+  });
+
+  it('an interrupted run saves a checkpoint, and resuming it ends exactly where the uninterrupted run did', async () => {
+    const dir = path.join(tempDir(), 'checkpoint');
+    const controller = new AbortController();
+    const stopped = await fit({
+      config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir: dir, signal: controller.signal,
+      events: { onStep: (p) => { if (p.epoch === 1 && p.step === 1) controller.abort(); } },
+    });
+    assert.equal(stopped.ended, 'interrupted');
+    assert.ok(await hasCheckpoint(dir));
+    const checkpoint = await loadCheckpoint(dir);
+    assert.deepEqual([checkpoint.state.epoch, checkpoint.state.step], [1, 1]);
+    const resumed = await fit({ config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir: dir, resumeFrom: checkpoint });
+    assert.equal(resumed.ended, 'epochs');
+    assert.deepEqual(resumed.history.map((r) => r.loss), uninterrupted.history.map((r) => r.loss));
+    assert.deepEqual(resumed.weights, uninterrupted.weights);
+  });
+
+  it('early stopping restores the best epoch\'s weights', async () => {
+    const patient = { ...config, epochs: 6, earlyStoppingPatience: 1, learningRate: 0.05 };
+    const result = await fit({ config: patient, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount });
+    if (result.ended === 'early_stopping') assert.ok(result.bestEpoch < result.history.length);
+    const best = Math.min(...result.history.map((r) => r.val_loss!));
+    assert.equal(result.history[result.bestEpoch - 1].val_loss, best);
+  });
+
+  it('a corrupt checkpoint is refused with the reason', async () => {
+    const dir = path.join(tempDir(), 'checkpoint');
+    const controller = new AbortController();
+    controller.abort();
+    await fit({ config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir: dir, signal: controller.signal });
+    await fs.truncate(path.join(dir, 'optimizer.bin'), 100);
+    await assert.rejects(loadCheckpoint(dir), (e: unknown) => isAerError(e) && e.code === 'invalid_checkpoint' && /truncated/.test(e.message));
+    await fs.writeFile(path.join(dir, 'state.json'), '{');
+    await assert.rejects(loadCheckpoint(dir), (e: unknown) => isAerError(e) && /not JSON/.test(e.message));
+  });
+});
