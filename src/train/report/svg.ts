@@ -22,7 +22,7 @@ function niceTicks(min: number, max: number, count: number): number[] {
   return out;
 }
 
-function panel(series: Series[], title: string, yLabel: string, x0: number, width: number, height: number, yRange?: [number, number]): string {
+function panel(series: Series[], title: string, yLabel: string, x0: number, width: number, height: number, yRange?: [number, number], markEpoch?: number): string {
   const margin = { left: 56, right: 16, top: 36, bottom: 44 };
   const w = width - margin.left - margin.right;
   const h = height - margin.top - margin.bottom;
@@ -42,6 +42,7 @@ function panel(series: Series[], title: string, yLabel: string, x0: number, widt
     parts.push(`<text x="${sx(t)}" y="${margin.top + h + 16}" font-size="11" text-anchor="middle" ${FONT}>${t}</text>`);
   }
   parts.push(`<line x1="${sx(xMin)}" x2="${sx(xMax)}" y1="${margin.top + h}" y2="${margin.top + h}" stroke="#555"/>`);
+  if (markEpoch !== undefined) parts.push(`<line x1="${sx(markEpoch)}" x2="${sx(markEpoch)}" y1="${margin.top}" y2="${margin.top + h}" stroke="#999" stroke-dasharray="2 3"/>`);
   parts.push(`<text x="${x0 + margin.left + w / 2}" y="${height - 8}" font-size="12" text-anchor="middle" ${FONT}>epoch</text>`);
   parts.push(`<text transform="translate(${x0 + 14},${margin.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" ${FONT}>${escape(yLabel)}</text>`);
   series.forEach((s, i) => {
@@ -49,9 +50,10 @@ function panel(series: Series[], title: string, yLabel: string, x0: number, widt
     if (pts.length > 0) {
       parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
     }
-    const ly = margin.top + 8 + i * 16;
-    parts.push(`<line x1="${sx(xMax) - 110}" x2="${sx(xMax) - 90}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    parts.push(`<text x="${sx(xMax) - 86}" y="${ly + 4}" font-size="11" ${FONT}>${escape(s.name)}</text>`);
+    // The legend sits in the title row, right-aligned, where no curve can run under it.
+    const lx = sx(xMax) - (series.length - i) * 96;
+    parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="18" y2="18" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(`<text x="${lx + 24}" y="22" font-size="11" ${FONT}>${escape(s.name)}</text>`);
   });
   return parts.join('\n');
 }
@@ -68,13 +70,14 @@ export function trainingCurvesSvg(history: EpochRecord[], bestEpoch: number, tit
     { name: 'training', color: '#1f77b4', points: history.map((r) => [r.epoch, r.accuracy]) },
     { name: 'validation', color: '#d62728', dashed: true, points: history.map((r) => [r.epoch, r.val_accuracy ?? Number.NaN]) },
   ];
-  const best = bestEpoch > 0 && history.length > 1 ? `<text x="${width - 12}" y="${height - 8}" font-size="11" text-anchor="end" ${FONT}>best epoch: ${bestEpoch}</text>` : '';
+  const mark = bestEpoch > 0 && history.length > 1 ? bestEpoch : undefined;
+  const best = mark !== undefined ? `<text x="${width - 12}" y="${height - 8}" font-size="11" text-anchor="end" ${FONT}>best epoch (dotted): ${bestEpoch}</text>` : '';
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 24}" viewBox="0 0 ${width} ${height + 24}">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="12" y="${height + 16}" font-size="12" fill="#555" ${FONT}>${escape(title)}</text>`,
-    panel(loss, 'Loss', 'cross-entropy', 0, width / 2, height),
-    panel(accuracy, 'Accuracy', 'accuracy', width / 2, width / 2, height, [0, 1]),
+    panel(loss, 'Loss', 'cross-entropy', 0, width / 2, height, undefined, mark),
+    panel(accuracy, 'Accuracy', 'accuracy', width / 2, width / 2, height, [0, 1], mark),
     best,
     '</svg>',
   ].join('\n');
