@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { writeAtomically } from '../model/model-dir.ts';
 import type { LoadedClip } from '../train/clip-store.ts';
-import type { TrainConfig } from '../train/config.ts';
+import { recipeOf, type TrainConfig } from '../train/config.ts';
 import { prepareData, summarizeData } from '../train/data.ts';
 import { type Job, type JobResult, runJobs } from '../train/experiments/run-jobs.ts';
 import { type MethodSummary, perRunTable, summarize, summaryTable } from '../train/experiments/summary.ts';
@@ -63,7 +63,7 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
   }
   const summaries = summarize(results);
   const report = experimentReport(experiment, config, jobs, summaries, data.skipped, results);
-  await writeAtomically(path.join(flags.out, 'summary.json'), `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, data: summarizeData(data), summaries, results }, null, 1)}\n`);
+  await writeAtomically(path.join(flags.out, 'summary.json'), `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, recipe: recipeOf(config), data: summarizeData(data), summaries, results }, null, 1)}\n`);
   await writeAtomically(path.join(flags.out, 'report.md'), report);
   if (flags.json) printJson({ experiment: experiment.name, out: flags.out, summaries });
   else process.stdout.write(`\n${summaryTable(summaries, experiment.paper)}\n\nreport written to ${flags.out}/report.md\n`);

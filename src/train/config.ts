@@ -54,3 +54,9 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, 'data' | 'workers'> = {
   backend: 'auto',
   evalPositions: 3,
 };
+
+/** What a run learns from: the configuration less where it runs and where its data lies. Two runs with equal recipes train alike. */
+export function recipeOf(config: TrainConfig): Omit<TrainConfig, 'workers' | 'backend' | 'data'> {
+  const { workers: _w, backend: _b, data: _d, ...recipe } = config;
+  return recipe;
+}

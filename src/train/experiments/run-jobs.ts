@@ -13,7 +13,7 @@ import { writeAtomically } from '../../model/model-dir.ts';
 import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import type { LoadedClip } from '../clip-store.ts';
-import type { TrainConfig } from '../config.ts';
+import { recipeOf, type TrainConfig } from '../config.ts';
 import { fingerprint } from '../data.ts';
 import { evaluateClips } from '../evaluate-clips.ts';
 import { fit, type FitEvents } from '../fit.ts';
@@ -56,8 +56,7 @@ const speakersOf = (clips: LoadedClip[]) => [...new Set(clips.map((c) => c.speak
 
 /** What identifies a job: a resumed experiment must plan the same. Where it runs (workers, backend) may change. */
 function describe(job: Job): Record<string, unknown> {
-  const { workers: _w, backend: _b, data: _d, ...recipe } = job.config;
-  return { id: job.id, kind: job.kind, recipe: job.kind === 'network' ? recipe : DEFAULT_BASELINES, train: fingerprint(job.train), test: fingerprint(job.test) };
+  return { id: job.id, kind: job.kind, recipe: job.kind === 'network' ? recipeOf(job.config) : DEFAULT_BASELINES, train: fingerprint(job.train), test: fingerprint(job.test) };
 }
 
 async function checkPlan(out: string, jobs: Job[], resume: boolean): Promise<void> {

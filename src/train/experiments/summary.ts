@@ -69,7 +69,7 @@ export function summarize(results: JobResult[]): MethodSummary[] {
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
 /** One row per method: mean ± std, range, macro-F1, and (where given) the paper's figure. */
-export function summaryTable(summaries: MethodSummary[], paper: Record<string, string> = {}): string {
+export function summaryTable(summaries: Omit<MethodSummary, 'pooled'>[], paper: Record<string, string> = {}): string {
   const withPaper = Object.keys(paper).length > 0;
   const several = summaries.some((s) => s.runs.length > 1);
   const head = ['method', several ? 'accuracy (mean ± std)' : 'accuracy', ...(several ? ['range'] : []), several ? 'macro-F1 (mean ± std)' : 'macro-F1', ...(withPaper ? ['paper'] : [])];
