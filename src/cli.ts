@@ -6,6 +6,7 @@ import { registerAblation } from './cli/ablation.ts';
 import { registerBaselines } from './cli/baselines.ts';
 import { registerCrossval } from './cli/crossval.ts';
 import { registerEval } from './cli/eval.ts';
+import { registerExportOnnx } from './cli/export-onnx.ts';
 import { registerInfo } from './cli/info.ts';
 import { registerTrain } from './cli/train.ts';
 import { reportError } from './cli/run.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerBaselines(program);
   registerAblation(program);
   registerCrossval(program);
+  registerExportOnnx(program);
   return program;
 }
 

@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'invalid_split'
   /** A model directory that cannot be used: missing or corrupt files, or a mismatch with this front end. */
   | 'invalid_model'
+  /** A model with a layer or option the ONNX exporter does not cover. */
+  | 'unsupported_model'
   /** A training checkpoint that cannot be resumed. */
   | 'invalid_checkpoint'
   /** A bad argument or option value. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { AerError } from '../errors.ts';
 import { BACKENDS, type BackendChoice, selectBackend } from '../model/backend.ts';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModelDir, writeAtomically } from '../model/model-dir.ts';
 import { countSkip } from '../train/datasets/clip.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
@@ -15,8 +16,6 @@ import { confusionTable, metricsTable, skippedList } from '../train/report/markd
 import { confusionMatrixSvg } from '../train/report/svg.ts';
 import { TrainingProgress } from './progress.ts';
 import { action, parseNumberOption, printJson } from './run.ts';
-
-export const DEFAULT_MODEL_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../models/default');
 
 interface EvalFlags {
   model: string;
