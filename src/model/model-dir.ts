@@ -5,6 +5,7 @@
  * training data and recipe, and its measured metrics). Loading checks all of
  * it and says what is wrong rather than serving a model that cannot be right.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -81,6 +82,11 @@ export async function saveModelDir(dir: string, model: LayersModel, metadata: Ae
     }),
   );
   await writeAtomically(path.join(dir, AER_JSON), `${JSON.stringify(metadata, null, 2)}\n`);
+}
+
+/** SHA-256 of the weights, which files derived from them (model.onnx) record to be told apart when stale. */
+export async function weightsDigest(dir: string): Promise<string> {
+  return crypto.createHash('sha256').update(await fs.readFile(path.join(dir, WEIGHTS_BIN))).digest('hex');
 }
 
 /** Write next to the target, then rename: a crash never leaves half a file. */

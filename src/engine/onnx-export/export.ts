@@ -10,7 +10,7 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import pkg from '../../../package.json' with { type: 'json' };
 import { AerError } from '../../errors.ts';
-import { type LoadedModel, writeAtomically } from '../../model/model-dir.ts';
+import { type LoadedModel, weightsDigest, writeAtomically } from '../../model/model-dir.ts';
 import { OnnxGraph } from './graph.ts';
 import { activation, attentionPooling, batchNorm, bidirectionalLstm, conv2d, dense, maxPool, reshape, temporalMean, type Value } from './layers.ts';
 
@@ -108,10 +108,15 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
   return g.serialize(model.name, { name: 'aer-stream', version: pkg.version }, metadata);
 }
 
-/** Writes model.onnx beside model.json; the ONNX file names the labels so an engine can check them. */
+/** What model.onnx records of its source: the labels, and a digest of weights.bin so an engine can tell a stale export. */
+export function onnxMetadata(loaded: LoadedModel, weightsSha256: string): Record<string, string> {
+  return { labels: loaded.metadata.labels.join(','), variant: loaded.metadata.variant, weights_sha256: weightsSha256 };
+}
+
+/** Writes model.onnx beside model.json. */
 export async function exportModelDir(loaded: LoadedModel): Promise<{ file: string; bytes: Uint8Array }> {
   const file = path.join(loaded.dir, ONNX_FILE);
-  const bytes = exportOnnx(loaded.model, { labels: loaded.metadata.labels.join(','), variant: loaded.metadata.variant, source: 'model.json' });
+  const bytes = exportOnnx(loaded.model, onnxMetadata(loaded, await weightsDigest(loaded.dir)));
   await fs.mkdir(loaded.dir, { recursive: true });
   await writeAtomically(file, bytes);
   return { file, bytes };

@@ -1,0 +1,25 @@
+/**
+ * What the service runs the model with: one small interface (DESIGN.md,
+ * "Engines") over onnxruntime and TF.js. A batch is `batch` feature windows
+ * back to back (130 x 128 float32 each); the result holds, per window, the
+ * class probabilities and the attention weights per model time step.
+ */
+export const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+export type EngineChoice = (typeof ENGINES)[number];
+
+export interface Prediction {
+  /** batch x labels, row-major. */
+  probabilities: Float32Array;
+  /** batch x attentionSteps, row-major. */
+  attention: Float32Array;
+}
+
+export interface Engine {
+  readonly name: 'onnx' | 'tfjs';
+  /** What runs it, for logs, /v1/models and metrics (e.g. "onnxruntime-node 1.30.0, cpu"). */
+  readonly detail: string;
+  readonly labels: string[];
+  readonly attentionSteps: number;
+  predict(windows: Float32Array, batch: number): Promise<Prediction>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,27 @@
+/**
+ * Picks and loads the engine. `auto` takes onnxruntime, measured the fastest
+ * here by an order of magnitude (bench/inference), and falls back to TF.js
+ * only when onnxruntime cannot run the model, saying why.
+ */
+import { AerError } from '../errors.ts';
+import { selectBackend } from '../model/backend.ts';
+import { loadModelDir } from '../model/model-dir.ts';
+import type { Engine, EngineChoice } from './engine.ts';
+import { OnnxEngine, type OnnxEngineOptions } from './onnx-engine.ts';
+import { TfjsEngine } from './tfjs-engine.ts';
+
+export async function loadEngine(choice: EngineChoice, modelDir: string, options: OnnxEngineOptions = {}): Promise<Engine> {
+  // TF.js loads the model in every case: it is the source the ONNX graph is checked against or exported from.
+  const backend = await selectBackend('auto');
+  const loaded = await loadModelDir(modelDir);
+  if (choice === 'tfjs') return new TfjsEngine(loaded, backend);
+  try {
+    const engine = await OnnxEngine.load(loaded, options);
+    loaded.model.dispose();
+    return engine;
+  } catch (error) {
+    if (choice === 'onnx') throw error;
+    options.onNotice?.(`the onnx engine could not start (${error instanceof AerError ? error.message : String(error)}); using tfjs`);
+    return new TfjsEngine(loaded, backend);
+  }
+}
