@@ -1,0 +1,196 @@
+/**
+ * The one scheduler all sessions share (DESIGN.md, "Streaming"). Windows
+ * queue per stream (a session's channel); a batch goes to the engine when
+ * `maxBatch` windows wait or the oldest has waited `maxDelayMs`, taking
+ * windows round-robin across streams so no session starves another. One
+ * batch runs at a time: the engine already uses every core for one batch.
+ *
+ * Overload is explicit: a stream keeps at most `maxPerStream` windows queued
+ * (older ones are shed, coalescing it to its newest), windows that waited
+ * longer than `staleMs` are shed at batch time except each stream's newest,
+ * and the whole queue is bounded by `maxQueue`. Shed windows are reported to
+ * their owner, who tells the client; latency stays bounded instead of growing.
+ */
+import type { Engine } from '../engine/engine.ts';
+import { WINDOW_VALUES } from '../features/recipe.ts';
+
+export interface SchedulerOptions {
+  maxBatch: number;
+  maxDelayMs: number;
+  /** Windows queued per stream before the oldest are shed. */
+  maxPerStream: number;
+  /** Windows queued in all. */
+  maxQueue: number;
+  /** A window older than this when a batch forms is shed unless it is its stream's newest. */
+  staleMs: number;
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { maxBatch: 32, maxDelayMs: 20, maxPerStream: 4, maxQueue: 4096, staleMs: 1000 };
+
+export type WindowOutcome =
+  | { kind: 'result'; probabilities: Float32Array; attention: Float32Array; queueMs: number; inferenceMs: number; batchSize: number }
+  | { kind: 'shed'; reason: 'coalesced' | 'stale' | 'queue_full' }
+  | { kind: 'error'; error: Error };
+
+export interface WindowJob {
+  /** The stream it belongs to: session id and channel. */
+  stream: string;
+  features: Float32Array;
+  done(outcome: WindowOutcome): void;
+}
+
+/** What the scheduler reports, for metrics. */
+export interface SchedulerObserver {
+  batch?(size: number, inferenceMs: number): void;
+  queueWait?(ms: number): void;
+  shed?(count: number, reason: 'coalesced' | 'stale' | 'queue_full'): void;
+  depth?(queued: number): void;
+}
+
+interface Queued {
+  job: WindowJob;
+  at: number;
+}
+
+export class Scheduler {
+  private readonly streams = new Map<string, Queued[]>();
+  private queued = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private idle: (() => void)[] = [];
+  readonly options: SchedulerOptions;
+
+  constructor(
+    private readonly engine: Engine,
+    options: Partial<SchedulerOptions> = {},
+    private readonly observer: SchedulerObserver = {},
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.options = { ...DEFAULT_SCHEDULER_OPTIONS, ...options };
+  }
+
+  get depth(): number {
+    return this.queued;
+  }
+
+  submit(job: WindowJob): void {
+    if (job.features.length !== WINDOW_VALUES) throw new Error(`a window holds ${WINDOW_VALUES} values, got ${job.features.length}`);
+    const queue = this.streams.get(job.stream) ?? [];
+    this.streams.set(job.stream, queue);
+    queue.push({ job, at: this.now() });
+    this.queued++;
+    if (queue.length > this.options.maxPerStream) this.shed(queue.splice(0, queue.length - this.options.maxPerStream), 'coalesced');
+    if (this.queued > this.options.maxQueue) this.shedLongest();
+    this.observer.depth?.(this.queued);
+    this.schedule();
+  }
+
+  /** Drops a stream's queued windows (its session closed), reporting them shed. */
+  cancel(stream: string): void {
+    const queue = this.streams.get(stream);
+    if (!queue) return;
+    this.streams.delete(stream);
+    this.queued -= queue.length;
+    for (const q of queue) q.job.done({ kind: 'shed', reason: 'coalesced' });
+    this.observer.depth?.(this.queued);
+    this.settleIdle();
+  }
+
+  /** Resolves once nothing is queued or running. */
+  drain(): Promise<void> {
+    if (this.queued === 0 && !this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private shed(items: Queued[], reason: 'coalesced' | 'stale' | 'queue_full'): void {
+    if (items.length === 0) return;
+    this.queued -= items.length;
+    for (const q of items) q.job.done({ kind: 'shed', reason });
+    this.observer.shed?.(items.length, reason);
+  }
+
+  /** The queue is full: the stream with most windows waiting loses its oldest. */
+  private shedLongest(): void {
+    let longest: Queued[] | undefined;
+    for (const queue of this.streams.values()) if (!longest || queue.length > longest.length) longest = queue;
+    if (longest) this.shed(longest.splice(0, 1), 'queue_full');
+  }
+
+  private oldestWait(): number {
+    let oldest = Infinity;
+    for (const queue of this.streams.values()) if (queue.length > 0) oldest = Math.min(oldest, queue[0].at);
+    return oldest === Infinity ? 0 : this.now() - oldest;
+  }
+
+  private schedule(): void {
+    if (this.running || this.queued === 0) return;
+    const wait = this.oldestWait();
+    if (this.queued >= this.options.maxBatch || wait >= this.options.maxDelayMs) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.runBatch();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, this.options.maxDelayMs - wait);
+    }
+  }
+
+  /** Round-robin over streams, oldest-waiting stream first, up to maxBatch windows; stale windows shed first. */
+  private takeBatch(): Queued[] {
+    const now = this.now();
+    for (const queue of this.streams.values()) {
+      const stale = queue.findLastIndex((q, i) => i < queue.length - 1 && now - q.at > this.options.staleMs);
+      if (stale >= 0) this.shed(queue.splice(0, stale + 1), 'stale');
+    }
+    const order = [...this.streams.entries()].filter(([, q]) => q.length > 0).sort((a, b) => a[1][0].at - b[1][0].at);
+    const batch: Queued[] = [];
+    while (batch.length < this.options.maxBatch && order.some(([, q]) => q.length > 0)) {
+      for (const [, queue] of order) {
+        if (batch.length === this.options.maxBatch) break;
+        const next = queue.shift();
+        if (next) batch.push(next);
+      }
+    }
+    for (const [stream, queue] of order) if (queue.length === 0) this.streams.delete(stream);
+    this.queued -= batch.length;
+    return batch;
+  }
+
+  private async runBatch(): Promise<void> {
+    this.running = true;
+    const batch = this.takeBatch();
+    this.observer.depth?.(this.queued);
+    if (batch.length > 0) {
+      const started = this.now();
+      const input = new Float32Array(batch.length * WINDOW_VALUES);
+      batch.forEach((q, i) => input.set(q.job.features, i * WINDOW_VALUES));
+      let outcomes: WindowOutcome[];
+      try {
+        const { probabilities, attention } = await this.engine.predict(input, batch.length);
+        const inferenceMs = this.now() - started;
+        this.observer.batch?.(batch.length, inferenceMs);
+        const classes = probabilities.length / batch.length;
+        const steps = attention.length / batch.length;
+        outcomes = batch.map((q, i) => {
+          this.observer.queueWait?.(started - q.at);
+          return { kind: 'result', probabilities: probabilities.slice(i * classes, (i + 1) * classes), attention: attention.slice(i * steps, (i + 1) * steps), queueMs: started - q.at, inferenceMs, batchSize: batch.length };
+        });
+      } catch (error) {
+        // The batch's windows fail; every other window, queued or to come, goes on.
+        const failure: WindowOutcome = { kind: 'error', error: error instanceof Error ? error : new Error(String(error)) };
+        outcomes = batch.map(() => failure);
+      }
+      batch.forEach((q, i) => q.job.done(outcomes[i]));
+    }
+    this.running = false;
+    this.settleIdle();
+    this.schedule();
+  }
+
+  private settleIdle(): void {
+    if (this.queued > 0 || this.running) return;
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Engine, Prediction } from '../../src/engine/engine.ts';
+import { WINDOW_VALUES } from '../../src/features/recipe.ts';
+import { Scheduler, type SchedulerOptions, type WindowOutcome } from '../../src/stream/scheduler.ts';
+
+/** An engine whose "probabilities" echo each window's first value, that can be held and made to fail. */
+class FakeEngine implements Engine {
+  readonly name = 'onnx';
+  readonly detail = 'fake';
+  readonly labels = ['a', 'b'];
+  readonly attentionSteps = 2;
+  batches: number[][] = [];
+  failNext = false;
+  private gate: Promise<void> = Promise.resolve();
+  private open: () => void = () => {};
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  release(): void {
+    this.open();
+    this.gate = Promise.resolve();
+  }
+  async predict(windows: Float32Array, batch: number): Promise<Prediction> {
+    const ids = Array.from({ length: batch }, (_, i) => windows[i * WINDOW_VALUES]);
+    this.batches.push(ids);
+    await this.gate;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('engine failed');
+    }
+    return { probabilities: Float32Array.from(ids.flatMap((id) => [id, 1 - id])), attention: Float32Array.from(ids.flatMap((id) => [id, id])) };
+  }
+  async dispose(): Promise<void> {}
+}
+
+const windowOf = (id: number) => {
+  const w = new Float32Array(WINDOW_VALUES);
+  w[0] = id;
+  return w;
+};
+
+function setup(options: Partial<SchedulerOptions>) {
+  const engine = new FakeEngine();
+  const shed: string[] = [];
+  const scheduler = new Scheduler(engine, { maxDelayMs: 5, ...options }, { shed: (n, reason) => shed.push(`${n} ${reason}`) });
+  const outcomes = new Map<number, WindowOutcome>();
+  const submit = (stream: string, id: number) => scheduler.submit({ stream, features: windowOf(id), done: (o) => outcomes.set(id, o) });
+  return { engine, scheduler, outcomes, submit, shed };
+}
+
+describe('scheduler', () => {
+  test('a batch goes when maxBatch windows wait; each window gets its own row', async () => {
+    const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 4, maxDelayMs: 10_000, maxPerStream: 100 });
+    for (let i = 1; i <= 8; i++) submit(`s${i}`, i);
+    await scheduler.drain();
+    assert.deepEqual(engine.batches, [[1, 2, 3, 4], [5, 6, 7, 8]]);
+    const o = outcomes.get(6)!;
+    assert.equal(o.kind, 'result');
+    if (o.kind === 'result') {
+      assert.deepEqual([...o.probabilities], [6, -5]);
+      assert.deepEqual([...o.attention], [6, 6]);
+      assert.equal(o.batchSize, 4);
+    }
+  });
+
+  test('a lone window goes after maxDelayMs', async () => {
+    const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 32, maxDelayMs: 30 });
+    const started = performance.now();
+    submit('a', 1);
+    await scheduler.drain();
+    assert.ok(performance.now() - started >= 29);
+    assert.deepEqual(engine.batches, [[1]]);
+    assert.equal(outcomes.get(1)!.kind, 'result');
+  });
+
+  test('fair: streams take turns, so a busy stream does not starve a quiet one', async () => {
+    const { engine, scheduler, submit } = setup({ maxBatch: 4, maxPerStream: 100 });
+    engine.hold();
+    submit('busy', 0);
+    await new Promise((r) => setTimeout(r, 15));
+    for (let i = 1; i <= 6; i++) submit('busy', i);
+    submit('quiet', 100);
+    submit('quiet', 101);
+    engine.release();
+    await scheduler.drain();
+    assert.deepEqual(engine.batches[1], [1, 100, 2, 101]);
+  });
+
+  test('overload: a stream is coalesced to its newest windows and told', async () => {
+    const { engine, scheduler, outcomes, submit, shed } = setup({ maxBatch: 8, maxPerStream: 2 });
+    engine.hold();
+    submit('a', 0);
+    await new Promise((r) => setTimeout(r, 15));
+    for (let i = 1; i <= 5; i++) submit('a', i);
+    engine.release();
+    await scheduler.drain();
+    assert.deepEqual(engine.batches, [[0], [4, 5]]);
+    for (const id of [1, 2, 3]) assert.deepEqual(outcomes.get(id), { kind: 'shed', reason: 'coalesced' });
+    assert.deepEqual(shed, ['1 coalesced', '1 coalesced', '1 coalesced']);
+  });
+
+  test('windows that waited past staleMs are shed, except each stream\'s newest', async () => {
+    const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 8, maxPerStream: 10, staleMs: 20 });
+    engine.hold();
+    submit('a', 0);
+    await new Promise((r) => setTimeout(r, 10));
+    submit('a', 1);
+    submit('a', 2);
+    submit('b', 3);
+    await new Promise((r) => setTimeout(r, 40));
+    submit('a', 4);
+    engine.release();
+    await scheduler.drain();
+    assert.deepEqual(engine.batches, [[0], [3, 4]]);
+    assert.deepEqual(outcomes.get(1), { kind: 'shed', reason: 'stale' });
+    assert.equal(outcomes.get(3)!.kind, 'result');
+  });
+
+  test('a full queue sheds the oldest window of the longest stream', async () => {
+    const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 8, maxPerStream: 10, maxQueue: 3 });
+    engine.hold();
+    submit('x', 0);
+    await new Promise((r) => setTimeout(r, 15));
+    submit('a', 1);
+    submit('a', 2);
+    submit('b', 3);
+    submit('b', 4);
+    engine.release();
+    await scheduler.drain();
+    assert.deepEqual(outcomes.get(1), { kind: 'shed', reason: 'queue_full' });
+    assert.equal(scheduler.depth, 0);
+  });
+
+  test('an engine error fails that batch only; the next batch runs', async () => {
+    const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 2 });
+    engine.failNext = true;
+    submit('a', 1);
+    submit('b', 2);
+    await scheduler.drain();
+    submit('a', 3);
+    await scheduler.drain();
+    assert.equal(outcomes.get(1)!.kind, 'error');
+    assert.equal(outcomes.get(2)!.kind, 'error');
+    assert.equal(outcomes.get(3)!.kind, 'result');
+  });
+
+  test('cancel drops a closed stream\'s queued windows', async () => {
+    const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 8, maxPerStream: 10 });
+    engine.hold();
+    submit('a', 0);
+    await new Promise((r) => setTimeout(r, 15));
+    submit('a', 1);
+    submit('b', 2);
+    scheduler.cancel('a');
+    engine.release();
+    await scheduler.drain();
+    assert.deepEqual(engine.batches, [[0], [2]]);
+    assert.equal(outcomes.get(1)!.kind, 'shed');
+  });
+});
