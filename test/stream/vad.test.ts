@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { readAudioFile } from '../../src/audio/load.ts';
+import { VadBatcher } from '../../src/stream/vad.ts';
+import { EMODB_DIR, emodbFiles, needsEmodb } from '../helpers/shared.ts';
+import { noise } from '../helpers/signals.ts';
+
+const batcher = await VadBatcher.load();
+after(() => batcher.dispose());
+
+/** Pushes a signal in 20 ms pieces and waits for the decisions. */
+async function speechShare(signal: Float32Array, rate: number, stream = batcher.stream(rate)): Promise<number> {
+  const step = Math.round(rate * 0.02);
+  for (let i = 0; i < signal.length; i += step) stream.push(signal.subarray(i, i + step));
+  const seconds = signal.length / rate;
+  await stream.until(seconds);
+  return stream.speechSeconds(0, seconds) / seconds;
+}
+
+describe('voice activity (Silero VAD, batched)', () => {
+  test('silence and loud white noise are not speech', async () => {
+    assert.equal(await speechShare(new Float32Array(48000), 16000), 0);
+    for (const amplitude of [0.01, 0.3]) assert.ok((await speechShare(noise(66150, amplitude, 5), 22050)) < 0.05, `white noise at ${amplitude}`);
+  });
+
+  test('EmoDB speech is, at any input rate, and in noise at 10 dB SNR', { skip: needsEmodb }, async () => {
+    const audio = await readAudioFile(path.join(EMODB_DIR, emodbFiles()[0]));
+    const speech = audio.channels[0];
+    assert.ok((await speechShare(speech, audio.sampleRate)) > 0.6);
+    const rms = Math.sqrt(speech.reduce((s, v) => s + v * v, 0) / speech.length);
+    const noisy = noise(speech.length, rms * Math.sqrt(3) * 10 ** (-10 / 20), 3).map((v, i) => v + speech[i]);
+    assert.ok((await speechShare(noisy, audio.sampleRate)) > 0.6);
+  });
+
+  test('batched with other streams, a stream gets the same decisions as alone', { skip: needsEmodb }, async () => {
+    const clips = await Promise.all(emodbFiles().slice(0, 6).map((f) => readAudioFile(path.join(EMODB_DIR, f))));
+    const alone: number[] = [];
+    for (const c of clips) alone.push(await speechShare(c.channels[0], c.sampleRate));
+    const together = await Promise.all(clips.map((c) => speechShare(c.channels[0], c.sampleRate)));
+    assert.deepEqual(together, alone);
+  });
+
+  test('until() waits for decisions; a closed stream\'s chunks are dropped', async () => {
+    const stream = batcher.stream(16000);
+    stream.push(new Float32Array(16000));
+    assert.equal(stream.speechSeconds(0, 1), 0);
+    const before = batcher.stats.chunks;
+    await stream.until(1);
+    assert.equal(batcher.stats.chunks - before, 31);
+    const closing = batcher.stream(16000);
+    closing.push(new Float32Array(16000));
+    closing.close();
+    await closing.until(1);
+    await stream.until(1);
+  });
+});
