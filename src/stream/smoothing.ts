@@ -33,10 +33,19 @@ export class ChannelSmoother {
   private current: number | undefined;
   private challenger: { index: number; sinceS: number } | undefined;
 
+  private readonly options: SmoothingOptions;
+
   constructor(
     private readonly labels: string[],
-    private readonly options: SmoothingOptions = DEFAULT_SMOOTHING,
-  ) {}
+    options: SmoothingOptions = DEFAULT_SMOOTHING,
+  ) {
+    this.options = { ...options };
+  }
+
+  /** Switch between EMA and raw scores mid-stream; the label and its hysteresis carry on. */
+  setKind(kind: SmoothingOptions['kind']): void {
+    this.options.kind = kind;
+  }
 
   get label(): string | null {
     return this.current === undefined ? null : this.labels[this.current];

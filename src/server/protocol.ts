@@ -1,0 +1,191 @@
+/**
+ * Wire protocol v1 (DESIGN.md, "Wire protocol"): the stream's query
+ * parameters, the client's JSON control messages, and the server's
+ * messages. Anything malformed is a ProtocolError carrying the close code
+ * (4400 bad request) and a reason the client can show.
+ */
+import { AerError, type ErrorCode } from '../errors.ts';
+import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
+
+export const PROTOCOL_VERSION = 'v1';
+export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'opus', 'ogg_opus'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+export const MAX_STREAM_CHANNELS = 2;
+
+export const CLOSE = { normal: 1000, policy: 1008, tooBig: 1009, internal: 1011, tryAgainLater: 1013, badRequest: 4400 } as const;
+
+export interface StreamConfig {
+  encoding: Encoding;
+  /** The rate of the PCM sent; for Opus, the rate the client encoded at (Opus decodes at any rate). */
+  sampleRate: number;
+  channels: number;
+  hopMs: number;
+  smoothing: 'ema' | 'none';
+  vad: boolean;
+  attention: boolean;
+}
+
+/** What a client may change after connecting: how results are presented, not how audio is cut. */
+export type Reconfigurable = Pick<StreamConfig, 'smoothing' | 'attention'>;
+
+export class ProtocolError extends AerError {
+  constructor(
+    message: string,
+    readonly closeCode: number = CLOSE.badRequest,
+    code: ErrorCode = 'invalid_argument',
+  ) {
+    super(code, message);
+  }
+}
+
+const OPUS_RATES = [8000, 12000, 16000, 24000, 48000];
+
+type Parser = (value: string, config: Partial<StreamConfig>) => void;
+
+function integer(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new ProtocolError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function flag(name: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ProtocolError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+const PARAMETERS: Record<string, Parser> = {
+  encoding: (v, c) => {
+    if (!(ENCODINGS as readonly string[]).includes(v)) throw new ProtocolError(`encoding must be one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(v)}`);
+    c.encoding = v as Encoding;
+  },
+  sample_rate: (v, c) => (c.sampleRate = integer('sample_rate', v, 8000, 48000)),
+  channels: (v, c) => (c.channels = integer('channels', v, 1, MAX_STREAM_CHANNELS)),
+  hop_ms: (v, c) => (c.hopMs = integer('hop_ms', v, MIN_HOP_MS, MAX_HOP_MS)),
+  smoothing: (v, c) => {
+    if (v !== 'ema' && v !== 'none') throw new ProtocolError(`smoothing must be ema or none, got ${JSON.stringify(v)}`);
+    c.smoothing = v;
+  },
+  vad: (v, c) => (c.vad = flag('vad', v)),
+  attention: (v, c) => (c.attention = flag('attention', v)),
+};
+/** Read elsewhere (auth), but allowed in the query. */
+const PASSED_THROUGH = new Set(['token']);
+const RECONFIGURABLE = ['smoothing', 'attention'];
+
+export function parseStreamQuery(params: URLSearchParams): StreamConfig {
+  const config: Partial<StreamConfig> = {};
+  const seen = new Set<string>();
+  for (const [name, value] of params) {
+    if (PASSED_THROUGH.has(name)) continue;
+    const parse = PARAMETERS[name];
+    if (!parse) throw new ProtocolError(`unknown query parameter ${JSON.stringify(name)}; known: ${[...Object.keys(PARAMETERS), ...PASSED_THROUGH].join(', ')}`);
+    if (seen.has(name)) throw new ProtocolError(`query parameter ${name} is given twice`);
+    seen.add(name);
+    parse(value, config);
+  }
+  if (!config.encoding) throw new ProtocolError(`the encoding query parameter is required (${ENCODINGS.join(', ')})`);
+  const opus = config.encoding === 'opus' || config.encoding === 'ogg_opus';
+  if (opus && config.sampleRate !== undefined && !OPUS_RATES.includes(config.sampleRate)) {
+    throw new ProtocolError(`Opus is encoded at ${OPUS_RATES.join(', ')} Hz, not ${config.sampleRate}`);
+  }
+  return {
+    encoding: config.encoding,
+    sampleRate: config.sampleRate ?? (opus ? 48000 : 16000),
+    channels: config.channels ?? 1,
+    hopMs: config.hopMs ?? DEFAULT_HOP_MS,
+    smoothing: config.smoothing ?? 'ema',
+    vad: config.vad ?? true,
+    attention: config.attention ?? true,
+  };
+}
+
+export type ControlMessage = { type: 'configure'; changes: Partial<Reconfigurable> } | { type: 'flush' } | { type: 'keepalive' } | { type: 'close_stream' };
+
+/** A client's text message. */
+export function parseControl(text: string): ControlMessage {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw new ProtocolError(`a text message must be JSON, got ${JSON.stringify(text.slice(0, 60))}`);
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) throw new ProtocolError('a control message must be a JSON object with a "type"');
+  const { type, ...rest } = message as Record<string, unknown>;
+  switch (type) {
+    case 'flush':
+    case 'keepalive':
+    case 'close_stream':
+      return { type };
+    case 'configure': {
+      const config: Partial<StreamConfig> = {};
+      for (const [name, value] of Object.entries(rest)) {
+        if (!RECONFIGURABLE.includes(name)) throw new ProtocolError(`configure cannot change ${JSON.stringify(name)}; it can change ${RECONFIGURABLE.join(', ')}`);
+        PARAMETERS[name](String(value), config);
+      }
+      return { type, changes: config as Partial<Reconfigurable> };
+    }
+    default:
+      throw new ProtocolError(`unknown message type ${JSON.stringify(type)}; send configure, flush, keepalive or close_stream`);
+  }
+}
+
+export interface ReadyMessage {
+  type: 'ready';
+  protocol: typeof PROTOCOL_VERSION;
+  session_id: string;
+  config: { encoding: Encoding; sample_rate: number; channels: number; hop_ms: number; smoothing: string; vad: boolean; attention: boolean };
+  labels: string[];
+  model: { variant: string; engine: string };
+  attention_hop_s: number;
+}
+
+export interface EmotionMessage {
+  type: 'emotion';
+  channel: number;
+  seq: number;
+  start_s: number;
+  end_s: number;
+  speech: boolean;
+  /** null for a window without speech. */
+  label: string | null;
+  confidence: number | null;
+  scores: Record<string, number> | null;
+  smoothed: Record<string, number> | null;
+  attention?: number[];
+  attention_hop_s?: number;
+  latency_ms: number;
+}
+
+export interface ChangeMessage {
+  type: 'change';
+  channel: number;
+  from: string | null;
+  to: string;
+  at_s: number;
+  confidence: number;
+}
+
+export interface WarningMessage {
+  type: 'warning';
+  code: 'overloaded' | 'audio_problem';
+  message: string;
+  channel?: number;
+  /** Windows not analysed, for overloaded. */
+  windows?: number;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+  fatal: boolean;
+}
+
+export interface ClosedMessage {
+  type: 'closed';
+  reason: string;
+  stats: { audio_s: number; windows: number; speech_windows: number; shed_windows: number; events: number; bytes: number; decode_errors: number };
+}
+
+export type ServerMessage = ReadyMessage | EmotionMessage | ChangeMessage | WarningMessage | ErrorMessage | ClosedMessage;

@@ -1,0 +1,227 @@
+/**
+ * One client's stream as an RxJS pipeline (DESIGN.md, "Streaming"): binary
+ * messages are decoded, split by channel, and each channel's windows are
+ * analysed concurrently (the shared scheduler batches them) and delivered
+ * in order as events. `flush` processes what is buffered; `close_stream`
+ * processes everything received, then `closed` follows the last event.
+ * Unsubscribing (the socket went away) tears it all down: queued windows
+ * are dropped from the scheduler and the VAD.
+ */
+import { concat, concatMap, defer, from, map, merge, mergeMap, Observable, of, share, Subject } from 'rxjs';
+import { AerError, isAerError } from '../errors.ts';
+import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, StreamConfig, WarningMessage } from '../server/protocol.ts';
+import { ChannelPipeline, type TimedWindow, type WindowResult } from './channel.ts';
+import { createStreamDecoder } from './decode.ts';
+import type { Scheduler } from './scheduler.ts';
+import { DEFAULT_SMOOTHING } from './smoothing.ts';
+import type { VadBatcher } from './vad.ts';
+
+export interface SessionDeps {
+  scheduler: Scheduler;
+  vad: VadBatcher | undefined;
+  labels: string[];
+  attentionHopS: number;
+  now?: () => number;
+  observer?: SessionObserver;
+}
+
+/** What a session reports, for metrics. */
+export interface SessionObserver {
+  window?(result: WindowResult['kind'], latencyMs: number): void;
+  decodeError?(): void;
+  bytes?(n: number): void;
+}
+
+type Input = { kind: 'audio'; bytes: Uint8Array; at: number } | { kind: 'flush'; at: number };
+
+const round = (v: number, digits = 4) => Number(v.toFixed(digits));
+
+export class Session {
+  readonly id: string;
+  readonly config: StreamConfig;
+  private readonly input = new Subject<Input>();
+  private readonly channels: ChannelPipeline[];
+  private readonly now: () => number;
+  private readonly stats = { windows: 0, speech_windows: 0, shed_windows: 0, events: 0, bytes: 0, decode_errors: 0 };
+  private closing = false;
+  /** Overload warnings are sent at most once a second per channel, with the count of windows since. */
+  private readonly overload = new Map<number, { count: number; lastSent: number }>();
+  /** Events, in order per channel, then `closed` once the input ends. */
+  readonly events$: Observable<ServerMessage>;
+
+  constructor(
+    id: string,
+    config: StreamConfig,
+    private readonly deps: SessionDeps,
+  ) {
+    this.id = id;
+    this.config = { ...config };
+    this.now = deps.now ?? (() => performance.now());
+    const decoder = createStreamDecoder(config);
+    this.channels = Array.from(
+      { length: config.channels },
+      (_, index) =>
+        new ChannelPipeline(
+          { index, stream: `${id}/${index}`, inputRate: decoder.sampleRate, hopMs: config.hopMs, vad: config.vad, smoothing: { ...DEFAULT_SMOOTHING, kind: config.smoothing }, labels: deps.labels },
+          deps.scheduler,
+          deps.vad,
+        ),
+    );
+
+    const warnings = new Subject<ServerMessage>();
+    const problems = (list: string[]) => {
+      for (const problem of list) {
+        this.stats.decode_errors++;
+        deps.observer?.decodeError?.();
+        warnings.next({ type: 'warning', code: 'audio_problem', message: problem });
+      }
+    };
+    // Each input becomes the windows it completes, per channel; the end of input flushes every channel once.
+    const windows$ = concat(
+      this.input.pipe(
+        map((item) => {
+          if (item.kind === 'flush') return this.channels.map((c) => c.flush(item.at));
+          let decoded;
+          try {
+            decoded = decoder.decode(item.bytes);
+          } catch (error) {
+            // Float PCM with NaNs: that message is dropped, the stream goes on. Anything else ends the session.
+            if (!isAerError(error) || error.code !== 'invalid_samples') throw error;
+            this.stats.decode_errors++;
+            deps.observer?.decodeError?.();
+            warnings.next({ type: 'error', code: error.code, message: error.message, fatal: false });
+            return this.channels.map(() => []);
+          }
+          problems(decoded.problems);
+          return this.channels.map((c, i) => c.push(decoded.channels[i], item.at));
+        }),
+      ),
+      defer(() => {
+        const decoded = decoder.end();
+        problems(decoded.problems);
+        const at = this.now();
+        return of(this.channels.map((c, i) => [...c.push(decoded.channels[i], at), ...c.flush(at)]));
+      }),
+    ).pipe(share());
+    const results$ = merge(
+      ...this.channels.map((channel) =>
+        windows$.pipe(
+          mergeMap((all) => from(all[channel.index])),
+          // The analysis starts at once (so windows batch); concatMap only delivers the results in order.
+          map((timed) => channel.analyse(timed)),
+          concatMap((pending) => from(pending)),
+          map((result) => channel.smooth(result)),
+          mergeMap((result) => from(this.messages(channel, result))),
+        ),
+      ),
+    );
+    this.events$ = new Observable<ServerMessage>((subscriber) => {
+      const send = (m: ServerMessage) => {
+        this.stats.events++;
+        subscriber.next(m);
+      };
+      const w = warnings.subscribe(send);
+      const r = results$.subscribe({
+        next: send,
+        error: (e: unknown) => subscriber.error(e),
+        complete: () => {
+          send(this.closedMessage('close_stream'));
+          subscriber.complete();
+        },
+      });
+      return () => {
+        w.unsubscribe();
+        r.unsubscribe();
+        this.teardown();
+      };
+    });
+  }
+
+  /** A binary message from the client. Throws AerError when the stream cannot be of its encoding (the session must end). */
+  audio(bytes: Uint8Array): void {
+    if (this.closing) throw new AerError('invalid_argument', 'audio after close_stream');
+    this.stats.bytes += bytes.length;
+    this.deps.observer?.bytes?.(bytes.length);
+    this.input.next({ kind: 'audio', bytes, at: this.now() });
+  }
+
+  flush(): void {
+    if (!this.closing) this.input.next({ kind: 'flush', at: this.now() });
+  }
+
+  /** close_stream: no more audio; events$ completes after the last events and `closed`. */
+  closeStream(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.input.complete();
+  }
+
+  /** Presentation options a client may change while streaming. */
+  configure(changes: Partial<Pick<StreamConfig, 'smoothing' | 'attention'>>): void {
+    if (changes.attention !== undefined) this.config.attention = changes.attention;
+    if (changes.smoothing !== undefined) {
+      this.config.smoothing = changes.smoothing;
+      for (const c of this.channels) c.setSmoothing(changes.smoothing);
+    }
+  }
+
+  get audioSeconds(): number {
+    return Math.max(0, ...this.channels.map((c) => c.audioSeconds));
+  }
+
+  closedMessage(reason: string): ClosedMessage {
+    return { type: 'closed', reason, stats: { audio_s: round(this.audioSeconds, 3), ...this.stats } };
+  }
+
+  private teardown(): void {
+    for (const c of this.channels) c.close();
+  }
+
+  private messages(channel: ChannelPipeline, result: WindowResult): ServerMessage[] {
+    const { timed } = result;
+    const latency = this.now() - timed.receivedAt;
+    this.deps.observer?.window?.(result.kind, latency);
+    this.stats.windows++;
+    const base = { type: 'emotion' as const, channel: channel.index, seq: timed.window.index, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
+    switch (result.kind) {
+      case 'silence':
+        return [{ ...base, speech: false, label: null, confidence: null, scores: null, smoothed: null } satisfies EmotionMessage];
+      case 'shed':
+        this.stats.shed_windows++;
+        return this.overloadWarning(channel.index);
+      case 'error':
+        return [{ type: 'error', code: isAerError(result.error) ? result.error.code : 'engine_error', message: `window ${timed.window.index} of channel ${channel.index} could not be analysed: ${result.error.message}`, fatal: false }];
+      case 'speech': {
+        this.stats.speech_windows++;
+        const labels = this.deps.labels;
+        let best = 0;
+        for (let i = 1; i < result.scores.length; i++) if (result.scores[i] > result.scores[best]) best = i;
+        const dict = (v: Float32Array) => Object.fromEntries(labels.map((l, i) => [l, round(v[i])]));
+        const emotion: EmotionMessage = {
+          ...base,
+          speech: true,
+          label: labels[best],
+          confidence: round(result.scores[best]),
+          scores: dict(result.scores),
+          smoothed: dict(result.smoothed),
+          ...(this.config.attention ? { attention: Array.from(result.attention, (v) => round(v)), attention_hop_s: this.deps.attentionHopS } : {}),
+        };
+        const out: ServerMessage[] = [emotion];
+        if (result.change) out.push({ type: 'change', channel: channel.index, from: result.change.from, to: result.change.to, at_s: round(result.change.atS), confidence: round(result.change.confidence) } satisfies ChangeMessage);
+        return out;
+      }
+    }
+  }
+
+  private overloadWarning(channel: number): ServerMessage[] {
+    const state = this.overload.get(channel) ?? { count: 0, lastSent: -Infinity };
+    this.overload.set(channel, state);
+    state.count++;
+    const now = this.now();
+    if (now - state.lastSent < 1000) return [];
+    const warning: WarningMessage = { type: 'warning', code: 'overloaded', channel, windows: state.count, message: `the server is overloaded: ${state.count} window(s) of channel ${channel} were skipped to keep up with the newest audio` };
+    state.count = 0;
+    state.lastSent = now;
+    return [warning];
+  }
+}
