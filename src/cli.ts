@@ -8,6 +8,7 @@ import { registerCrossval } from './cli/crossval.ts';
 import { registerEval } from './cli/eval.ts';
 import { registerExportOnnx } from './cli/export-onnx.ts';
 import { registerInfo } from './cli/info.ts';
+import { registerServe } from './cli/serve.ts';
 import { registerTrain } from './cli/train.ts';
 import { reportError } from './cli/run.ts';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerAblation(program);
   registerCrossval(program);
   registerExportOnnx(program);
+  registerServe(program);
   return program;
 }
 

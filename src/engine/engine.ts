@@ -14,8 +14,12 @@ export interface Prediction {
   attention: Float32Array;
 }
 
+import type { AerMetadata } from '../model/model-dir.ts';
+
 export interface Engine {
   readonly name: 'onnx' | 'tfjs';
+  /** The model's aer.json: labels, variant, attention steps, metrics. */
+  readonly metadata: AerMetadata;
   /** What runs it, for logs, /v1/models and metrics (e.g. "onnxruntime-node 1.30.0, cpu"). */
   readonly detail: string;
   readonly labels: string[];

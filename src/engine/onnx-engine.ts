@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { AerError } from '../errors.ts';
 import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
-import { type LoadedModel, weightsDigest } from '../model/model-dir.ts';
+import { type AerMetadata, type LoadedModel, weightsDigest } from '../model/model-dir.ts';
 import type { Engine, Prediction } from './engine.ts';
 import { exportOnnx, ONNX_FILE, onnxMetadata } from './onnx-export/export.ts';
 
@@ -46,9 +46,14 @@ export class OnnxEngine implements Engine {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly detail: string,
-    readonly labels: string[],
-    readonly attentionSteps: number,
-  ) {}
+    readonly metadata: AerMetadata,
+  ) {
+    this.labels = metadata.labels;
+    this.attentionSteps = metadata.attention_steps;
+  }
+
+  readonly labels: string[];
+  readonly attentionSteps: number;
 
   static async load(loaded: LoadedModel, options: OnnxEngineOptions = {}): Promise<OnnxEngine> {
     const { bytes, notice } = await onnxBytes(loaded, await weightsDigest(loaded.dir));
@@ -69,7 +74,7 @@ export class OnnxEngine implements Engine {
     } catch (error) {
       throw new AerError('invalid_model', `onnxruntime cannot load the model of ${loaded.dir}: ${(error as Error).message}`, { hint: 'export it again with aer export-onnx, or serve with --engine tfjs' });
     }
-    return new OnnxEngine(session, `onnxruntime-node ${ort.env.versions.node}, ${provider}`, loaded.metadata.labels, loaded.metadata.attention_steps);
+    return new OnnxEngine(session, `onnxruntime-node ${ort.env.versions.node}, ${provider}`, loaded.metadata);
   }
 
   async predict(windows: Float32Array, batch: number): Promise<Prediction> {

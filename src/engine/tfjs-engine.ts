@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
 import type { SelectedBackend } from '../model/backend.ts';
-import type { LoadedModel } from '../model/model-dir.ts';
+import type { AerMetadata, LoadedModel } from '../model/model-dir.ts';
 import type { Engine, Prediction } from './engine.ts';
 
 export class TfjsEngine implements Engine {
@@ -13,6 +13,7 @@ export class TfjsEngine implements Engine {
   readonly detail: string;
   readonly labels: string[];
   readonly attentionSteps: number;
+  readonly metadata: AerMetadata;
 
   /** The model must have been loaded on `backend` (model weights live in the backend that was active). */
   constructor(
@@ -20,6 +21,7 @@ export class TfjsEngine implements Engine {
     backend: SelectedBackend,
   ) {
     this.detail = backend.detail;
+    this.metadata = loaded.metadata;
     this.labels = loaded.metadata.labels;
     this.attentionSteps = loaded.metadata.attention_steps;
   }

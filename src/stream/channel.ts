@@ -91,15 +91,15 @@ export class ChannelPipeline {
     return windows.map((window) => ({ window, receivedAt, startS: window.start / SAMPLE_RATE, endS: (window.start + window.samples) / SAMPLE_RATE }));
   }
 
-  /** Speech decision, then the model (through the scheduler), then smoothing. */
-  async analyse(timed: TimedWindow): Promise<WindowResult> {
+  /** Speech decision, then the model (through the scheduler). `sheddable`: the scheduler may drop it under overload. */
+  async analyse(timed: TimedWindow, sheddable: boolean): Promise<WindowResult> {
     if (this.vad) {
       await this.vad.until(timed.endS);
       const speech = this.vad.speechSeconds(timed.startS, timed.endS);
       this.vad.forgetBefore(timed.startS);
       if (speech < MIN_SPEECH_S) return { kind: 'silence', timed };
     }
-    const outcome = await new Promise<Parameters<Parameters<Scheduler['submit']>[0]['done']>[0]>((done) => this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, done }));
+    const outcome = await new Promise<Parameters<Parameters<Scheduler['submit']>[0]['done']>[0]>((done) => this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, sheddable, done }));
     if (outcome.kind === 'shed') return { kind: 'shed', timed };
     if (outcome.kind === 'error') return { kind: 'error', timed, error: outcome.error };
     return { kind: 'speech', timed, scores: outcome.probabilities, attention: outcome.attention, smoothed: new Float32Array(0) };

@@ -35,6 +35,11 @@ export type WindowOutcome =
 export interface WindowJob {
   /** The stream it belongs to: session id and channel. */
   stream: string;
+  /**
+   * False for a client ahead of real time (a file sent as fast as it goes):
+   * its windows are never shed; its transport pushes back on it instead.
+   */
+  sheddable?: boolean;
   features: Float32Array;
   done(outcome: WindowOutcome): void;
 }
@@ -61,7 +66,7 @@ export class Scheduler {
   readonly options: SchedulerOptions;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: Pick<Engine, 'predict'>,
     options: Partial<SchedulerOptions> = {},
     private readonly observer: SchedulerObserver = {},
     private readonly now: () => number = () => performance.now(),
@@ -79,7 +84,7 @@ export class Scheduler {
     this.streams.set(job.stream, queue);
     queue.push({ job, at: this.now() });
     this.queued++;
-    if (queue.length > this.options.maxPerStream) this.shed(queue.splice(0, queue.length - this.options.maxPerStream), 'coalesced');
+    if (job.sheddable !== false && queue.length > this.options.maxPerStream) this.shed(this.oldestSheddable(queue, queue.length - this.options.maxPerStream), 'coalesced');
     if (this.queued > this.options.maxQueue) this.shedLongest();
     this.observer.depth?.(this.queued);
     this.schedule();
@@ -109,11 +114,23 @@ export class Scheduler {
     this.observer.shed?.(items.length, reason);
   }
 
-  /** The queue is full: the stream with most windows waiting loses its oldest. */
+  /** Removes and returns up to `count` of the queue's oldest sheddable windows, never its newest. */
+  private oldestSheddable(queue: Queued[], count: number, olderThan = -Infinity): Queued[] {
+    const out: Queued[] = [];
+    const now = this.now();
+    for (let i = 0; i < queue.length - 1 && out.length < count; ) {
+      if (queue[i].job.sheddable !== false && now - queue[i].at > olderThan) out.push(...queue.splice(i, 1));
+      else i++;
+    }
+    return out;
+  }
+
+  /** The queue is full: the stream with most sheddable windows waiting loses its oldest. */
   private shedLongest(): void {
     let longest: Queued[] | undefined;
-    for (const queue of this.streams.values()) if (!longest || queue.length > longest.length) longest = queue;
-    if (longest) this.shed(longest.splice(0, 1), 'queue_full');
+    const sheddable = (q: Queued[]) => q.filter((x) => x.job.sheddable !== false).length;
+    for (const queue of this.streams.values()) if (!longest || sheddable(queue) > sheddable(longest)) longest = queue;
+    if (longest) this.shed(this.oldestSheddable(longest, 1), 'queue_full');
   }
 
   private oldestWait(): number {
@@ -139,11 +156,7 @@ export class Scheduler {
 
   /** Round-robin over streams, oldest-waiting stream first, up to maxBatch windows; stale windows shed first. */
   private takeBatch(): Queued[] {
-    const now = this.now();
-    for (const queue of this.streams.values()) {
-      const stale = queue.findLastIndex((q, i) => i < queue.length - 1 && now - q.at > this.options.staleMs);
-      if (stale >= 0) this.shed(queue.splice(0, stale + 1), 'stale');
-    }
+    for (const queue of this.streams.values()) this.shed(this.oldestSheddable(queue, Infinity, this.options.staleMs), 'stale');
     const order = [...this.streams.entries()].filter(([, q]) => q.length > 0).sort((a, b) => a[1][0].at - b[1][0].at);
     const batch: Queued[] = [];
     while (batch.length < this.options.maxBatch && order.some(([, q]) => q.length > 0)) {

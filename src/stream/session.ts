@@ -27,7 +27,7 @@ export interface SessionDeps {
 
 /** What a session reports, for metrics. */
 export interface SessionObserver {
-  window?(result: WindowResult['kind'], latencyMs: number): void;
+  window?(result: WindowResult['kind'], latencyMs: number, label?: string): void;
   decodeError?(): void;
   bytes?(n: number): void;
 }
@@ -35,6 +35,8 @@ export interface SessionObserver {
 type Input = { kind: 'audio'; bytes: Uint8Array; at: number } | { kind: 'flush'; at: number };
 
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
+/** Audio this far ahead of the wall clock marks a client sending faster than real time. */
+const AHEAD_OF_REAL_TIME_S = 2;
 
 export class Session {
   readonly id: string;
@@ -44,6 +46,10 @@ export class Session {
   private readonly now: () => number;
   private readonly stats = { windows: 0, speech_windows: 0, shed_windows: 0, events: 0, bytes: 0, decode_errors: 0 };
   private closing = false;
+  private firstAudioAt: number | undefined;
+  private closeReason = 'close_stream';
+  /** Windows cut but not yet delivered: what a transport watches to push back on a client that sends too fast. */
+  pendingWindows = 0;
   /** Overload warnings are sent at most once a second per channel, with the count of windows since. */
   private readonly overload = new Map<number, { count: number; lastSent: number }>();
   /** Events, in order per channel, then `closed` once the input ends. */
@@ -108,7 +114,10 @@ export class Session {
         windows$.pipe(
           mergeMap((all) => from(all[channel.index])),
           // The analysis starts at once (so windows batch); concatMap only delivers the results in order.
-          map((timed) => channel.analyse(timed)),
+          map((timed) => {
+            this.pendingWindows++;
+            return channel.analyse(timed, this.atRealTimePace(channel));
+          }),
           concatMap((pending) => from(pending)),
           map((result) => channel.smooth(result)),
           mergeMap((result) => from(this.messages(channel, result))),
@@ -125,7 +134,7 @@ export class Session {
         next: send,
         error: (e: unknown) => subscriber.error(e),
         complete: () => {
-          send(this.closedMessage('close_stream'));
+          send(this.closedMessage(this.closeReason));
           subscriber.complete();
         },
       });
@@ -141,6 +150,7 @@ export class Session {
   audio(bytes: Uint8Array): void {
     if (this.closing) throw new AerError('invalid_argument', 'audio after close_stream');
     this.stats.bytes += bytes.length;
+    this.firstAudioAt ??= this.now();
     this.deps.observer?.bytes?.(bytes.length);
     this.input.next({ kind: 'audio', bytes, at: this.now() });
   }
@@ -149,10 +159,11 @@ export class Session {
     if (!this.closing) this.input.next({ kind: 'flush', at: this.now() });
   }
 
-  /** close_stream: no more audio; events$ completes after the last events and `closed`. */
-  closeStream(): void {
+  /** No more audio (close_stream, an idle timeout, shutdown): events$ completes after the last events and `closed`. */
+  closeStream(reason = 'close_stream'): void {
     if (this.closing) return;
     this.closing = true;
+    this.closeReason = reason;
     this.input.complete();
   }
 
@@ -163,6 +174,21 @@ export class Session {
       this.config.smoothing = changes.smoothing;
       for (const c of this.channels) c.setSmoothing(changes.smoothing);
     }
+  }
+
+  /**
+   * A client at real-time pace wants the newest audio analysed, so its stale
+   * windows may be shed under overload; one far ahead of real time (a file
+   * sent as fast as it goes) wants every window, and is paused instead.
+   */
+  private atRealTimePace(channel: ChannelPipeline): boolean {
+    if (this.firstAudioAt === undefined) return true;
+    return channel.audioSeconds - (this.now() - this.firstAudioAt) / 1000 < AHEAD_OF_REAL_TIME_S;
+  }
+
+  /** Why the input ended: close_stream, idle_timeout, server_shutdown. */
+  get closedReason(): string {
+    return this.closeReason;
   }
 
   get audioSeconds(): number {
@@ -180,22 +206,26 @@ export class Session {
   private messages(channel: ChannelPipeline, result: WindowResult): ServerMessage[] {
     const { timed } = result;
     const latency = this.now() - timed.receivedAt;
-    this.deps.observer?.window?.(result.kind, latency);
     this.stats.windows++;
+    this.pendingWindows--;
     const base = { type: 'emotion' as const, channel: channel.index, seq: timed.window.index, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
     switch (result.kind) {
       case 'silence':
+        this.deps.observer?.window?.('silence', latency);
         return [{ ...base, speech: false, label: null, confidence: null, scores: null, smoothed: null } satisfies EmotionMessage];
       case 'shed':
+        this.deps.observer?.window?.('shed', latency);
         this.stats.shed_windows++;
         return this.overloadWarning(channel.index);
       case 'error':
+        this.deps.observer?.window?.('error', latency);
         return [{ type: 'error', code: isAerError(result.error) ? result.error.code : 'engine_error', message: `window ${timed.window.index} of channel ${channel.index} could not be analysed: ${result.error.message}`, fatal: false }];
       case 'speech': {
         this.stats.speech_windows++;
         const labels = this.deps.labels;
         let best = 0;
         for (let i = 1; i < result.scores.length; i++) if (result.scores[i] > result.scores[best]) best = i;
+        this.deps.observer?.window?.('speech', latency, labels[best]);
         const dict = (v: Float32Array) => Object.fromEntries(labels.map((l, i) => [l, round(v[i])]));
         const emotion: EmotionMessage = {
           ...base,

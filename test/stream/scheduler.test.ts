@@ -5,11 +5,7 @@ import { WINDOW_VALUES } from '../../src/features/recipe.ts';
 import { Scheduler, type SchedulerOptions, type WindowOutcome } from '../../src/stream/scheduler.ts';
 
 /** An engine whose "probabilities" echo each window's first value, that can be held and made to fail. */
-class FakeEngine implements Engine {
-  readonly name = 'onnx';
-  readonly detail = 'fake';
-  readonly labels = ['a', 'b'];
-  readonly attentionSteps = 2;
+class FakeEngine implements Pick<Engine, 'predict'> {
   batches: number[][] = [];
   failNext = false;
   private gate: Promise<void> = Promise.resolve();
@@ -32,7 +28,6 @@ class FakeEngine implements Engine {
     }
     return { probabilities: Float32Array.from(ids.flatMap((id) => [id, 1 - id])), attention: Float32Array.from(ids.flatMap((id) => [id, id])) };
   }
-  async dispose(): Promise<void> {}
 }
 
 const windowOf = (id: number) => {

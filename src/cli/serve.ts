@@ -1,0 +1,78 @@
+/** `aer serve` (and `npm start`): the streaming service on the shipped model or another. */
+import { type Command, Option } from 'commander';
+import { ENGINES, type EngineChoice } from '../engine/engine.ts';
+import { loadEngine } from '../engine/load-engine.ts';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { Tokens } from '../server/auth.ts';
+import { AerServer, checkServerOptions, DEFAULT_SERVER_OPTIONS } from '../server/server.ts';
+import { VadBatcher } from '../stream/vad.ts';
+import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
+import { action, parseNumberOption } from './run.ts';
+
+interface ServeFlags {
+  port: number;
+  host?: string;
+  model: string;
+  engine: EngineChoice;
+  maxBatch: number;
+  maxDelayMs: number;
+  maxSessions: number;
+  tokens?: string;
+  idleTimeoutMs: number;
+  threads: number;
+}
+
+const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+const env = (name: string) => process.env[name] || undefined;
+
+async function run(flags: ServeFlags): Promise<void> {
+  const tokens = Tokens.load(flags.tokens, env('AER_TOKENS'));
+  // Without tokens anyone who can reach the port can use it: only this machine, unless --host says otherwise.
+  const host = flags.host ?? (tokens.enabled ? '0.0.0.0' : '127.0.0.1');
+  if (!tokens.enabled) log(`no tokens configured (--tokens FILE or AER_TOKENS): anyone who can reach ${host} can stream${host === '127.0.0.1' ? '; listening on 127.0.0.1 only' : ''}`);
+  const options = { ...DEFAULT_SERVER_OPTIONS, port: flags.port, host, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeoutMs, scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs } };
+  checkServerOptions(options);
+  const engine = await loadEngine(flags.engine, flags.model, { threads: flags.threads, cuda: true, onNotice: log });
+  const metadata = engine.metadata;
+  const vad = await VadBatcher.load();
+  const server = new AerServer({ engine, vad, modelDir: flags.model, tokens }, options);
+  await server.start();
+  log(`aer-stream listening on http://${host}:${server.address.port} (ws://${host}:${server.address.port}/v1/stream); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')}), engine ${engine.detail}`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: finishing ${server.activeSessions} session(s) (at most ${options.shutdownTimeoutMs / 1000} s), then exiting`);
+    void server.stop().then(async () => {
+      await engine.dispose();
+      await vad.dispose();
+      log('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+const num = (name: string, min: number, max: number) => parseNumberOption(name, min, max);
+
+export function registerServe(program: Command): void {
+  const d = DEFAULT_SCHEDULER_OPTIONS;
+  program
+    .command('serve')
+    .description('run the realtime streaming service (WebSocket /v1/stream, HTTP /v1/classify, /metrics, /healthz, /readyz)')
+    .addOption(new Option('-p, --port <n>', 'port for HTTP and WebSocket').argParser(num('--port', 0, 65535)).default(8080).env('AER_PORT'))
+    .addOption(new Option('--host <address>', 'address to listen on (default: 127.0.0.1 without tokens, 0.0.0.0 with)').env('AER_HOST'))
+    .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR).env('AER_MODEL'))
+    .addOption(new Option('--engine <name>', 'inference engine').choices([...ENGINES]).default('auto').env('AER_ENGINE'))
+    .addOption(new Option('--max-batch <n>', 'most windows in one engine batch').argParser(num('--max-batch', 1, 1024)).default(d.maxBatch).env('AER_MAX_BATCH'))
+    .addOption(new Option('--max-delay-ms <ms>', 'longest a window waits for its batch to fill').argParser(num('--max-delay-ms', 0, 1000)).default(d.maxDelayMs).env('AER_MAX_DELAY_MS'))
+    .addOption(new Option('--max-sessions <n>', 'open sessions before new ones are refused (1013)').argParser(num('--max-sessions', 1, 100000)).default(DEFAULT_SERVER_OPTIONS.maxSessions).env('AER_MAX_SESSIONS'))
+    .addOption(new Option('--tokens <file>', 'bearer tokens, one per line (also AER_TOKENS=a,b)').env('AER_TOKENS_FILE'))
+    .addOption(new Option('--idle-timeout-ms <ms>', 'close a session without audio or keepalive for this long (0: never)').argParser(num('--idle-timeout-ms', 0, 86_400_000)).default(DEFAULT_SERVER_OPTIONS.idleTimeoutMs).env('AER_IDLE_TIMEOUT_MS'))
+    .addOption(new Option('--threads <n>', 'onnxruntime threads per batch (0: one per core)').argParser(num('--threads', 0, 256)).default(0).env('AER_THREADS'))
+    .action(action(run));
+}

@@ -1,0 +1,67 @@
+/**
+ * The service's Prometheus metrics (prom-client), all prefixed `aer_`, with
+ * low-cardinality labels only (engine, encoding, reason, result, label;
+ * never a session id), plus Node's default process metrics under their
+ * standard names. It implements the scheduler's and the sessions' observer
+ * interfaces, so those modules never import prom-client.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SchedulerObserver } from '../stream/scheduler.ts';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly windowLatency: Histogram<'result'>;
+  readonly inference: Histogram<'engine'>;
+  readonly queueWait: Histogram;
+  readonly batchSize: Histogram<'engine'>;
+  readonly windows: Counter<'result'>;
+  readonly events: Counter<'type'>;
+  readonly shed: Counter<'reason'>;
+  readonly decodeErrors: Counter<'encoding'>;
+  readonly bytes: Counter<'encoding'>;
+  readonly opened: Counter<'encoding'>;
+  readonly closed: Counter<'reason'>;
+  readonly labels: Counter<'label'>;
+  readonly activeSessions: Gauge;
+  readonly queueDepth: Gauge;
+  readonly ready: Gauge;
+
+  constructor(readonly engine: string) {
+    const r = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.windowLatency = new Histogram({ name: 'aer_window_latency_seconds', help: 'End-to-end latency of a window: the audio that completed it received -> its event sent', labelNames: ['result'], buckets: LATENCY_BUCKETS, registers: r });
+    this.inference = new Histogram({ name: 'aer_inference_seconds', help: 'Engine time for one batch', labelNames: ['engine'], buckets: LATENCY_BUCKETS, registers: r });
+    this.queueWait = new Histogram({ name: 'aer_queue_wait_seconds', help: 'Time a window waited in the scheduler before its batch ran', buckets: LATENCY_BUCKETS, registers: r });
+    this.batchSize = new Histogram({ name: 'aer_batch_size', help: 'Windows per engine batch', labelNames: ['engine'], buckets: BATCH_BUCKETS, registers: r });
+    this.windows = new Counter({ name: 'aer_windows_total', help: 'Windows processed, by result (speech, silence, shed, error)', labelNames: ['result'], registers: r });
+    this.events = new Counter({ name: 'aer_events_sent_total', help: 'Messages sent to clients, by type', labelNames: ['type'], registers: r });
+    this.shed = new Counter({ name: 'aer_windows_shed_total', help: 'Windows dropped to keep up under overload, by reason', labelNames: ['reason'], registers: r });
+    this.decodeErrors = new Counter({ name: 'aer_decode_errors_total', help: 'Audio problems (concealed or dropped), by encoding', labelNames: ['encoding'], registers: r });
+    this.bytes = new Counter({ name: 'aer_bytes_received_total', help: 'Audio bytes received, by encoding', labelNames: ['encoding'], registers: r });
+    this.opened = new Counter({ name: 'aer_sessions_opened_total', help: 'Stream sessions opened, by encoding', labelNames: ['encoding'], registers: r });
+    this.closed = new Counter({ name: 'aer_sessions_closed_total', help: 'Stream sessions closed, by reason', labelNames: ['reason'], registers: r });
+    this.labels = new Counter({ name: 'aer_emotion_labels_total', help: 'Speech windows by their top label', labelNames: ['label'], registers: r });
+    this.activeSessions = new Gauge({ name: 'aer_active_sessions', help: 'Open stream sessions', registers: r });
+    this.queueDepth = new Gauge({ name: 'aer_queue_depth', help: 'Windows waiting in the scheduler', registers: r });
+    this.ready = new Gauge({ name: 'aer_ready', help: '1 when the model is loaded and warm', registers: r });
+    // Series that exist from the start, so dashboards and alerts see zeros rather than nothing.
+    for (const result of ['speech', 'silence', 'shed', 'error']) this.windows.inc({ result }, 0);
+    for (const reason of ['coalesced', 'stale', 'queue_full']) this.shed.inc({ reason }, 0);
+  }
+
+  /** The scheduler's observer. */
+  scheduler(): SchedulerObserver {
+    return {
+      batch: (size, ms) => {
+        this.batchSize.observe({ engine: this.engine }, size);
+        this.inference.observe({ engine: this.engine }, ms / 1000);
+      },
+      queueWait: (ms) => this.queueWait.observe(ms / 1000),
+      shed: (count, reason) => this.shed.inc({ reason }, count),
+      depth: (n) => this.queueDepth.set(n),
+    };
+  }
+}

@@ -1,0 +1,117 @@
+/** A real service on 127.0.0.1 (a narrow seeded model, onnx engine, Silero VAD) and a WebSocket client that records what it gets. */
+import WebSocket from 'ws';
+import type { Engine } from '../../src/engine/engine.ts';
+import { loadEngine } from '../../src/engine/load-engine.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { Tokens } from '../../src/server/auth.ts';
+import type { ServerMessage } from '../../src/server/protocol.ts';
+import { AerServer, type ServerOptions } from '../../src/server/server.ts';
+import { VadBatcher } from '../../src/stream/vad.ts';
+import { seededModel, writeModelDir } from './models.ts';
+import { noise, tone } from './signals.ts';
+import { tempDir } from './tools.ts';
+
+export interface Service {
+  server: AerServer;
+  url: string;
+  http: string;
+  engine: Engine;
+  stop(): Promise<void>;
+}
+
+let modelDir: string | undefined;
+
+/** The test model directory, written once per process. */
+export async function testModelDir(): Promise<string> {
+  if (!modelDir) {
+    const dir = tempDir();
+    const options = { ...DEFAULT_OPTIONS, filters: [4, 8, 8] as [number, number, number], lstmUnits: 8, attentionUnits: 8 };
+    await writeModelDir(dir, await seededModel(options), options);
+    modelDir = dir;
+  }
+  return modelDir;
+}
+
+export async function startService(options: Partial<ServerOptions> = {}, tokens: string[] = [], wrap?: (e: Engine) => Engine): Promise<Service> {
+  const dir = await testModelDir();
+  const loaded = await loadEngine('onnx', dir);
+  const engine = wrap ? wrap(loaded) : loaded;
+  const vad = await VadBatcher.load();
+  const server = new AerServer({ engine, vad, modelDir: dir, tokens: new Tokens(tokens) }, { port: 0, host: '127.0.0.1', ...options });
+  await server.start();
+  const port = server.address.port;
+  return {
+    server,
+    engine,
+    url: `ws://127.0.0.1:${port}/v1/stream`,
+    http: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await server.stop();
+      await engine.dispose();
+      await vad.dispose();
+    },
+  };
+}
+
+export class TestClient {
+  readonly messages: ServerMessage[] = [];
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  /** The close code and reason, once closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.ws = new WebSocket(url, { headers });
+    this.ws.on('message', (data) => this.messages.push(JSON.parse(String(data)) as ServerMessage));
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    this.closed = new Promise((resolve) => this.ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  }
+
+  of<T extends ServerMessage['type']>(type: T): Extract<ServerMessage, { type: T }>[] {
+    return this.messages.filter((m): m is Extract<ServerMessage, { type: T }> => m.type === type);
+  }
+
+  send(data: Uint8Array | string): void {
+    this.ws.send(data);
+  }
+
+  control(message: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Resolves once a message matching `test` has arrived. */
+  async waitFor(test: (m: ServerMessage) => boolean, timeoutMs = 10_000): Promise<ServerMessage> {
+    const started = Date.now();
+    for (;;) {
+      const found = this.messages.find(test);
+      if (found) return found;
+      if (Date.now() - started > timeoutMs) throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Tone and noise that the tests stream (VAD off) as "voice". */
+export function voiced(seconds: number, rate = 16000): Float32Array {
+  const t = tone(180, rate, Math.round(seconds * rate), 0.3);
+  const n = noise(Math.round(seconds * rate), 0.02, 4);
+  return t.map((v, i) => v + n[i]);
+}
+
+/** s16 little-endian interleaved bytes. */
+export function s16(channels: Float32Array[]): Uint8Array {
+  const frames = channels[0].length;
+  const out = new Uint8Array(frames * channels.length * 2);
+  const view = new DataView(out.buffer);
+  for (let f = 0; f < frames; f++) channels.forEach((c, k) => view.setInt16((f * channels.length + k) * 2, Math.max(-32768, Math.min(32767, Math.round(c[f] * 32767))), true));
+  return out;
+}
+
+export function pieces(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+}
