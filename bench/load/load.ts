@@ -1,0 +1,174 @@
+/**
+ * Load test: N clients stream real speech (EmoDB clips) to a real `aer
+ * serve` over loopback at real-time pace (Opus 48 kHz in 20 ms packets, or
+ * PCM s16 16 kHz in 20 ms messages), stepping N up. Per step: end-to-end
+ * window latency p50/p95/p99 (as the server measures it: the audio that
+ * completed a window received -> its event sent), windows/s, shed windows,
+ * and CPU of the server and of this client process (they share the
+ * machine). The most streams held with p99 <= 150 ms and nothing shed is
+ * the capacity, also given as a share of the raw onnxruntime throughput
+ * measured in the same run. Binds 127.0.0.1 only; bounded in time.
+ *
+ *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import WebSocket from 'ws';
+import { resample } from '../../src/audio/resample.ts';
+import { exportOnnx } from '../../src/engine/onnx-export/export.ts';
+import { N_MELS, WINDOW_FRAMES, WINDOW_VALUES } from '../../src/features/recipe.ts';
+import { selectBackend } from '../../src/model/backend.ts';
+import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
+import { loadModelDir } from '../../src/model/model-dir.ts';
+import { header, table } from '../lib/machine.ts';
+import { opusPackets } from '../lib/opus-packets.ts';
+import { speech } from '../lib/speech.ts';
+
+const { values } = parseArgs({
+  options: {
+    kind: { type: 'string', default: 'opus' },
+    steps: { type: 'string', default: '50,100,150,200,250,300' },
+    'step-seconds': { type: 'string', default: '20' },
+    'hop-ms': { type: 'string', default: '500' },
+    model: { type: 'string', default: DEFAULT_MODEL_DIR },
+    'max-batch': { type: 'string', default: '64' },
+    'max-delay-ms': { type: 'string', default: '20' },
+  },
+});
+const kind = values.kind === 'pcm' ? 'pcm' : 'opus';
+const steps = values.steps!.split(',').map(Number);
+const stepSeconds = Number(values['step-seconds']);
+const SLO_MS = 150;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The raw engine's windows/s at batch 32 on this machine, now. */
+async function rawThroughput(): Promise<number> {
+  await selectBackend('auto');
+  const session = await ort.InferenceSession.create(exportOnnx((await loadModelDir(values.model!)).model), { graphOptimizationLevel: 'all' });
+  const batch = 32;
+  const input = new ort.Tensor('float32', Float32Array.from({ length: batch * WINDOW_VALUES }, (_, i) => Math.sin(i)), [batch, WINDOW_FRAMES, N_MELS, 1]);
+  for (let i = 0; i < 3; i++) await session.run({ features: input });
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < 4000) {
+    await session.run({ features: input });
+    n += batch;
+  }
+  const perSecond = n / ((performance.now() - started) / 1000);
+  await session.release();
+  return perSecond;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function cpuSecondsOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
+
+header(`Load: ${kind === 'opus' ? 'Opus 48 kHz, 20 ms packets' : 'PCM s16 16 kHz, 20 ms messages'}, hop ${values['hop-ms']} ms, VAD on, real-time pace over loopback`);
+const raw = await rawThroughput();
+const { samples, source } = speech(60);
+const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) : (() => {
+  const pcm = resample(samples, 22050, 16000);
+  const bytes = new Uint8Array(pcm.length * 2);
+  const view = new DataView(bytes.buffer);
+  pcm.forEach((v, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32767))), true));
+  return Array.from({ length: Math.floor(bytes.length / 640) }, (_, i) => bytes.subarray(i * 640, i * 640 + 640));
+})();
+process.stdout.write(`speech: ${source}, 60 s looped; raw onnxruntime on this machine: ${raw.toFixed(0)} windows/s at batch 32\n\n`);
+
+const port = await freePort();
+const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+let serverLog = '';
+server.stderr.on('data', (d) => (serverLog += d));
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  if ((await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) break;
+  if (i > 600 || server.exitCode !== null) throw new Error(`the server did not become ready:\n${serverLog}`);
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const query = kind === 'opus' ? 'encoding=opus&sample_rate=48000' : 'encoding=pcm_s16le&sample_rate=16000';
+const rows: (string | number)[][] = [];
+let capacity: { streams: number; windowsPerSecond: number } | undefined;
+
+for (const n of steps) {
+  const latencies: number[] = [];
+  let windows = 0;
+  let shed = 0;
+  let warmedAt = Infinity;
+  const clients = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?${query}&hop_ms=${values['hop-ms']}`);
+        ws.on('message', (data) => {
+          const m = JSON.parse(String(data)) as { type: string; latency_ms?: number; end_s?: number; windows?: number; code?: string };
+          if (m.type === 'emotion' && performance.now() >= warmedAt) {
+            windows++;
+            latencies.push(m.latency_ms!);
+          } else if (m.type === 'warning' && m.code === 'overloaded') shed += m.windows ?? 0;
+        });
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      }),
+    ),
+  );
+  // Each client sends message k at its own phase + k * 20 ms; a 5 ms tick sends what is due.
+  const start = performance.now();
+  const phase = clients.map((_, i) => (i * 20) / clients.length);
+  const next = clients.map(() => 0);
+  // Windows that end within the first 3.5 s are warm-up (the first needs 3 s of audio).
+  warmedAt = start + 3500;
+  const serverCpu0 = cpuSecondsOf(server.pid!);
+  const clientCpu0 = process.cpuUsage();
+  const end = start + (stepSeconds + 3.5) * 1000;
+  while (performance.now() < end) {
+    const now = performance.now() - start;
+    clients.forEach((ws, i) => {
+      while (phase[i] + next[i] * 20 <= now) {
+        if (ws.readyState === WebSocket.OPEN) ws.send(messages[next[i] % messages.length]);
+        next[i]++;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const elapsed = (performance.now() - warmedAt) / 1000;
+  const serverCpu = (cpuSecondsOf(server.pid!) - serverCpu0) / ((performance.now() - start) / 1000);
+  const c = process.cpuUsage(clientCpu0);
+  const clientCpu = (c.user + c.system) / 1e6 / ((performance.now() - start) / 1000);
+  await Promise.all(clients.map((ws) => new Promise<void>((resolve) => {
+    ws.once('close', () => resolve());
+    ws.send(JSON.stringify({ type: 'close_stream' }));
+    setTimeout(() => (ws.terminate(), resolve()), 10_000);
+  })));
+  latencies.sort((a, b) => a - b);
+  const p99 = percentile(latencies, 0.99);
+  const ok = p99 <= SLO_MS && shed === 0;
+  const perSecond = windows / elapsed;
+  if (ok) capacity = { streams: n, windowsPerSecond: perSecond };
+  rows.push([n, perSecond.toFixed(0), percentile(latencies, 0.5).toFixed(0), percentile(latencies, 0.95).toFixed(0), p99.toFixed(0), shed, `${(serverCpu * 100).toFixed(0)} %`, `${(clientCpu * 100).toFixed(0)} %`, ok ? 'yes' : 'no']);
+  process.stderr.write(`${n} streams: ${perSecond.toFixed(0)} windows/s, p99 ${p99.toFixed(0)} ms, ${shed} shed\n`);
+  if (!ok && rows.filter((r) => r[8] === 'no').length >= 2) break;
+}
+server.kill('SIGTERM');
+table(rows, ['streams', 'windows/s', 'p50 ms', 'p95 ms', 'p99 ms', 'shed', 'server CPU', 'client CPU', `p99 <= ${SLO_MS} ms, none shed`]);
+process.stdout.write(
+  capacity
+    ? `\ncapacity: ${capacity.streams} ${kind} streams (${capacity.windowsPerSecond.toFixed(0)} windows/s = ${((capacity.windowsPerSecond / raw) * 100).toFixed(0)} % of the raw engine's ${raw.toFixed(0)} windows/s)\n`
+    : '\ncapacity: below the first step\n',
+);
