@@ -4,7 +4,9 @@
  * or stale model.onnx (exported from other weights) is exported again in
  * memory from model.json, and the engine says so.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
@@ -14,10 +16,18 @@ import { type AerMetadata, type LoadedModel, weightsDigest } from '../model/mode
 import type { Engine, Prediction } from './engine.ts';
 import { exportOnnx, ONNX_FILE, onnxMetadata } from './onnx-export/export.ts';
 
+/** Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12, see the README). */
+export function cudaProviderInstalled(): boolean {
+  const root = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const bin = path.join(root, 'bin');
+  const napi = existsSync(bin) ? readdirSync(bin).filter((d) => d.startsWith('napi-v')) : [];
+  return napi.some((d) => existsSync(path.join(bin, d, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')));
+}
+
 export interface OnnxEngineOptions {
   /** Threads for one inference (onnxruntime's intra-op pool); 0: onnxruntime's default, one per core. */
   threads?: number;
-  /** Try the CUDA provider first (falls back to the CPU when it cannot load). */
+  /** Try the CUDA provider first when it is installed (falls back to the CPU when it cannot load). */
   cuda?: boolean;
   /** Told when model.onnx had to be exported again. */
   onNotice?: (message: string) => void;
@@ -61,7 +71,7 @@ export class OnnxEngine implements Engine {
     const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads } : {}) };
     let provider = 'cpu';
     let session: ort.InferenceSession | undefined;
-    if (options.cuda) {
+    if (options.cuda && cudaProviderInstalled()) {
       try {
         session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] });
         provider = 'cuda';
