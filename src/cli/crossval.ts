@@ -1,6 +1,7 @@
 /** `aer crossval`: AER-Net and both baselines on the same speaker-grouped folds. */
 import type { Command } from 'commander';
-import type { TrainConfig } from '../train/config.ts';
+import { recipeOf, type TrainConfig } from '../train/config.ts';
+import { checkRecordable, recordCrossval } from '../train/experiments/record-crossval.ts';
 import { crossvalJobs } from '../train/experiments/plans.ts';
 import type { Job } from '../train/experiments/run-jobs.ts';
 import { addExperimentOptions, type ExperimentFlags, runExperiment } from './experiment.ts';
@@ -9,6 +10,7 @@ import { addTrainingOptions } from './train-options.ts';
 
 interface CrossvalFlags extends ExperimentFlags {
   folds: number;
+  recordIn?: string;
 }
 
 function describe(config: TrainConfig, jobs: Job[], folds: number): string {
@@ -27,19 +29,34 @@ export function registerCrossval(program: Command): void {
   const command = program
     .command('crossval')
     .description('speaker-grouped cross-validation of AER-Net and both baselines on the same folds (mean and spread)')
-    .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4);
+    .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4)
+    .option('--record-in <model>', 'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md');
   addExperimentOptions(addTrainingOptions(command))
     .addHelpText(
       'after',
       `
---split and --validation choose the early-stopping speakers inside each fold's training speakers.
+--split and --validation choose the early-stopping speakers inside each fold's training speakers;
+--split none trains each fold for --epochs, as aer train --split none trains a model on every speaker.
 
-Example:
-  aer crossval --data ../shared/datasets/emodb --folds 4 --out runs/crossval`,
+Examples:
+  aer crossval --data ../shared/datasets/emodb --folds 4 --out runs/crossval
+  aer train --data ../shared/datasets/emodb --split none --epochs 45 --out models/emodb
+  aer crossval --data ../shared/datasets/emodb --split none --epochs 45 --out runs/cv --record-in models/emodb`,
     )
     .action(
       action((flags: CrossvalFlags) =>
-        runExperiment({ name: 'crossval', plan: (clips, config) => crossvalJobs(clips, config, flags.folds), describe: (config, jobs) => describe(config, jobs, flags.folds) }, flags),
+        runExperiment(
+          {
+            name: 'crossval',
+            plan: (clips, config) => crossvalJobs(clips, config, flags.folds),
+            describe: (config, jobs) => describe(config, jobs, flags.folds),
+            check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data) : undefined),
+            finished: async (summaries, command) => {
+              if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries);
+            },
+          },
+          flags,
+        ),
       ),
     );
 }

@@ -27,6 +27,10 @@ export interface Experiment {
   describe(config: TrainConfig, jobs: Job[]): string;
   /** Figures to print beside ours, by method name. */
   paper?: Record<string, string>;
+  /** Checks before any job runs (options that refer to other files). */
+  check?(config: TrainConfig, data: Record<string, unknown>[]): Promise<void>;
+  /** What to do with the finished experiment's summaries, besides the report. */
+  finished?(summaries: MethodSummary[], command: string): Promise<void>;
 }
 
 export function addExperimentOptions(command: Command): Command {
@@ -40,6 +44,7 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
   let progress = new TrainingProgress(config.epochs);
   const controller = interruptOnSigint(() => progress.message('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)...'));
   const data = await prepareData(config.data, config.dataset, { cacheDir: flags.cache, onProgress: (d, t) => progress.bar('reading clips', d, t) });
+  await experiment.check?.(config, summarizeData(data));
   const jobs = experiment.plan(data.clips, config);
   const { results, interrupted } = await runJobs(jobs, flags.out, {
     resume: flags.resume,
@@ -65,6 +70,7 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
   const report = experimentReport(experiment, config, jobs, summaries, data.skipped, results);
   await writeAtomically(path.join(flags.out, 'summary.json'), `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, recipe: recipeOf(config), data: summarizeData(data), summaries, results }, null, 1)}\n`);
   await writeAtomically(path.join(flags.out, 'report.md'), report);
+  await experiment.finished?.(summaries, `aer ${process.argv.slice(2).join(' ')}`);
   if (flags.json) printJson({ experiment: experiment.name, out: flags.out, summaries });
   else process.stdout.write(`\n${summaryTable(summaries, experiment.paper)}\n\nreport written to ${flags.out}/report.md\n`);
 }

@@ -8,7 +8,6 @@ import { addTrainingOptions, interruptOnSigint, trainConfigFrom, type TrainingFl
 interface TrainFlags extends TrainingFlags {
   out: string;
   resume?: boolean;
-  crossval?: string;
 }
 
 async function run(flags: TrainFlags): Promise<void> {
@@ -19,7 +18,6 @@ async function run(flags: TrainFlags): Promise<void> {
     resume: flags.resume,
     signal: controller.signal,
     cacheDir: flags.cache,
-    crossvalDir: flags.crossval,
     command: `aer ${process.argv.slice(2).join(' ')}`,
     events: {
       onLoadProgress: (done, total) => progress.bar('reading clips', done, total),
@@ -52,8 +50,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train AER-Net on labelled speech clips (the paper\'s recipe by default) and write a model directory')
     .requiredOption('-o, --out <dir>', 'model directory to write (model.json, weights.bin, aer.json, history, curves, report)')
-    .option('--resume', 'continue the interrupted run whose checkpoint is in --out (its recipe is kept)')
-    .option('--crossval <dir>', 'record the figures of a finished `aer crossval` of this same recipe and data (its --out) in aer.json and the report; the usual companion of --split none');
+    .option('--resume', 'continue the interrupted run whose checkpoint is in --out (its recipe is kept)');
   addTrainingOptions(command)
     .addHelpText(
       'after',
@@ -64,8 +61,7 @@ Ctrl-C saves a checkpoint; --resume continues from it. Decoded clips are cached 
 
 Examples:
   aer train --data ../shared/datasets/emodb --out models/emodb
-  aer crossval --data ../shared/datasets/emodb --split none --epochs 45 --out runs/cv
-  aer train --data ../shared/datasets/emodb --split none --epochs 45 --crossval runs/cv --out models/emodb
+  aer train --data ../shared/datasets/emodb --split none --epochs 45 --out models/emodb
   aer train --data cremad=/data/CREMA-D --data tess=/data/TESS --split stratified --out models/paper`,
     )
     .action(action(run));

@@ -11,7 +11,7 @@ import { AerError } from '../errors.ts';
 import { type AerMetadata, describeMetadata, saveModelDir, writeAtomically } from '../model/model-dir.ts';
 import { unpackWeights } from '../model/weights.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from './checkpoint.ts';
-import type { TrainConfig } from './config.ts';
+import { recipeOf, type TrainConfig } from './config.ts';
 import { fingerprint, prepareData, summarizeData } from './data.ts';
 import { evaluateClips } from './evaluate-clips.ts';
 import { fit, type FitEvents, type FitResult } from './fit.ts';
@@ -20,8 +20,6 @@ import type { Evaluation } from './metrics.ts';
 import { ReplicaPool } from './parallel/pool.ts';
 import { initialWeights } from './initial-weights.ts';
 import { createRandom } from './random.ts';
-import { type CrossvalMetrics, readCrossvalMetrics } from './experiments/crossval-metrics.ts';
-import { summaryTable } from './experiments/summary.ts';
 import { confusionTable, metricsTable, skippedList } from './report/markdown.ts';
 import { confusionMatrixSvg, trainingCurvesSvg } from './report/svg.ts';
 import { splitClips } from './split.ts';
@@ -52,7 +50,7 @@ async function refuseToOverwrite(out: string): Promise<void> {
 export async function runTraining(
   given: TrainConfig,
   out: string,
-  options: { resume?: boolean; signal?: AbortSignal; events?: TrainEvents; command?: string; cacheDir?: string; crossvalDir?: string } = {},
+  options: { resume?: boolean; signal?: AbortSignal; events?: TrainEvents; command?: string; cacheDir?: string } = {},
 ): Promise<TrainOutcome> {
   let checkpoint: Checkpoint | undefined;
   if (options.resume) {
@@ -69,9 +67,6 @@ export async function runTraining(
   if (checkpoint && checkpoint.state.dataFingerprint !== fingerprint([...split.train, ...split.validation])) {
     throw new AerError('invalid_checkpoint', 'the data differs from the data the interrupted run trained on', { hint: 'resume with the same --data folders and contents' });
   }
-
-  // Checked before training, so a mismatch costs seconds, not an hour.
-  const crossval = options.crossvalDir ? await readCrossvalMetrics(options.crossvalDir, config, summarizeData(data)) : undefined;
 
   const { model, weights: initial, trainableCount } = await initialWeights(config.model, config.seed, config.backend);
 
@@ -98,7 +93,6 @@ export async function runTraining(
       metrics.validation = { positions: config.evalPositions, ...evaluation };
       if (config.evalPositions > 1) metrics.validation_recipe_placement = { positions: 1, ...(await evaluateClips(pool, result.weights, split.validation, [...LABELS], 1)).evaluation };
     }
-    if (crossval) metrics.crossval = crossval;
     const speakers = (clips: typeof split.train) => [...new Set(clips.map((c) => c.speaker))].sort();
     const training = {
       command: options.command,
@@ -119,6 +113,8 @@ export async function runTraining(
         loss: 'sparse categorical cross-entropy',
       },
       augmentation: config.augment,
+      // The whole recipe as `aer crossval` records it, so a cross-validation can be matched to this model.
+      config: recipeOf(config),
       backend: pool.detail,
       workers: pool.size,
       seconds: Math.round(result.seconds),
@@ -129,7 +125,7 @@ export async function runTraining(
     await writeAtomically(path.join(out, 'history.json'), `${JSON.stringify(result.history, null, 1)}\n`);
     await writeAtomically(path.join(out, 'curves.svg'), trainingCurvesSvg(result.history, result.bestEpoch, `AER-Net (${config.model.variant}), ${split.train.length} training clips`));
     if (evaluation) await writeAtomically(path.join(out, 'confusion.svg'), confusionMatrixSvg(evaluation, `Validation (${split.validation.length} clips, ${config.split} split)`));
-    await writeAtomically(path.join(out, 'report.md'), trainingReport(metadata, evaluation, data.skipped, crossval));
+    await writeAtomically(path.join(out, 'report.md'), trainingReport(metadata, evaluation, data.skipped));
     await fs.rm(checkpointDir(out), { recursive: true, force: true });
     return { out, fit: result, evaluation, metadata };
   } finally {
@@ -137,7 +133,7 @@ export async function runTraining(
   }
 }
 
-function trainingReport(metadata: AerMetadata, evaluation: Evaluation | undefined, skipped: Record<string, number>, crossval: CrossvalMetrics | undefined): string {
+function trainingReport(metadata: AerMetadata, evaluation: Evaluation | undefined, skipped: Record<string, number>): string {
   const t = metadata.training as { recipe: Record<string, unknown>; split: { kind: string; train: { clips: number; speakers: string[] }; validation: { clips: number; speakers: string[] } }; seconds: number; command?: string };
   return [
     `# AER-Net (${metadata.variant}) training report`,
@@ -152,15 +148,5 @@ function trainingReport(metadata: AerMetadata, evaluation: Evaluation | undefine
     '![training curves](curves.svg)',
     '',
     ...(evaluation ? ['## Validation', '', metricsTable(evaluation), '', confusionTable(evaluation), '', '![confusion matrix](confusion.svg)', ''] : []),
-    ...(crossval
-      ? [
-          '## Cross-validation of this recipe',
-          '',
-          `Speakers held out in turn (${crossval.folds.join('; ')}), measured by \`${crossval.command}\`:`,
-          '',
-          summaryTable(crossval.methods),
-          '',
-        ]
-      : []),
   ].join('\n');
 }

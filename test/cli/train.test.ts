@@ -114,17 +114,20 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match((json(changed.stdout).error as { code: string; message: string }).code, /invalid_checkpoint/);
     assert.match((json(changed.stdout).error as { message: string }).message, /planned with other options/);
 
-    // A model trained with the cross-validated recipe records those figures; another recipe is refused before training.
-    const attached = aer('train', ...small, '--epochs', '1', '--crossval', out, '--out', path.join(work, 'with-cv'));
-    assert.equal(attached.status, 0, attached.stderr);
-    const metadata = JSON.parse(fs.readFileSync(path.join(work, 'with-cv', 'aer.json'), 'utf8')) as { metrics: { crossval: { methods: { method: string }[]; folds: string[] } } };
+    // A model trained on every speaker records the cross-validation of its recipe; another recipe is refused before any training.
+    const recipe = [...small, '--split', 'none', '--epochs', '1'];
+    const model = path.join(work, 'all-speakers');
+    assert.equal(aer('train', ...recipe, '--out', model).status, 0);
+    const recorded = aer('crossval', ...recipe, '--folds', '2', '--out', path.join(work, 'cv-recorded'), '--record-in', model);
+    assert.equal(recorded.status, 0, recorded.stderr);
+    const metadata = JSON.parse(fs.readFileSync(path.join(model, 'aer.json'), 'utf8')) as { metrics: { crossval: { methods: { method: string }[]; folds: string[] } } };
     assert.deepEqual(metadata.metrics.crossval.methods.map((m) => m.method), summaries.map((s) => s.method));
     assert.equal(metadata.metrics.crossval.folds.length, 2);
-    assert.match(fs.readFileSync(path.join(work, 'with-cv', 'report.md'), 'utf8'), /## Cross-validation of this recipe/);
-    const other = aer('train', ...small, '--epochs', '2', '--crossval', out, '--out', path.join(work, 'other-cv'));
+    assert.match(fs.readFileSync(path.join(model, 'report.md'), 'utf8'), /## Cross-validation of this recipe/);
+    const other = aer('crossval', ...small, '--split', 'none', '--epochs', '2', '--folds', '2', '--out', path.join(work, 'cv-other'), '--record-in', model);
     assert.equal(other.status, 2);
-    assert.match(other.stderr, /measured another recipe \(epochs: 1 there, 2 here\)/);
-    assert.equal(fs.existsSync(path.join(work, 'other-cv')), false);
+    assert.match(other.stderr, /trained with another recipe \(epochs: 1 in the model, 2 here\)/);
+    assert.equal(fs.existsSync(path.join(work, 'cv-other', 'plan.json')), false);
   });
 
   test('ablation trains the three variants and the baselines on one split, beside the paper', () => {
