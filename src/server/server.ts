@@ -106,7 +106,7 @@ export class AerServer {
     });
   }
 
-  private sessionDeps(): SessionDeps {
+  private sessionDeps(encoding: string): SessionDeps {
     const m = this.metrics;
     return {
       scheduler: this.scheduler,
@@ -119,7 +119,7 @@ export class AerServer {
           if (result !== 'shed') m.windowLatency.observe({ result }, latencyMs / 1000);
           if (label) m.labels.inc({ label });
         },
-        decodeError: () => undefined,
+        decodeError: () => m.decodeErrors.inc({ encoding }),
       },
     };
   }
@@ -177,7 +177,7 @@ export class AerServer {
       }
       chunks.push(chunk as Buffer);
     }
-    const result = await classifyFile(new Uint8Array(Buffer.concat(chunks)), config, this.sessionDeps(), `classify-${++this.classifyCount}`);
+    const result = await classifyFile(new Uint8Array(Buffer.concat(chunks)), config, this.sessionDeps('file'), `classify-${++this.classifyCount}`);
     json(res, 200, result);
   }
 
@@ -206,7 +206,7 @@ export class AerServer {
       const id = crypto.randomUUID();
       let session: Session;
       try {
-        session = new Session(id, config, this.sessionDeps());
+        session = new Session(id, config, this.sessionDeps(config.encoding));
       } catch (error) {
         return refuse(CLOSE.badRequest, (error as Error).message, 'bad_request');
       }

@@ -29,7 +29,6 @@ export interface SessionDeps {
 export interface SessionObserver {
   window?(result: WindowResult['kind'], latencyMs: number, label?: string): void;
   decodeError?(): void;
-  bytes?(n: number): void;
 }
 
 type Input = { kind: 'audio'; bytes: Uint8Array; at: number } | { kind: 'flush'; at: number };
@@ -151,7 +150,6 @@ export class Session {
     if (this.closing) throw new AerError('invalid_argument', 'audio after close_stream');
     this.stats.bytes += bytes.length;
     this.firstAudioAt ??= this.now();
-    this.deps.observer?.bytes?.(bytes.length);
     this.input.next({ kind: 'audio', bytes, at: this.now() });
   }
 

@@ -120,6 +120,7 @@ describe('the stream protocol over a real WebSocket', () => {
     assert.equal((await client.closed).code, 1000);
     assert.ok(client.of('warning').some((w) => w.code === 'audio_problem'));
     assert.ok((client.messages.at(-1) as ClosedMessage).stats.decode_errors >= 1);
+    assert.match(await (await fetch(`${service.http}/metrics`)).text(), /aer_decode_errors_total\{encoding="opus"\} [1-9]/);
     await normalSession();
   });
 
