@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
@@ -19,6 +20,16 @@ describe('dataset loaders', () => {
     assert.deepEqual(summary(scan.clips), ['03a01Wa.wav angry emodb:03', '10a05Nb.wav neutral emodb:10', '16b10Tb.wav sad emodb:16']);
     assert.deepEqual(scan.skipped, { 'not an audio file (.wav, .opus, .ogg)': 1, 'boredom (not one of the six labels)': 1 });
     assert.deepEqual(speakerGenders(scan.clips), { 'emodb:03': 'm', 'emodb:10': 'm', 'emodb:16': 'f' });
+  });
+
+  it('follow symbolic links to clips and folders, each folder read once', async () => {
+    const store = writeTree(tempDir(), { 'a/03a01Wa.wav': wav, 'b/10a05Nb.wav': wav });
+    const root = tempDir();
+    fs.symlinkSync(path.join(store, 'a/03a01Wa.wav'), path.join(root, '03a01Wa.wav'));
+    fs.symlinkSync(path.join(store, 'b'), path.join(root, 'b'));
+    fs.symlinkSync(root, path.join(root, 'loop'));
+    const scan = await scanDataset(root);
+    assert.deepEqual(summary(scan.clips), ['03a01Wa.wav angry emodb:03', '10a05Nb.wav neutral emodb:10']);
   });
 
   it('read CREMA-D names', async () => {

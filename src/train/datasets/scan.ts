@@ -16,15 +16,21 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 
 const AUDIO = /\.(wav|opus|ogg|oga)$/i;
 
+/** Files below dir, symbolic links followed (datasets are often assembled from links); each real folder walked once. */
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = async (d: string) => {
+    const real = await fs.realpath(d);
+    if (seen.has(real)) return;
+    seen.add(real);
     const entries = await fs.readdir(d, { withFileTypes: true });
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       if (e.name.startsWith('.')) continue;
       const full = path.join(d, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile()) out.push(full);
+      const kind = e.isSymbolicLink() ? await fs.stat(full).catch(() => undefined) : e;
+      if (kind?.isDirectory()) await walk(full);
+      else if (kind?.isFile()) out.push(full);
     }
   };
   await walk(dir);
