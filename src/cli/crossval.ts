@@ -1,5 +1,6 @@
 /** `aer crossval`: AER-Net and both baselines on the same speaker-grouped folds. */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { AerError } from '../errors.ts';
 import { recipeOf, type TrainConfig } from '../train/config.ts';
 import { checkRecordable, recordCrossval } from '../train/experiments/record-crossval.ts';
 import { crossvalJobs } from '../train/experiments/plans.ts';
@@ -10,7 +11,14 @@ import { addTrainingOptions } from './train-options.ts';
 
 interface CrossvalFlags extends ExperimentFlags {
   folds: number;
+  only?: number[];
   recordIn?: string;
+}
+
+function foldList(value: string): number[] {
+  const folds = value.split(',').map((v) => Number(v.trim()));
+  if (folds.some((k) => !Number.isInteger(k) || k < 1)) throw new InvalidArgumentError('--only takes fold numbers from 1, e.g. 1 or 1,3');
+  return folds;
 }
 
 function describe(config: TrainConfig, jobs: Job[], folds: number): string {
@@ -30,6 +38,7 @@ export function registerCrossval(program: Command): void {
     .command('crossval')
     .description('speaker-grouped cross-validation of AER-Net and both baselines on the same folds (mean and spread)')
     .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4)
+    .option('--only <folds>', 'run only these folds (e.g. 1 or 1,3): a quick look while choosing a recipe', foldList)
     .option('--record-in <model>', 'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md');
   addExperimentOptions(addTrainingOptions(command))
     .addHelpText(
@@ -48,7 +57,11 @@ Examples:
         runExperiment(
           {
             name: 'crossval',
-            plan: (clips, config) => crossvalJobs(clips, config, flags.folds),
+            plan: (clips, config) => {
+              if (flags.only?.some((k) => k > flags.folds)) throw new AerError('invalid_argument', `--only ${flags.only.join(',')} names a fold past --folds ${flags.folds}`);
+              if (flags.only && flags.recordIn) throw new AerError('invalid_argument', '--record-in needs every fold; leave --only out');
+              return crossvalJobs(clips, config, flags.folds, flags.only);
+            },
             describe: (config, jobs) => describe(config, jobs, flags.folds),
             check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data) : undefined),
             finished: async (summaries, command) => {

@@ -114,6 +114,12 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match((json(changed.stdout).error as { code: string; message: string }).code, /invalid_checkpoint/);
     assert.match((json(changed.stdout).error as { message: string }).message, /planned with other options/);
 
+    const one = aer('crossval', ...small, '--folds', '2', '--only', '2', '--epochs', '1', '--out', path.join(work, 'cv-one'), '--json');
+    assert.equal(one.status, 0, one.stderr);
+    const oneRuns = (json(one.stdout) as { summaries: { runs: { title: string }[] }[] }).summaries[0].runs;
+    assert.deepEqual(oneRuns.map((r) => r.title.slice(0, 6)), ['fold 2']);
+    assert.match(aer('crossval', ...small, '--folds', '2', '--only', '3', '--out', path.join(work, 'cv-none')).stderr, /--only 3 names a fold past --folds 2/);
+
     // A model trained on every speaker records the cross-validation of its recipe; another recipe is refused before any training.
     const recipe = [...small, '--split', 'none', '--epochs', '1'];
     const model = path.join(work, 'all-speakers');

@@ -12,9 +12,10 @@ import type { Job } from './run-jobs.ts';
  * trained on the other folds. The network takes its early-stopping speakers
  * from its own training folds (config.split), never from the test fold.
  */
-export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number): Job[] {
+export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number, only?: number[]): Job[] {
   const parts = speakerFolds(clips, folds, createRandom(config.seed), speakerGenders(clips));
   return parts.flatMap((test, k) => {
+    if (only && !only.includes(k + 1)) return [];
     const train = parts.filter((_, j) => j !== k).flat();
     const speakers = [...new Set(test.map((c) => c.speaker))].sort().join(', ');
     const title = `fold ${k + 1} (test: ${speakers})`;
