@@ -36,7 +36,7 @@ const { values } = parseArgs({
     'step-seconds': { type: 'string', default: '20' },
     'hop-ms': { type: 'string', default: '500' },
     model: { type: 'string', default: DEFAULT_MODEL_DIR },
-    'max-batch': { type: 'string', default: '64' },
+    'max-batch': { type: 'string', default: '16' },
     'max-delay-ms': { type: 'string', default: '20' },
   },
 });

@@ -99,7 +99,7 @@ export class ChannelPipeline {
       this.vad.forgetBefore(timed.startS);
       if (speech < MIN_SPEECH_S) return { kind: 'silence', timed };
     }
-    const outcome = await new Promise<Parameters<Parameters<Scheduler['submit']>[0]['done']>[0]>((done) => this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, sheddable, done }));
+    const outcome = await new Promise<Parameters<Parameters<Scheduler['submit']>[0]['done']>[0]>((done) => this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, receivedAt: timed.receivedAt, sheddable, done }));
     if (outcome.kind === 'shed') return { kind: 'shed', timed };
     if (outcome.kind === 'error') return { kind: 'error', timed, error: outcome.error };
     return { kind: 'speech', timed, scores: outcome.probabilities, attention: outcome.attention, smoothed: new Float32Array(0) };

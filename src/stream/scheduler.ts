@@ -7,7 +7,9 @@
  *
  * Overload is explicit: a stream keeps at most `maxPerStream` windows queued
  * (older ones are shed, coalescing it to its newest), windows that waited
- * longer than `staleMs` are shed at batch time except each stream's newest,
+ * whose audio arrived more than `staleMs` ago (time spent before the queue
+ * counts: a busy event loop or the VAD) are shed at batch time except each
+ * stream's newest,
  * and the whole queue is bounded by `maxQueue`. Shed windows are reported to
  * their owner, who tells the client; latency stays bounded instead of growing.
  */
@@ -21,11 +23,11 @@ export interface SchedulerOptions {
   maxPerStream: number;
   /** Windows queued in all. */
   maxQueue: number;
-  /** A window older than this when a batch forms is shed unless it is its stream's newest. */
+  /** A window whose audio arrived longer ago than this when a batch forms is shed, unless it is its stream's newest. */
   staleMs: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { maxBatch: 32, maxDelayMs: 20, maxPerStream: 4, maxQueue: 4096, staleMs: 1000 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { maxBatch: 16, maxDelayMs: 20, maxPerStream: 2, maxQueue: 4096, staleMs: 500 };
 
 export type WindowOutcome =
   | { kind: 'result'; probabilities: Float32Array; attention: Float32Array; queueMs: number; inferenceMs: number; batchSize: number }
@@ -35,6 +37,8 @@ export type WindowOutcome =
 export interface WindowJob {
   /** The stream it belongs to: session id and channel. */
   stream: string;
+  /** When the audio that completed the window arrived (the scheduler's clock); defaults to submission. */
+  receivedAt?: number;
   /**
    * False for a client ahead of real time (a file sent as fast as it goes):
    * its windows are never shed; its transport pushes back on it instead.
@@ -54,7 +58,10 @@ export interface SchedulerObserver {
 
 interface Queued {
   job: WindowJob;
+  /** Submitted. */
   at: number;
+  /** Its audio arrived: what staleness is measured from. */
+  age: number;
 }
 
 export class Scheduler {
@@ -82,7 +89,8 @@ export class Scheduler {
     if (job.features.length !== WINDOW_VALUES) throw new Error(`a window holds ${WINDOW_VALUES} values, got ${job.features.length}`);
     const queue = this.streams.get(job.stream) ?? [];
     this.streams.set(job.stream, queue);
-    queue.push({ job, at: this.now() });
+    const now = this.now();
+    queue.push({ job, at: now, age: job.receivedAt ?? now });
     this.queued++;
     if (job.sheddable !== false && queue.length > this.options.maxPerStream) this.shed(this.oldestSheddable(queue, queue.length - this.options.maxPerStream), 'coalesced');
     if (this.queued > this.options.maxQueue) this.shedLongest();
@@ -119,7 +127,7 @@ export class Scheduler {
     const out: Queued[] = [];
     const now = this.now();
     for (let i = 0; i < queue.length - 1 && out.length < count; ) {
-      if (queue[i].job.sheddable !== false && now - queue[i].at > olderThan) out.push(...queue.splice(i, 1));
+      if (queue[i].job.sheddable !== false && now - queue[i].age > olderThan) out.push(...queue.splice(i, 1));
       else i++;
     }
     return out;

@@ -113,6 +113,19 @@ describe('scheduler', () => {
     assert.equal(outcomes.get(3)!.kind, 'result');
   });
 
+  test('staleness counts from the audio\'s arrival: a window delayed before the queue is shed, the newest kept', async () => {
+    const { engine, scheduler, outcomes } = setup({ maxBatch: 8, maxPerStream: 10, staleMs: 100 });
+    const submit = (id: number, receivedAt: number) => scheduler.submit({ stream: 'a', features: windowOf(id), receivedAt, done: (o) => outcomes.set(id, o) });
+    const now = performance.now();
+    submit(1, now - 300);
+    submit(2, now - 250);
+    submit(3, now);
+    await scheduler.drain();
+    assert.deepEqual(engine.batches, [[3]]);
+    assert.deepEqual(outcomes.get(1), { kind: 'shed', reason: 'stale' });
+    assert.deepEqual(outcomes.get(2), { kind: 'shed', reason: 'stale' });
+  });
+
   test('a full queue sheds the oldest window of the longest stream', async () => {
     const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 8, maxPerStream: 10, maxQueue: 3 });
     engine.hold();
