@@ -40,7 +40,11 @@ export type ErrorCode =
   /** A bad argument or option value. */
   | 'invalid_argument'
   /** A file that could not be read or written. */
-  | 'io_error';
+  | 'io_error'
+  /** A request body or message larger than the server accepts. */
+  | 'too_large'
+  /** A client that sends audio far faster than it can be analysed and does not slow down. */
+  | 'rate_exceeded';
 
 export class AerError extends Error {
   readonly code: ErrorCode;

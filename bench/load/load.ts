@@ -9,7 +9,7 @@
  * the capacity, also given as a share of the raw onnxruntime throughput
  * measured in the same run. Binds 127.0.0.1 only; bounded in time.
  *
- *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
+ *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: DEFAULT_MODEL_DIR },
     'max-batch': { type: 'string', default: '16' },
     'max-delay-ms': { type: 'string', default: '20' },
+    transport: { type: 'string', default: 'ws' },
   },
 });
 const kind = values.kind === 'pcm' ? 'pcm' : 'opus';
@@ -80,7 +81,7 @@ function cpuSecondsOf(pid: number): number {
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
 
-header(`Load: ${kind === 'opus' ? 'Opus 48 kHz, 20 ms packets' : 'PCM s16 16 kHz, 20 ms messages'}, hop ${values['hop-ms']} ms, VAD on, real-time pace over loopback`);
+header(`Load: ${kind === 'opus' ? 'Opus 48 kHz, 20 ms packets' : 'PCM s16 16 kHz, 20 ms messages'}, hop ${values['hop-ms']} ms, VAD on, real-time pace over loopback, ${values.transport} transport`);
 const raw = await rawThroughput();
 const { samples, source } = speech(60);
 const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) : (() => {
@@ -93,7 +94,7 @@ const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) 
 process.stdout.write(`speech: ${source}, 60 s looped; raw onnxruntime on this machine: ${raw.toFixed(0)} windows/s at batch 32\n\n`);
 
 const port = await freePort();
-const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0', '--transport', values.transport!], { stdio: ['ignore', 'ignore', 'pipe'] });
 let serverLog = '';
 server.stderr.on('data', (d) => (serverLog += d));
 const base = `http://127.0.0.1:${port}`;

@@ -5,6 +5,7 @@ import { loadEngine } from '../engine/load-engine.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { Tokens } from '../server/auth.ts';
 import { AerServer, checkServerOptions, DEFAULT_SERVER_OPTIONS } from '../server/server.ts';
+import { TRANSPORTS, type TransportName } from '../server/transport/transport.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
 import { action, parseNumberOption } from './run.ts';
@@ -20,6 +21,7 @@ interface ServeFlags {
   tokens?: string;
   idleTimeoutMs: number;
   threads: number;
+  transport: TransportName;
 }
 
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -30,14 +32,14 @@ async function run(flags: ServeFlags): Promise<void> {
   // Without tokens anyone who can reach the port can use it: only this machine, unless --host says otherwise.
   const host = flags.host ?? (tokens.enabled ? '0.0.0.0' : '127.0.0.1');
   if (!tokens.enabled) log(`no tokens configured (--tokens FILE or AER_TOKENS): anyone who can reach ${host} can stream${host === '127.0.0.1' ? '; listening on 127.0.0.1 only' : ''}`);
-  const options = { ...DEFAULT_SERVER_OPTIONS, port: flags.port, host, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeoutMs, scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs } };
+  const options = { ...DEFAULT_SERVER_OPTIONS, port: flags.port, host, transport: flags.transport, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeoutMs, scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs } };
   checkServerOptions(options);
   const engine = await loadEngine(flags.engine, flags.model, { threads: flags.threads, cuda: true, onNotice: log });
   const metadata = engine.metadata;
   const vad = await VadBatcher.load();
   const server = new AerServer({ engine, vad, modelDir: flags.model, tokens }, options);
   await server.start();
-  log(`aer-stream listening on http://${host}:${server.address.port} (ws://${host}:${server.address.port}/v1/stream); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')}), engine ${engine.detail}`);
+  log(`aer-stream listening on http://${host}:${server.address.port} (ws://${host}:${server.address.port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')}), engine ${engine.detail}`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -73,6 +75,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--max-sessions <n>', 'open sessions before new ones are refused (1013)').argParser(num('--max-sessions', 1, 100000)).default(DEFAULT_SERVER_OPTIONS.maxSessions).env('AER_MAX_SESSIONS'))
     .addOption(new Option('--tokens <file>', 'bearer tokens, one per line (also AER_TOKENS=a,b)').env('AER_TOKENS_FILE'))
     .addOption(new Option('--idle-timeout-ms <ms>', 'close a session without audio or keepalive for this long (0: never)').argParser(num('--idle-timeout-ms', 0, 86_400_000)).default(DEFAULT_SERVER_OPTIONS.idleTimeoutMs).env('AER_IDLE_TIMEOUT_MS'))
+    .addOption(new Option('--transport <name>', 'WebSocket server: ws, or uws (uWebSockets.js, when its optional package installed)').choices([...TRANSPORTS]).default('ws').env('AER_TRANSPORT'))
     .addOption(new Option('--threads <n>', 'onnxruntime threads per batch (0: one per core)').argParser(num('--threads', 0, 256)).default(0).env('AER_THREADS'))
     .action(action(run));
 }

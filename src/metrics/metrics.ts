@@ -49,7 +49,7 @@ export class ServiceMetrics {
     this.ready = new Gauge({ name: 'aer_ready', help: '1 when the model is loaded and warm', registers: r });
     // Series that exist from the start, so dashboards and alerts see zeros rather than nothing.
     for (const result of ['speech', 'silence', 'shed', 'error']) this.windows.inc({ result }, 0);
-    for (const reason of ['coalesced', 'stale', 'queue_full']) this.shed.inc({ reason }, 0);
+    for (const reason of ['coalesced', 'stale', 'queue_full', 'behind']) this.shed.inc({ reason }, 0);
   }
 
   /** The scheduler's observer. */

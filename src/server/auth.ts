@@ -6,7 +6,6 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { AerError } from '../errors.ts';
 
 export class Tokens {
@@ -39,8 +38,7 @@ export class Tokens {
   }
 
   /** The token a request presents, if any. */
-  static presented(request: IncomingMessage, url: URL): string | undefined {
-    const header = request.headers.authorization;
+  static presented(header: string | undefined, url: URL): string | undefined {
     if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
     return url.searchParams.get('token') ?? undefined;
   }

@@ -10,14 +10,7 @@ import { isAerError } from '../errors.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import type { Session } from '../stream/session.ts';
 import { CLOSE, parseControl, ProtocolError, type ServerMessage } from './protocol.ts';
-
-export interface StreamSocket {
-  send(text: string): void;
-  close(code: number, reason: string): void;
-  /** Stop reading from the client (back pressure), and start again. */
-  pause(): void;
-  resume(): void;
-}
+import type { StreamSocket } from './transport/transport.ts';
 
 /** Windows in flight per channel above which the client is paused, and below which it is resumed. */
 const PAUSE_ABOVE = 6;

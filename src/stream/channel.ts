@@ -4,6 +4,13 @@
  * windows every hop, the speech decision, the scheduler, and smoothing.
  * Windows are analysed concurrently (the scheduler batches them); callers
  * keep their order.
+ *
+ * A live channel that falls behind real time (the server is saturated
+ * before its windows even reach the scheduler) skips audio: it still counts
+ * it, but spends nothing on it, until it has caught up; then a new segment
+ * (fresh resampler, extractor and VAD) starts on the window grid. The
+ * windows skipped are reported as shed. This is what keeps latency bounded
+ * when the front end, not the engine, is the bottleneck.
  */
 import { Resampler } from '../audio/resample.ts';
 import type { FeatureWindow } from '../features/incremental.ts';
@@ -15,13 +22,31 @@ import type { VadBatcher, VadStream } from './vad.ts';
 
 /** Seconds of speech in a 3 s window for it to go to the model. */
 export const MIN_SPEECH_S = 0.25;
+/** A live channel this far behind real time skips audio... */
+export const SKIP_BEHIND_MS = 1000;
+/** ...until it is no further behind than this. */
+export const RESUME_BEHIND_MS = 250;
+
+/** A stretch of audio analysed without a gap. */
+interface Segment {
+  /** Where it starts in the channel, seconds. */
+  startS: number;
+  /** Windows of the channel before it (its first window's seq). */
+  firstSeq: number;
+  resampler: Resampler | undefined;
+  extractor: IncrementalMelExtractor;
+  vad: VadStream | undefined;
+}
 
 export interface TimedWindow {
   window: FeatureWindow;
+  /** The window's number in the channel (`seq` on the wire). */
+  seq: number;
   /** When the audio that completed it was received (performance.now()). */
   receivedAt: number;
   startS: number;
   endS: number;
+  segment: Segment;
 }
 
 export type WindowResult =
@@ -43,28 +68,32 @@ export interface ChannelOptions {
 
 export class ChannelPipeline {
   readonly index: number;
-  private readonly resampler: Resampler | undefined;
-  private extractor: IncrementalMelExtractor;
-  private readonly vad: VadStream | undefined;
+  private segment: Segment;
+  /** The VADs of this segment and the one before (whose windows may still ask it). */
+  private readonly vads: VadStream[] = [];
   private readonly smoother: ChannelSmoother;
   private lastEndS: number | undefined;
   /** Samples received at the input rate. */
   private received = 0;
+  /** Skipping audio to catch up; the samples skipped until the next window boundary. */
+  private skipping = false;
+  /** The seq the next window would have had in the current segment. */
+  private nextSeq = 0;
+  /** Windows skipped and not yet reported. */
+  private skippedWindows = 0;
 
   constructor(
     private readonly options: ChannelOptions,
     private readonly scheduler: Scheduler,
-    vad: VadBatcher | undefined,
+    private readonly vadBatcher: VadBatcher | undefined,
   ) {
     this.index = options.index;
-    this.resampler = options.inputRate === SAMPLE_RATE ? undefined : new Resampler(options.inputRate, SAMPLE_RATE);
-    this.extractor = new IncrementalMelExtractor(options.hopMs);
-    this.vad = options.vad && vad ? vad.stream(options.inputRate) : undefined;
+    this.segment = this.startSegment(0, 0);
     this.smoother = new ChannelSmoother(options.labels, options.smoothing);
   }
 
   get hopS(): number {
-    return this.extractor.hop.ms / 1000;
+    return this.segment.extractor.hop.ms / 1000;
   }
 
   /** Seconds of audio received on this channel. */
@@ -72,31 +101,93 @@ export class ChannelPipeline {
     return this.received / this.options.inputRate;
   }
 
-  /** Decoded samples at the input rate: the windows they complete. */
-  push(samples: Float32Array, receivedAt: number): TimedWindow[] {
+  /**
+   * Decoded samples at the input rate: the windows they complete.
+   * `behindMs`: how far this live channel is behind real time (0 for a client ahead of it).
+   */
+  push(samples: Float32Array, receivedAt: number, behindMs = 0): TimedWindow[] {
     if (samples.length === 0) return [];
+    if (behindMs > (this.skipping ? RESUME_BEHIND_MS : SKIP_BEHIND_MS)) {
+      this.skipping = true;
+      this.received += samples.length;
+      return [];
+    }
+    if (this.skipping) samples = this.resume(samples);
+    const { segment } = this;
     this.received += samples.length;
-    this.vad?.push(samples);
-    return this.timed(this.extractor.push(this.resampler ? this.resampler.push(samples) : samples), receivedAt);
+    segment.vad?.push(samples);
+    return this.timed(segment.extractor.push(segment.resampler ? segment.resampler.push(samples) : samples), receivedAt);
+  }
+
+  /** Windows skipped since last asked: the caller reports them as shed. */
+  takeSkipped(): number {
+    const n = this.skippedWindows;
+    this.skippedWindows = 0;
+    return n;
   }
 
   /** Everything received so far, the last window zero-padded (flush, end of stream). */
   flush(receivedAt: number): TimedWindow[] {
-    const tail = this.resampler ? this.resampler.flush() : new Float32Array(0);
-    const windows = [...this.extractor.push(tail), ...this.extractor.flush()];
+    const { segment } = this;
+    const tail = segment.resampler ? segment.resampler.flush() : new Float32Array(0);
+    const windows = [...segment.extractor.push(tail), ...segment.extractor.flush()];
     return this.timed(windows, receivedAt);
   }
 
+  private startSegment(startS: number, firstSeq: number): Segment {
+    const { inputRate, hopMs, vad } = this.options;
+    const segment: Segment = {
+      startS,
+      firstSeq,
+      resampler: inputRate === SAMPLE_RATE ? undefined : new Resampler(inputRate, SAMPLE_RATE),
+      extractor: new IncrementalMelExtractor(hopMs),
+      vad: vad && this.vadBatcher ? this.vadBatcher.stream(inputRate) : undefined,
+    };
+    if (segment.vad) {
+      // Windows of the segment before may still be waiting on its VAD; older ones are done.
+      for (const old of this.vads.splice(0, Math.max(0, this.vads.length - 1))) old.close();
+      this.vads.push(segment.vad);
+    }
+    return segment;
+  }
+
+  /** Caught up: a new segment from the next window boundary; what comes before it in `samples` is skipped too. */
+  private resume(samples: Float32Array): Float32Array {
+    const rate = this.options.inputRate;
+    const seq = Math.ceil(this.received / rate / this.hopS - 1e-9);
+    const boundary = Math.round(seq * this.hopS * rate);
+    const drop = boundary - this.received;
+    if (drop >= samples.length) {
+      this.received += samples.length;
+      return new Float32Array(0);
+    }
+    this.received = boundary;
+    this.skipping = false;
+    this.skippedWindows += Math.max(0, seq - this.nextSeq);
+    this.segment = this.startSegment(boundary / rate, seq);
+    this.nextSeq = seq;
+    return samples.subarray(drop);
+  }
+
   private timed(windows: FeatureWindow[], receivedAt: number): TimedWindow[] {
-    return windows.map((window) => ({ window, receivedAt, startS: window.start / SAMPLE_RATE, endS: (window.start + window.samples) / SAMPLE_RATE }));
+    const { segment } = this;
+    return windows.map((window) => {
+      const seq = segment.firstSeq + window.index;
+      this.nextSeq = Math.max(this.nextSeq, seq + 1);
+      return { window, seq, segment, receivedAt, startS: segment.startS + window.start / SAMPLE_RATE, endS: segment.startS + (window.start + window.samples) / SAMPLE_RATE };
+    });
   }
 
   /** Speech decision, then the model (through the scheduler). `sheddable`: the scheduler may drop it under overload. */
   async analyse(timed: TimedWindow, sheddable: boolean): Promise<WindowResult> {
-    if (this.vad) {
-      await this.vad.until(timed.endS);
-      const speech = this.vad.speechSeconds(timed.startS, timed.endS);
-      this.vad.forgetBefore(timed.startS);
+    const { vad, startS } = timed.segment;
+    if (vad) {
+      // The VAD counts time from its segment's start.
+      const from = timed.startS - startS;
+      const to = timed.endS - startS;
+      await vad.until(to);
+      const speech = vad.speechSeconds(from, to);
+      vad.forgetBefore(from);
       if (speech < MIN_SPEECH_S) return { kind: 'silence', timed };
     }
     const outcome = await new Promise<Parameters<Parameters<Scheduler['submit']>[0]['done']>[0]>((done) => this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, receivedAt: timed.receivedAt, sheddable, done }));
@@ -119,7 +210,7 @@ export class ChannelPipeline {
   }
 
   close(): void {
-    this.vad?.close();
+    for (const vad of this.vads) vad.close();
     this.scheduler.cancel(this.options.stream);
   }
 }

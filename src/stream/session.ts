@@ -22,6 +22,8 @@ export interface SessionDeps {
   labels: string[];
   attentionHopS: number;
   now?: () => number;
+  /** True while the main thread is saturated (see LoopLag): live streams then skip audio they are behind on. */
+  saturated?: () => boolean;
   observer?: SessionObserver;
 }
 
@@ -29,6 +31,8 @@ export interface SessionDeps {
 export interface SessionObserver {
   window?(result: WindowResult['kind'], latencyMs: number, label?: string): void;
   decodeError?(): void;
+  /** Windows a live channel skipped to catch up with real time. */
+  skipped?(windows: number): void;
 }
 
 type Input = { kind: 'audio'; bytes: Uint8Array; at: number } | { kind: 'flush'; at: number };
@@ -46,6 +50,8 @@ export class Session {
   private readonly stats = { windows: 0, speech_windows: 0, shed_windows: 0, events: 0, bytes: 0, decode_errors: 0 };
   private closing = false;
   private firstAudioAt: number | undefined;
+  /** Wall time minus audio time, as it was when the server last kept up: how far behind a live stream is counts from it. */
+  private anchorMs: number | undefined;
   private closeReason = 'close_stream';
   /** Windows cut but not yet delivered: what a transport watches to push back on a client that sends too fast. */
   pendingWindows = 0;
@@ -98,7 +104,15 @@ export class Session {
             return this.channels.map(() => []);
           }
           problems(decoded.problems);
-          return this.channels.map((c, i) => c.push(decoded.channels[i], item.at));
+          return this.channels.map((c, i) => {
+            const windows = c.push(decoded.channels[i], item.at, this.behindMs(c, item.at));
+            const skipped = c.takeSkipped();
+            if (skipped > 0) {
+              deps.observer?.skipped?.(skipped);
+              for (const m of this.shed(c.index, skipped, 0)) warnings.next(m);
+            }
+            return windows;
+          });
         }),
       ),
       defer(() => {
@@ -184,6 +198,21 @@ export class Session {
     return channel.audioSeconds - (this.now() - this.firstAudioAt) / 1000 < AHEAD_OF_REAL_TIME_S;
   }
 
+  /**
+   * How far a live channel's audio is behind real time, counted only while
+   * the server is saturated (a client that paused its stream is not behind).
+   */
+  private behindMs(channel: ChannelPipeline, at: number): number {
+    // A client ahead of real time that is paused (back pressure) is not behind.
+    if (!this.atRealTimePace(channel)) return 0;
+    const offset = at - channel.audioSeconds * 1000;
+    if (!this.deps.saturated?.() || this.anchorMs === undefined) {
+      this.anchorMs = offset;
+      return 0;
+    }
+    return offset - this.anchorMs;
+  }
+
   /** Why the input ended: close_stream, idle_timeout, server_shutdown. */
   get closedReason(): string {
     return this.closeReason;
@@ -206,15 +235,13 @@ export class Session {
     const latency = this.now() - timed.receivedAt;
     this.stats.windows++;
     this.pendingWindows--;
-    const base = { type: 'emotion' as const, channel: channel.index, seq: timed.window.index, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
+    const base = { type: 'emotion' as const, channel: channel.index, seq: timed.seq, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
     switch (result.kind) {
       case 'silence':
         this.deps.observer?.window?.('silence', latency);
         return [{ ...base, speech: false, label: null, confidence: null, scores: null, smoothed: null } satisfies EmotionMessage];
       case 'shed':
-        this.deps.observer?.window?.('shed', latency);
-        this.stats.shed_windows++;
-        return this.overloadWarning(channel.index);
+        return this.shed(channel.index, 1, latency);
       case 'error':
         this.deps.observer?.window?.('error', latency);
         return [{ type: 'error', code: isAerError(result.error) ? result.error.code : 'engine_error', message: `window ${timed.window.index} of channel ${channel.index} could not be analysed: ${result.error.message}`, fatal: false }];
@@ -241,10 +268,13 @@ export class Session {
     }
   }
 
-  private overloadWarning(channel: number): ServerMessage[] {
+  /** Windows shed (by the scheduler, or skipped to catch up): counted, and a warning at most once a second. */
+  private shed(channel: number, windows: number, latency: number): ServerMessage[] {
+    for (let i = 0; i < windows; i++) this.deps.observer?.window?.('shed', latency);
+    this.stats.shed_windows += windows;
     const state = this.overload.get(channel) ?? { count: 0, lastSent: -Infinity };
     this.overload.set(channel, state);
-    state.count++;
+    state.count += windows;
     const now = this.now();
     if (now - state.lastSent < 1000) return [];
     const warning: WarningMessage = { type: 'warning', code: 'overloaded', channel, windows: state.count, message: `the server is overloaded: ${state.count} window(s) of channel ${channel} were skipped to keep up with the newest audio` };

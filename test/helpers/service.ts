@@ -1,4 +1,5 @@
 /** A real service on 127.0.0.1 (a narrow seeded model, onnx engine, Silero VAD) and a WebSocket client that records what it gets. */
+import { describe } from 'node:test';
 import WebSocket from 'ws';
 import type { Engine } from '../../src/engine/engine.ts';
 import { loadEngine } from '../../src/engine/load-engine.ts';
@@ -6,6 +7,8 @@ import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
 import { Tokens } from '../../src/server/auth.ts';
 import type { ServerMessage } from '../../src/server/protocol.ts';
 import { AerServer, type ServerOptions } from '../../src/server/server.ts';
+import { TRANSPORTS, type TransportName } from '../../src/server/transport/transport.ts';
+import { UWS_PACKAGE, uwsAvailable } from '../../src/server/transport/uws-transport.ts';
 import { VadBatcher } from '../../src/stream/vad.ts';
 import { seededModel, writeModelDir } from './models.ts';
 import { noise, tone } from './signals.ts';
@@ -51,6 +54,14 @@ export async function startService(options: Partial<ServerOptions> = {}, tokens:
       await vad.dispose();
     },
   };
+}
+
+/** The same suite over every transport; uws is skipped, saying why, where its package did not install. */
+export function forEachTransport(suite: (transport: TransportName) => void): void {
+  for (const transport of TRANSPORTS) {
+    const skip = transport === 'uws' && !uwsAvailable() ? `${UWS_PACKAGE} is not installed (optional dependency)` : false;
+    describe(`over the ${transport} transport`, { skip }, () => suite(transport));
+  }
 }
 
 export class TestClient {

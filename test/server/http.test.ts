@@ -2,74 +2,76 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import type { ClosedMessage } from '../../src/server/protocol.ts';
-import { pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
+import { pieces, s16, type Service, forEachTransport, startService, TestClient, voiced } from '../helpers/service.ts';
 
-let service: Service;
-before(async () => {
-  service = await startService();
-});
-after(() => service.stop());
-
-describe('HTTP on the same port', () => {
-  test('/healthz, /readyz and /v1/models', async () => {
-    assert.deepEqual(await (await fetch(`${service.http}/healthz`)).json(), { status: 'ok' });
-    const ready = await fetch(`${service.http}/readyz`);
-    assert.equal(ready.status, 200);
-    const models = (await (await fetch(`${service.http}/v1/models`)).json()) as { models: { labels: string[]; engine: string; attention_steps: number }[] };
-    assert.deepEqual(models.models[0].labels, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
-    assert.match(models.models[0].engine, /onnxruntime/);
-    assert.equal(models.models[0].attention_steps, 16);
-    const missing = await fetch(`${service.http}/nope`);
-    assert.equal(missing.status, 404);
+forEachTransport((transport) => {
+  let service: Service;
+  before(async () => {
+    service = await startService({ transport });
   });
+  after(() => service.stop());
 
-  test('POST /v1/classify: a WAV in, every window out; a bad body is a 400 with the reason', async () => {
-    const wav = writeWav({ sampleRate: 16000, channels: [voiced(4), voiced(4)] });
-    const response = await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000`, { method: 'POST', body: wav });
-    assert.equal(response.status, 200);
-    const result = (await response.json()) as { channels: number; duration_s: number; events: { type: string; channel: number; speech: boolean }[] };
-    assert.equal(result.channels, 2);
-    assert.equal(result.duration_s, 4);
-    const emotions = result.events.filter((e) => e.type === 'emotion');
-    assert.ok(emotions.some((e) => e.channel === 1 && e.speech));
-    assert.equal(result.events.at(-1)?.type, 'closed');
-    const bad = await fetch(`${service.http}/v1/classify`, { method: 'POST', body: new TextEncoder().encode('ID3 not audio at all') });
-    assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'unsupported_format');
-    const unknown = await fetch(`${service.http}/v1/classify?speed=fast`, { method: 'POST', body: wav });
-    assert.equal(unknown.status, 400);
-  });
+  describe('HTTP on the same port', () => {
+    test('/healthz, /readyz and /v1/models', async () => {
+      assert.deepEqual(await (await fetch(`${service.http}/healthz`)).json(), { status: 'ok' });
+      const ready = await fetch(`${service.http}/readyz`);
+      assert.equal(ready.status, 200);
+      const models = (await (await fetch(`${service.http}/v1/models`)).json()) as { models: { labels: string[]; engine: string; attention_steps: number }[] };
+      assert.deepEqual(models.models[0].labels, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
+      assert.match(models.models[0].engine, /onnxruntime/);
+      assert.equal(models.models[0].attention_steps, 16);
+      const missing = await fetch(`${service.http}/nope`);
+      assert.equal(missing.status, 404);
+    });
 
-  test('/metrics: aer_ histograms, counters and gauges after a session, labels kept low-cardinality', async () => {
-    const client = new TestClient(`${service.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
-    await client.opened;
-    for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
-    client.control({ type: 'close_stream' });
-    await client.closed;
-    const text = await (await fetch(`${service.http}/metrics`)).text();
-    for (const name of ['aer_window_latency_seconds_bucket', 'aer_inference_seconds_bucket', 'aer_queue_wait_seconds_bucket', 'aer_batch_size_bucket', 'aer_windows_total', 'aer_events_sent_total', 'aer_windows_shed_total', 'aer_bytes_received_total', 'aer_sessions_opened_total', 'aer_sessions_closed_total', 'aer_active_sessions', 'aer_queue_depth', 'aer_emotion_labels_total', 'process_cpu_seconds_total']) {
-      assert.ok(text.includes(name), name);
-    }
-    assert.match(text, /aer_sessions_closed_total\{reason="close_stream"\} [1-9]/);
-    assert.match(text, /aer_windows_total\{result="speech"\} [1-9]/);
-    assert.doesNotMatch(text, /session_id|[0-9a-f]{8}-[0-9a-f]{4}-/);
-  });
+    test('POST /v1/classify: a WAV in, every window out; a bad body is a 400 with the reason', async () => {
+      const wav = writeWav({ sampleRate: 16000, channels: [voiced(4), voiced(4)] });
+      const response = await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000`, { method: 'POST', body: wav });
+      assert.equal(response.status, 200);
+      const result = (await response.json()) as { channels: number; duration_s: number; events: { type: string; channel: number; speech: boolean }[] };
+      assert.equal(result.channels, 2);
+      assert.equal(result.duration_s, 4);
+      const emotions = result.events.filter((e) => e.type === 'emotion');
+      assert.ok(emotions.some((e) => e.channel === 1 && e.speech));
+      assert.equal(result.events.at(-1)?.type, 'closed');
+      const bad = await fetch(`${service.http}/v1/classify`, { method: 'POST', body: new TextEncoder().encode('ID3 not audio at all') });
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'unsupported_format');
+      const unknown = await fetch(`${service.http}/v1/classify?speed=fast`, { method: 'POST', body: wav });
+      assert.equal(unknown.status, 400);
+    });
 
-  test('graceful shutdown: an open session analyses what it received and gets closed before the socket closes', async () => {
-    const own = await startService();
-    const client = new TestClient(`${own.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
-    await client.opened;
-    for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
-    await client.waitFor((m) => m.type === 'emotion');
-    const stopped = own.stop();
-    const { code } = await client.closed;
-    await stopped;
-    assert.equal(code, 1000);
-    const closed = client.messages.at(-1) as ClosedMessage;
-    assert.equal(closed.type, 'closed');
-    assert.equal(closed.reason, 'server_shutdown');
-    assert.equal(closed.stats.audio_s, 3.5);
-    const refused = await fetch(`${own.http}/healthz`).catch(() => undefined);
-    assert.equal(refused, undefined);
+    test('/metrics: aer_ histograms, counters and gauges after a session, labels kept low-cardinality', async () => {
+      const client = new TestClient(`${service.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
+      await client.opened;
+      for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
+      client.control({ type: 'close_stream' });
+      await client.closed;
+      const text = await (await fetch(`${service.http}/metrics`)).text();
+      for (const name of ['aer_window_latency_seconds_bucket', 'aer_inference_seconds_bucket', 'aer_queue_wait_seconds_bucket', 'aer_batch_size_bucket', 'aer_windows_total', 'aer_events_sent_total', 'aer_windows_shed_total', 'aer_bytes_received_total', 'aer_sessions_opened_total', 'aer_sessions_closed_total', 'aer_active_sessions', 'aer_queue_depth', 'aer_emotion_labels_total', 'process_cpu_seconds_total']) {
+        assert.ok(text.includes(name), name);
+      }
+      assert.match(text, /aer_sessions_closed_total\{reason="close_stream"\} [1-9]/);
+      assert.match(text, /aer_windows_total\{result="speech"\} [1-9]/);
+      assert.doesNotMatch(text, /session_id|[0-9a-f]{8}-[0-9a-f]{4}-/);
+    });
+
+    test('graceful shutdown: an open session analyses what it received and gets closed before the socket closes', async () => {
+      const own = await startService({ transport });
+      const client = new TestClient(`${own.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
+      await client.opened;
+      for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
+      await client.waitFor((m) => m.type === 'emotion');
+      const stopped = own.stop();
+      const { code } = await client.closed;
+      await stopped;
+      assert.equal(code, 1000);
+      const closed = client.messages.at(-1) as ClosedMessage;
+      assert.equal(closed.type, 'closed');
+      assert.equal(closed.reason, 'server_shutdown');
+      assert.equal(closed.stats.audio_s, 3.5);
+      const refused = await fetch(`${own.http}/healthz`).catch(() => undefined);
+      assert.equal(refused, undefined);
+    });
   });
 });

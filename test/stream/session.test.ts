@@ -125,6 +125,52 @@ describe('session pipeline', () => {
     s.closeStream();
   });
 
+  /** Streams 20 ms messages on a fake clock, each analysed before the next arrives; `at(i)` sets the clock and saturation for message i. */
+  async function onClock(seconds: number, at: (i: number, audioMs: number) => { now: number; saturated: boolean }): Promise<ServerMessage[]> {
+    const clock = { now: performance.now(), saturated: false };
+    const own = new Scheduler(engine, { maxBatch: 8, maxDelayMs: 0 }, {}, () => clock.now);
+    const s = new Session('clocked', config({ vad: false }), { scheduler: own, vad, labels: engine.labels, attentionHopS: 0.1875, now: () => clock.now, saturated: () => clock.saturated });
+    const base = clock.now;
+    const all = lastValueFrom(s.events$.pipe(toArray()));
+    const messages = pcmMessages([voiced(seconds)], 16000);
+    for (let i = 0; i < messages.length; i++) {
+      const t = at(i, (i + 1) * 20);
+      clock.now = base + t.now;
+      clock.saturated = t.saturated;
+      s.audio(messages[i]);
+      await own.drain();
+    }
+    s.closeStream();
+    return all;
+  }
+
+  test('a live stream that falls behind while the server is saturated skips audio, reports the windows as shed, and resumes on the window grid', async () => {
+    // Between 4 s and 6 s of audio the server is saturated and 3 s behind.
+    const events = await onClock(10, (_, ms) => (ms >= 4000 && ms < 6000 ? { now: ms + 3000, saturated: true } : { now: ms, saturated: false }));
+    const emotions = events.filter((e): e is EmotionMessage => e.type === 'emotion');
+    const seqs = emotions.map((e) => e.seq);
+    const gap = seqs.findIndex((q, i) => i > 0 && q !== seqs[i - 1] + 1);
+    assert.ok(gap > 0, `no gap in ${seqs}`);
+    const skipped = seqs[gap] - seqs[gap - 1] - 1;
+    assert.ok(skipped >= 3, `skipped ${skipped}`);
+    const hopS = emotions[1].start_s - emotions[0].start_s;
+    // The first window after the gap starts on the grid, after the skipped audio, and is whole.
+    assert.ok(Math.abs(emotions[gap].start_s - seqs[gap] * hopS) < 1e-3);
+    assert.ok(emotions[gap].start_s >= 4 && Math.abs(emotions[gap].end_s - emotions[gap].start_s - 3) < 1e-3);
+    const warning = events.find((e) => e.type === 'warning' && e.code === 'overloaded');
+    assert.ok(warning && warning.type === 'warning' && warning.windows === skipped, JSON.stringify(warning));
+    const closed = events.at(-1) as ClosedMessage;
+    assert.equal(closed.stats.shed_windows, skipped);
+    assert.equal(closed.stats.audio_s, 10);
+  });
+
+  test('a stream that paused is not behind: without saturation nothing is skipped', async () => {
+    const events = await onClock(6, (i, ms) => ({ now: ms + (i > 100 ? 5000 : 0), saturated: false }));
+    const emotions = events.filter((e): e is EmotionMessage => e.type === 'emotion');
+    assert.deepEqual(emotions.map((e) => e.seq), emotions.map((_, i) => i));
+    assert.equal((events.at(-1) as ClosedMessage).stats.shed_windows, 0);
+  });
+
   test('NaN in float PCM drops that message with an error; the stream goes on', async () => {
     const good = new Uint8Array(new Float32Array(voiced(4)).buffer);
     const bad = new Uint8Array(new Float32Array([0.1, Number.NaN, 0.2]).buffer);
