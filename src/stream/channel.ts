@@ -5,12 +5,13 @@
  * Windows are analysed concurrently (the scheduler batches them); callers
  * keep their order.
  *
- * A live channel that falls behind real time (the server is saturated
- * before its windows even reach the scheduler) skips audio: it still counts
- * it, but spends nothing on it, until it has caught up; then a new segment
- * (fresh resampler, extractor and VAD) starts on the window grid. The
- * windows skipped are reported as shed. This is what keeps latency bounded
- * when the front end, not the engine, is the bottleneck.
+ * A live channel that falls behind (its windows wait in the VAD or the
+ * engine for over a second, or the main thread is saturated before its
+ * audio is even read) skips audio: it still counts it, but spends nothing
+ * on it, until it has caught up; then a new segment (fresh resampler,
+ * extractor and VAD) starts on the window grid. The windows skipped are
+ * reported as shed. Shedding in the scheduler alone cannot bound latency
+ * when the front end or the VAD is the bottleneck; this does.
  */
 import { Resampler } from '../audio/resample.ts';
 import type { FeatureWindow } from '../features/incremental.ts';

@@ -55,6 +55,8 @@ export class Session {
   private closeReason = 'close_stream';
   /** Windows cut but not yet delivered: what a transport watches to push back on a client that sends too fast. */
   pendingWindows = 0;
+  /** Per channel, when the audio of each window cut and not yet delivered arrived, oldest first. */
+  private readonly inFlight: number[][];
   /** Overload warnings are sent at most once a second per channel, with the count of windows since. */
   private readonly overload = new Map<number, { count: number; lastSent: number }>();
   /** Events, in order per channel, then `closed` once the input ends. */
@@ -69,6 +71,7 @@ export class Session {
     this.config = { ...config };
     this.now = deps.now ?? (() => performance.now());
     const decoder = createStreamDecoder(config);
+    this.inFlight = Array.from({ length: config.channels }, () => []);
     this.channels = Array.from(
       { length: config.channels },
       (_, index) =>
@@ -129,6 +132,7 @@ export class Session {
           // The analysis starts at once (so windows batch); concatMap only delivers the results in order.
           map((timed) => {
             this.pendingWindows++;
+            this.inFlight[channel.index].push(timed.receivedAt);
             return channel.analyse(timed, this.atRealTimePace(channel));
           }),
           concatMap((pending) => from(pending)),
@@ -199,18 +203,22 @@ export class Session {
   }
 
   /**
-   * How far a live channel's audio is behind real time, counted only while
-   * the server is saturated (a client that paused its stream is not behind).
+   * How far a live channel is behind: the age of its oldest window still in
+   * analysis (the VAD or the engine not keeping up), or, while the main
+   * thread is saturated, how far its audio fell behind real time before it
+   * was even read (a client that paused its stream is not behind).
    */
   private behindMs(channel: ChannelPipeline, at: number): number {
     // A client ahead of real time that is paused (back pressure) is not behind.
     if (!this.atRealTimePace(channel)) return 0;
+    const oldest = this.inFlight[channel.index][0];
+    const analysing = oldest === undefined ? 0 : at - oldest;
     const offset = at - channel.audioSeconds * 1000;
     if (!this.deps.saturated?.() || this.anchorMs === undefined) {
       this.anchorMs = offset;
-      return 0;
+      return analysing;
     }
-    return offset - this.anchorMs;
+    return Math.max(analysing, offset - this.anchorMs);
   }
 
   /** Why the input ended: close_stream, idle_timeout, server_shutdown. */
@@ -235,6 +243,7 @@ export class Session {
     const latency = this.now() - timed.receivedAt;
     this.stats.windows++;
     this.pendingWindows--;
+    this.inFlight[channel.index].shift();
     const base = { type: 'emotion' as const, channel: channel.index, seq: timed.seq, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
     switch (result.kind) {
       case 'silence':

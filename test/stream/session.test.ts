@@ -126,7 +126,7 @@ describe('session pipeline', () => {
   });
 
   /** Streams 20 ms messages on a fake clock, each analysed before the next arrives; `at(i)` sets the clock and saturation for message i. */
-  async function onClock(seconds: number, at: (i: number, audioMs: number) => { now: number; saturated: boolean }): Promise<ServerMessage[]> {
+  async function onClock(seconds: number, at: (i: number, audioMs: number) => { now: number; saturated: boolean; analyse?: boolean }): Promise<ServerMessage[]> {
     const clock = { now: performance.now(), saturated: false };
     const own = new Scheduler(engine, { maxBatch: 8, maxDelayMs: 0 }, {}, () => clock.now);
     const s = new Session('clocked', config({ vad: false }), { scheduler: own, vad, labels: engine.labels, attentionHopS: 0.1875, now: () => clock.now, saturated: () => clock.saturated });
@@ -138,7 +138,7 @@ describe('session pipeline', () => {
       clock.now = base + t.now;
       clock.saturated = t.saturated;
       s.audio(messages[i]);
-      await own.drain();
+      if (t.analyse !== false) await own.drain();
     }
     s.closeStream();
     return all;
@@ -162,6 +162,18 @@ describe('session pipeline', () => {
     const closed = events.at(-1) as ClosedMessage;
     assert.equal(closed.stats.shed_windows, skipped);
     assert.equal(closed.stats.audio_s, 10);
+  });
+
+  test('a live stream whose windows wait in analysis for over a second skips audio until they are out', { timeout: 60_000 }, async () => {
+    // Between 4 s and 6 s of audio nothing is analysed (the engine is stuck) while audio keeps arriving at real-time pace.
+    const events = await onClock(10, (_, ms) => ({ now: ms, saturated: false, analyse: ms < 4000 || ms >= 6000 }));
+    const emotions = events.filter((e): e is EmotionMessage => e.type === 'emotion');
+    const seqs = emotions.map((e) => e.seq);
+    const gap = seqs.findIndex((q, i) => i > 0 && q !== seqs[i - 1] + 1);
+    assert.ok(gap > 0, `no gap in ${seqs}`);
+    const warning = events.find((e) => e.type === 'warning' && e.code === 'overloaded');
+    assert.ok(warning && warning.type === 'warning' && warning.windows! >= seqs[gap] - seqs[gap - 1] - 1);
+    assert.ok(Math.max(...emotions.map((e) => e.latency_ms)) < 2500, `latencies ${emotions.map((e) => e.latency_ms)}`);
   });
 
   test('a stream that paused is not behind: without saturation nothing is skipped', async () => {
