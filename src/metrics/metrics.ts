@@ -6,6 +6,7 @@
  * interfaces, so those modules never import prom-client.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ENCODINGS } from '../server/protocol.ts';
 import type { SchedulerObserver } from '../stream/scheduler.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5];
@@ -50,6 +51,8 @@ export class ServiceMetrics {
     // Series that exist from the start, so dashboards and alerts see zeros rather than nothing.
     for (const result of ['speech', 'silence', 'shed', 'error']) this.windows.inc({ result }, 0);
     for (const reason of ['coalesced', 'stale', 'queue_full', 'behind']) this.shed.inc({ reason }, 0);
+    // 'file' is /v1/classify.
+    for (const encoding of [...ENCODINGS, 'file']) this.decodeErrors.inc({ encoding }, 0);
   }
 
   /** The scheduler's observer. */

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
+import { needsTools, run } from '../helpers/tools.ts';
+
+const grafana = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../grafana');
+
+interface Panel {
+  title: string;
+  type: string;
+  targets?: { expr: string }[];
+}
+
+const dashboard = JSON.parse(fs.readFileSync(path.join(grafana, 'dashboards/aer-stream.json'), 'utf8')) as { panels: Panel[]; templating: { list: { query: { query: string } }[] } };
+const alerts = fs.readFileSync(path.join(grafana, 'prometheus/alerts.yml'), 'utf8');
+const expressions = [
+  ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
+  ...dashboard.templating.list.map((v) => ({ where: 'variable', expr: v.query.query })),
+  ...[...alerts.matchAll(/expr: (.+)/g)].map((m) => ({ where: 'alert rule', expr: m[1] })),
+];
+/** Metric names an expression uses: the service's own, the process's and Node's. */
+const metricsIn = (expr: string) => [...expr.matchAll(/\b((?:aer|process|nodejs)_[a-z0-9_]+)\b/g)].map((m) => m[1]);
+
+describe('Grafana dashboard and Prometheus rules', () => {
+  let service: Service;
+  let exported: Set<string>;
+  before(async () => {
+    service = await startService();
+    // One session, so that labelled series exist.
+    const client = new TestClient(`${service.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
+    await client.opened;
+    for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
+    client.control({ type: 'close_stream' });
+    await client.closed;
+    const text = await (await fetch(`${service.http}/metrics`)).text();
+    exported = new Set([...text.matchAll(/^([a-z_0-9]+)(?:\{| )/gm)].map((m) => m[1]));
+  });
+  after(() => service.stop());
+
+  test('every panel has a query, and the dashboard covers what operators watch', () => {
+    const graphs = dashboard.panels.filter((p) => p.type !== 'row');
+    assert.ok(graphs.every((p) => (p.targets ?? []).length > 0));
+    const all = expressions.map((e) => e.expr).join('\n');
+    for (const metric of ['aer_window_latency_seconds_bucket', 'aer_inference_seconds_bucket', 'aer_queue_wait_seconds_bucket', 'aer_queue_depth', 'aer_batch_size_bucket', 'aer_windows_total', 'aer_windows_shed_total', 'aer_active_sessions', 'aer_decode_errors_total', 'aer_sessions_closed_total', 'aer_emotion_labels_total', 'process_cpu_seconds_total', 'process_resident_memory_bytes']) {
+      assert.ok(all.includes(metric), `no panel shows ${metric}`);
+    }
+  });
+
+  test('every metric a panel, variable or alert uses is one the service exports', () => {
+    for (const { where, expr } of expressions) {
+      const names = metricsIn(expr);
+      assert.ok(names.length > 0 || /\bup\b/.test(expr), `${where}: no metric in ${expr}`);
+      for (const name of names) assert.ok(exported.has(name), `${where} uses ${name}, which /metrics does not export`);
+    }
+  });
+
+  test('promtool accepts the scrape config and the alert rules', { skip: needsTools('promtool') }, () => {
+    assert.match(run('promtool', ['check', 'config', path.join(grafana, 'prometheus/prometheus.yml')]).toString(), /SUCCESS/);
+    assert.match(run('promtool', ['check', 'rules', path.join(grafana, 'prometheus/alerts.yml')]).toString(), /SUCCESS: 4 rules found/);
+  });
+});
