@@ -167,7 +167,9 @@ describe('wasm training kernels agree with the cpu backend', () => {
       const cpu = await grads('cpu');
       const wasm = await grads('wasm');
       assert.equal(cpu.length, wasm.length);
-      cpu.forEach((c, i) => assert.ok(relativeError(wasm[i], c) <= 1e-4, `weight ${i}: relative error ${relativeError(wasm[i], c)}`));
+      // Batch-norm and conv gradients sum 33 k float32 terms in another order on each backend: with random initial weights their
+      // relative error reached 1.2e-4 in one run in many; a wrong kernel is off by orders of magnitude more.
+      cpu.forEach((c, i) => assert.ok(relativeError(wasm[i], c) <= 5e-4, `weight ${i}: relative error ${relativeError(wasm[i], c)}`));
     });
   }
 });
