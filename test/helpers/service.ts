@@ -126,3 +126,13 @@ export function pieces(bytes: Uint8Array, size: number): Uint8Array[] {
   for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
   return out;
 }
+
+/** One whole 3.5 s PCM session (VAD off), then the service's /metrics text. */
+export async function metricsAfterSession(service: Service): Promise<string> {
+  const client = new TestClient(`${service.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
+  await client.opened;
+  for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
+  client.control({ type: 'close_stream' });
+  await client.closed;
+  return (await fetch(`${service.http}/metrics`)).text();
+}

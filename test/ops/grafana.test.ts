@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
+import { metricsAfterSession, type Service, startService } from '../helpers/service.ts';
 import { needsTools, run } from '../helpers/tools.ts';
 
 const grafana = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../grafana');
@@ -29,13 +29,8 @@ describe('Grafana dashboard and Prometheus rules', () => {
   let exported: Set<string>;
   before(async () => {
     service = await startService();
-    // One session, so that labelled series exist.
-    const client = new TestClient(`${service.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
-    await client.opened;
-    for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
-    client.control({ type: 'close_stream' });
-    await client.closed;
-    const text = await (await fetch(`${service.http}/metrics`)).text();
+    // After one session, so that labelled series exist.
+    const text = await metricsAfterSession(service);
     exported = new Set([...text.matchAll(/^([a-z_0-9]+)(?:\{| )/gm)].map((m) => m[1]));
   });
   after(() => service.stop());

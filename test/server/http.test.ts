@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import type { ClosedMessage } from '../../src/server/protocol.ts';
-import { pieces, s16, type Service, forEachTransport, startService, TestClient, voiced } from '../helpers/service.ts';
+import { forEachTransport, metricsAfterSession, pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 
 forEachTransport((transport) => {
   let service: Service;
@@ -42,12 +42,7 @@ forEachTransport((transport) => {
     });
 
     test('/metrics: aer_ histograms, counters and gauges after a session, labels kept low-cardinality', async () => {
-      const client = new TestClient(`${service.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
-      await client.opened;
-      for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
-      client.control({ type: 'close_stream' });
-      await client.closed;
-      const text = await (await fetch(`${service.http}/metrics`)).text();
+      const text = await metricsAfterSession(service);
       for (const name of ['aer_window_latency_seconds_bucket', 'aer_inference_seconds_bucket', 'aer_queue_wait_seconds_bucket', 'aer_batch_size_bucket', 'aer_windows_total', 'aer_events_sent_total', 'aer_windows_shed_total', 'aer_bytes_received_total', 'aer_sessions_opened_total', 'aer_sessions_closed_total', 'aer_active_sessions', 'aer_queue_depth', 'aer_emotion_labels_total', 'process_cpu_seconds_total']) {
         assert.ok(text.includes(name), name);
       }
