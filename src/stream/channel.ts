@@ -76,7 +76,7 @@ export class ChannelPipeline {
   private lastEndS: number | undefined;
   /** Samples received at the input rate. */
   private received = 0;
-  /** Skipping audio to catch up; the samples skipped until the next window boundary. */
+  /** Skipping audio to catch up (see resume()). */
   private skipping = false;
   /** The seq the next window would have had in the current segment. */
   private nextSeq = 0;

@@ -53,8 +53,6 @@ export class Session {
   /** Wall time minus audio time, as it was when the server last kept up: how far behind a live stream is counts from it. */
   private anchorMs: number | undefined;
   private closeReason = 'close_stream';
-  /** Windows cut but not yet delivered: what a transport watches to push back on a client that sends too fast. */
-  pendingWindows = 0;
   /** Per channel, when the audio of each window cut and not yet delivered arrived, oldest first. */
   private readonly inFlight: number[][];
   /** Overload warnings are sent at most once a second per channel, with the count of windows since. */
@@ -131,7 +129,6 @@ export class Session {
           mergeMap((all) => from(all[channel.index])),
           // The analysis starts at once (so windows batch); concatMap only delivers the results in order.
           map((timed) => {
-            this.pendingWindows++;
             this.inFlight[channel.index].push(timed.receivedAt);
             return channel.analyse(timed, this.atRealTimePace(channel));
           }),
@@ -221,6 +218,11 @@ export class Session {
     return Math.max(analysing, offset - this.anchorMs);
   }
 
+  /** Windows cut but not yet delivered: what a transport watches to push back on a client that sends too fast. */
+  get pendingWindows(): number {
+    return this.inFlight.reduce((n, queue) => n + queue.length, 0);
+  }
+
   /** Why the input ended: close_stream, idle_timeout, server_shutdown. */
   get closedReason(): string {
     return this.closeReason;
@@ -242,7 +244,6 @@ export class Session {
     const { timed } = result;
     const latency = this.now() - timed.receivedAt;
     this.stats.windows++;
-    this.pendingWindows--;
     this.inFlight[channel.index].shift();
     const base = { type: 'emotion' as const, channel: channel.index, seq: timed.seq, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
     switch (result.kind) {
