@@ -254,7 +254,7 @@ export class Session {
         return this.shed(channel.index, 1, latency);
       case 'error':
         this.deps.observer?.window?.('error', latency);
-        return [{ type: 'error', code: isAerError(result.error) ? result.error.code : 'engine_error', message: `window ${timed.window.index} of channel ${channel.index} could not be analysed: ${result.error.message}`, fatal: false }];
+        return [{ type: 'error', code: isAerError(result.error) ? result.error.code : 'engine_error', message: `window ${timed.seq} of channel ${channel.index} could not be analysed: ${result.error.message}`, fatal: false }];
       case 'speech': {
         this.stats.speech_windows++;
         const labels = this.deps.labels;
