@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { alertExpressions, dashboard, GRAFANA_DIR, metricsIn, panelExpressions, variableExpressions } from '../helpers/grafana.ts';
 import { metricsAfterSession, type Service, startService } from '../helpers/service.ts';
 import { needsTools, run } from '../helpers/tools.ts';
 
-const grafana = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../grafana');
-
-interface Panel {
-  title: string;
-  type: string;
-  targets?: { expr: string }[];
-}
-
-const dashboard = JSON.parse(fs.readFileSync(path.join(grafana, 'dashboards/aer-stream.json'), 'utf8')) as { panels: Panel[]; templating: { list: { query: { query: string } }[] } };
-const alerts = fs.readFileSync(path.join(grafana, 'prometheus/alerts.yml'), 'utf8');
-const expressions = [
-  ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
-  ...dashboard.templating.list.map((v) => ({ where: 'variable', expr: v.query.query })),
-  ...[...alerts.matchAll(/expr: (.+)/g)].map((m) => ({ where: 'alert rule', expr: m[1] })),
-];
-/** Metric names an expression uses: the service's own, the process's and Node's. */
-const metricsIn = (expr: string) => [...expr.matchAll(/\b((?:aer|process|nodejs)_[a-z0-9_]+)\b/g)].map((m) => m[1]);
+const expressions = [...panelExpressions, ...variableExpressions, ...alertExpressions];
 
 describe('Grafana dashboard and Prometheus rules', () => {
   let service: Service;
@@ -53,7 +36,7 @@ describe('Grafana dashboard and Prometheus rules', () => {
   });
 
   test('promtool accepts the scrape config and the alert rules', { skip: needsTools('promtool') }, () => {
-    assert.match(run('promtool', ['check', 'config', path.join(grafana, 'prometheus/prometheus.yml')]).toString(), /SUCCESS/);
-    assert.match(run('promtool', ['check', 'rules', path.join(grafana, 'prometheus/alerts.yml')]).toString(), /SUCCESS: 4 rules found/);
+    assert.match(run('promtool', ['check', 'config', path.join(GRAFANA_DIR, 'prometheus/prometheus.yml')]).toString(), /SUCCESS/);
+    assert.match(run('promtool', ['check', 'rules', path.join(GRAFANA_DIR, 'prometheus/alerts.yml')]).toString(), /SUCCESS: 4 rules found/);
   });
 });
