@@ -223,15 +223,21 @@ export class AerServer implements TransportApp {
     this.stopping = true;
     this.metrics.ready.set(0);
     this.transport.stopListening();
-    const all = Promise.all([...this.connections].map((c) => c.shutdown()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, this.options.shutdownTimeoutMs)))]);
-    clearTimeout(timer);
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    await settledBy(Promise.all([...this.connections].map((c) => c.shutdown())), deadline);
     for (const c of this.connections) c.abort();
-    await this.scheduler.drain();
+    // A stuck engine must not hold the process past the deadline: its batch is abandoned with the process.
+    await settledBy(this.scheduler.drain(), deadline);
     await this.transport.closeAll();
     this.loopLag.stop();
   }
+}
+
+/** Waits for `work`, but not past `deadline` (epoch ms). */
+async function settledBy(work: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+  clearTimeout(timer);
 }
 
 export function checkServerOptions(o: ServerOptions): void {

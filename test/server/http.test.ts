@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
+import type { Engine } from '../../src/engine/engine.ts';
 import type { ClosedMessage } from '../../src/server/protocol.ts';
 import { forEachTransport, metricsAfterSession, pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 
@@ -67,6 +68,24 @@ forEachTransport((transport) => {
       assert.equal(closed.stats.audio_s, 3.5);
       const refused = await fetch(`${own.http}/healthz`).catch(() => undefined);
       assert.equal(refused, undefined);
+    });
+
+    test('graceful shutdown is bounded: a stuck engine does not hold stop() past the shutdown timeout', { timeout: 20_000 }, async () => {
+      let called!: () => void;
+      const predicting = new Promise<void>((resolve) => (called = resolve));
+      // Stuck once streaming starts (the service's warm-up at start must still go through).
+      let jammed = false;
+      const stuck = (engine: Engine): Engine => Object.assign(Object.create(engine) as Engine, { predict: (w: Float32Array, n: number) => (jammed ? (called(), new Promise<never>(() => {})) : engine.predict(w, n)) });
+      const own = await startService({ transport, shutdownTimeoutMs: 300 }, [], stuck);
+      const client = new TestClient(`${own.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
+      await client.opened;
+      jammed = true;
+      for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
+      await predicting;
+      const started = Date.now();
+      await own.stop();
+      assert.ok(Date.now() - started < 2000, `stop() took ${Date.now() - started} ms with a 300 ms timeout`);
+      assert.notEqual((await client.closed).code, undefined);
     });
   });
 });
