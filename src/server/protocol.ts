@@ -1,18 +1,30 @@
 /**
- * Wire protocol v1 (DESIGN.md, "Wire protocol"): the stream's query
- * parameters, the client's JSON control messages, and the server's
- * messages. Anything malformed is a ProtocolError carrying the close code
- * (4400 bad request) and a reason the client can show.
+ * Wire protocol v1 (DESIGN.md, "Wire protocol"): parsing the stream's
+ * query parameters and the client's JSON control messages; the messages'
+ * types live in the client SDK (clients/js/src/protocol.ts). Anything
+ * malformed is a ProtocolError carrying the close code (4400 bad request)
+ * and a reason the client can show.
  */
+import { CLOSE, ENCODINGS, type Encoding } from '../../clients/js/src/protocol.ts';
 import { AerError, type ErrorCode } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
 
-export const PROTOCOL_VERSION = 'v1';
-export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'opus', 'ogg_opus'] as const;
-export type Encoding = (typeof ENCODINGS)[number];
-export const MAX_STREAM_CHANNELS = 2;
+// The messages' types are the client SDK's, so the two cannot drift.
+export {
+  type ChangeMessage,
+  CLOSE,
+  type ClosedMessage,
+  ENCODINGS,
+  type Encoding,
+  type EmotionMessage,
+  type ErrorMessage,
+  PROTOCOL_VERSION,
+  type ReadyMessage,
+  type ServerMessage,
+  type WarningMessage,
+} from '../../clients/js/src/protocol.ts';
 
-export const CLOSE = { normal: 1000, policy: 1008, tooBig: 1009, internal: 1011, tryAgainLater: 1013, badRequest: 4400 } as const;
+export const MAX_STREAM_CHANNELS = 2;
 
 export interface StreamConfig {
   encoding: Encoding;
@@ -129,63 +141,3 @@ export function parseControl(text: string): ControlMessage {
       throw new ProtocolError(`unknown message type ${JSON.stringify(type)}; send configure, flush, keepalive or close_stream`);
   }
 }
-
-export interface ReadyMessage {
-  type: 'ready';
-  protocol: typeof PROTOCOL_VERSION;
-  session_id: string;
-  config: { encoding: Encoding; sample_rate: number; channels: number; hop_ms: number; smoothing: string; vad: boolean; attention: boolean };
-  labels: string[];
-  model: { variant: string; engine: string };
-  attention_hop_s: number;
-}
-
-export interface EmotionMessage {
-  type: 'emotion';
-  channel: number;
-  seq: number;
-  start_s: number;
-  end_s: number;
-  speech: boolean;
-  /** null for a window without speech. */
-  label: string | null;
-  confidence: number | null;
-  scores: Record<string, number> | null;
-  smoothed: Record<string, number> | null;
-  attention?: number[];
-  attention_hop_s?: number;
-  latency_ms: number;
-}
-
-export interface ChangeMessage {
-  type: 'change';
-  channel: number;
-  from: string | null;
-  to: string;
-  at_s: number;
-  confidence: number;
-}
-
-export interface WarningMessage {
-  type: 'warning';
-  code: 'overloaded' | 'audio_problem';
-  message: string;
-  channel?: number;
-  /** Windows not analysed, for overloaded. */
-  windows?: number;
-}
-
-export interface ErrorMessage {
-  type: 'error';
-  code: string;
-  message: string;
-  fatal: boolean;
-}
-
-export interface ClosedMessage {
-  type: 'closed';
-  reason: string;
-  stats: { audio_s: number; windows: number; speech_windows: number; shed_windows: number; events: number; bytes: number; decode_errors: number };
-}
-
-export type ServerMessage = ReadyMessage | EmotionMessage | ChangeMessage | WarningMessage | ErrorMessage | ClosedMessage;

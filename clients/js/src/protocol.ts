@@ -1,0 +1,94 @@
+/**
+ * Wire protocol v1 of aer-stream (docs/protocol.md in the service's
+ * repository): the stream's parameters and every message, as they travel.
+ * The service imports these types too, so the two cannot drift.
+ */
+export const PROTOCOL_VERSION = 'v1';
+export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'opus', 'ogg_opus'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+/** WebSocket close codes the service uses. */
+export const CLOSE = { normal: 1000, goingAway: 1001, abnormal: 1006, policy: 1008, tooBig: 1009, internal: 1011, tryAgainLater: 1013, badRequest: 4400 } as const;
+
+/** The stream's query parameters (snake_case on the wire). */
+export interface StreamParameters {
+  encoding: Encoding;
+  sample_rate?: number;
+  channels?: number;
+  hop_ms?: number;
+  smoothing?: 'ema' | 'none';
+  vad?: boolean;
+  attention?: boolean;
+}
+
+export type ControlMessage = { type: 'configure'; smoothing?: 'ema' | 'none'; attention?: boolean } | { type: 'flush' } | { type: 'keepalive' } | { type: 'close_stream' };
+
+export interface ReadyMessage {
+  type: 'ready';
+  protocol: typeof PROTOCOL_VERSION;
+  session_id: string;
+  config: { encoding: Encoding; sample_rate: number; channels: number; hop_ms: number; smoothing: string; vad: boolean; attention: boolean };
+  labels: string[];
+  model: { variant: string; engine: string };
+  attention_hop_s: number;
+}
+
+export interface EmotionMessage {
+  type: 'emotion';
+  channel: number;
+  seq: number;
+  start_s: number;
+  end_s: number;
+  speech: boolean;
+  /** null for a window without speech. */
+  label: string | null;
+  confidence: number | null;
+  scores: Record<string, number> | null;
+  smoothed: Record<string, number> | null;
+  attention?: number[];
+  attention_hop_s?: number;
+  latency_ms: number;
+}
+
+export interface ChangeMessage {
+  type: 'change';
+  channel: number;
+  from: string | null;
+  to: string;
+  at_s: number;
+  confidence: number;
+}
+
+export interface WarningMessage {
+  type: 'warning';
+  code: 'overloaded' | 'audio_problem';
+  message: string;
+  channel?: number;
+  /** Windows not analysed, for overloaded. */
+  windows?: number;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+  fatal: boolean;
+}
+
+export interface ClosedStats {
+  audio_s: number;
+  windows: number;
+  speech_windows: number;
+  shed_windows: number;
+  events: number;
+  bytes: number;
+  decode_errors: number;
+}
+
+export interface ClosedMessage {
+  type: 'closed';
+  reason: string;
+  stats: ClosedStats;
+}
+
+export type ServerMessage = ReadyMessage | EmotionMessage | ChangeMessage | WarningMessage | ErrorMessage | ClosedMessage;
