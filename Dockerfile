@@ -14,10 +14,12 @@ COPY package.json package-lock.json .npmrc ./
 COPY scripts/container/install.sh scripts/container/install.sh
 RUN scripts/container/install.sh
 
-# The application: the CLI, its sources and the default model (with its ONNX graph).
+# The application: the CLI, its sources, the web demo with the client SDK it bundles, and the default model (with its ONNX graph).
 FROM deps AS app
 COPY bin bin
 COPY src src
+COPY clients/web clients/web
+COPY clients/js/src clients/js/src
 COPY models/default models/default
 COPY scripts/container/healthcheck.js scripts/container/healthcheck.js
 

@@ -16,6 +16,7 @@ import { Session, type SessionDeps } from '../stream/session.ts';
 import { LoopLag } from '../stream/loop-lag.ts';
 import type { VadBatcher } from '../stream/vad.ts';
 import { Tokens } from './auth.ts';
+import { WebDemo } from './web-demo.ts';
 import { classifyFile } from './classify.ts';
 import { CLOSE, parseStreamQuery, PROTOCOL_VERSION, ProtocolError, type StreamConfig } from './protocol.ts';
 import { StreamConnection } from './stream-connection.ts';
@@ -70,6 +71,7 @@ export class AerServer implements TransportApp {
   readonly scheduler: Scheduler;
   private readonly transport: Transport;
   private readonly loopLag = new LoopLag();
+  private readonly webDemo = new WebDemo();
   private port = 0;
   private readonly connections = new Set<StreamConnection>();
   private readonly options: ServerOptions;
@@ -132,13 +134,16 @@ export class AerServer implements TransportApp {
         return this.ready && !this.stopping ? json(200, { status: 'ready', engine: this.parts.engine.detail }) : json(503, { status: this.stopping ? 'stopping' : 'starting' });
       }
       if (req.method === 'GET' && url.pathname === '/metrics') return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+      // The demo page is public; the stream it opens is not (the page asks for a token).
+      const page = req.method === 'GET' ? await this.webDemo.reply(url.pathname) : undefined;
+      if (page) return page;
       if (!this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url))) return httpError(401, 'unauthorized', 'a valid bearer token is required', 'send Authorization: Bearer <token>');
       if (req.method === 'GET' && url.pathname === '/v1/models') return json(200, { models: [this.describeModel()] });
       if (url.pathname === '/v1/classify') {
         if (req.method !== 'POST') return httpError(405, 'method_not_allowed', 'POST a WAV or Ogg Opus file to /v1/classify');
         return await this.classify(req);
       }
-      return httpError(404, 'not_found', `no route ${req.method} ${url.pathname}`, 'see /v1/models, /v1/classify, /v1/stream, /healthz, /readyz, /metrics');
+      return httpError(404, 'not_found', `no route ${req.method} ${url.pathname}`, 'see / (the demo), /v1/models, /v1/classify, /v1/stream, /healthz, /readyz, /metrics');
     } catch (error) {
       if (isAerError(error)) return httpError(ERROR_STATUS[error.code] ?? 400, error.code, error.message, error.hint);
       return httpError(500, 'internal_error', (error as Error).message);

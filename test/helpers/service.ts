@@ -35,8 +35,9 @@ export async function testModelDir(): Promise<string> {
   return modelDir;
 }
 
-export async function startService(options: Partial<ServerOptions> = {}, tokens: string[] = [], wrap?: (e: Engine) => Engine): Promise<Service> {
-  const dir = await testModelDir();
+/** A service on the narrow test model, or on `modelDir` (the shipped default, where a test needs real predictions). */
+export async function startService(options: Partial<ServerOptions> = {}, tokens: string[] = [], wrap?: (e: Engine) => Engine, modelDir?: string): Promise<Service> {
+  const dir = modelDir ?? (await testModelDir());
   const loaded = await loadEngine('onnx', dir);
   const engine = wrap ? wrap(loaded) : loaded;
   const vad = await VadBatcher.load();

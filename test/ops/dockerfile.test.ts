@@ -71,7 +71,7 @@ describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, (
     assert.ok(megabytes < 250, `the app is ${megabytes.toFixed(0)} MiB`);
   });
 
-  test('HEALTHCHECK fails before the service is ready and passes once it is; the service classifies audio; SIGTERM stops it cleanly', async () => {
+  test('HEALTHCHECK fails before the service is ready and passes once it is; the service classifies audio and serves the demo; SIGTERM stops it cleanly', async () => {
     assert.notEqual(healthcheck(), 0, 'the health check passed with no service running');
     service = spawn(image.command![0], image.command!.slice(1), { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
     service.stdout!.on('data', (d) => (output += String(d)));
@@ -83,6 +83,9 @@ describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, (
       assert.equal(service.exitCode, null, `the service exited:\n${output}`);
       await new Promise((r) => setTimeout(r, 500));
     }
+    const demo = await fetch(`http://127.0.0.1:${env.AER_PORT}/app.js`);
+    assert.equal(demo.status, 200, 'the web demo is not served from the image');
+    assert.match(await demo.text(), /WebSocket/);
     const reply = await fetch(`http://127.0.0.1:${env.AER_PORT}/v1/classify?vad=false`, { method: 'POST', body: writeWav({ sampleRate: 16000, channels: [voiced(3)] }) });
     assert.equal(reply.status, 200, await reply.clone().text());
     const result = (await reply.json()) as { events: { type: string; label?: string }[] };

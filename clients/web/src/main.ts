@@ -1,0 +1,196 @@
+/**
+ * The web demo: the microphone or a dropped file streamed to the server
+ * this page came from, with the current label, the smoothed scores over
+ * time and the attention of the latest window over its spectrogram.
+ */
+import { connectMicrophone } from '../../js/src/browser/index.ts';
+import { type AerSession, AerClientError, connect, type EmotionMessage } from '../../js/src/index.ts';
+import { AudioHistory } from './audio-history.ts';
+import { drawChart, type Point } from './chart.ts';
+import { colorOf } from './colors.ts';
+import { drawAttention, drawSpectrogram } from './spectrogram.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const streamUrl = `${location.origin.replace(/^http/, 'ws')}/v1/stream`;
+const params = new URLSearchParams(location.search);
+$<HTMLInputElement>('token').value = params.get('token') ?? '';
+
+let session: AerSession | undefined;
+let stopSource: (() => Promise<void> | void) | undefined;
+let history: AudioHistory | undefined;
+let labels: string[] = [];
+let points: Point[] = [];
+let events = 0;
+let warnings = 0;
+
+function setState(state: 'idle' | 'connecting' | 'live' | 'done' | 'error', text: string): void {
+  document.body.dataset.state = state;
+  $('status').textContent = text;
+  $<HTMLButtonElement>('mic').disabled = state === 'connecting' || state === 'live';
+  $<HTMLButtonElement>('stop').disabled = state !== 'live';
+}
+
+function showMessage(text: string | undefined): void {
+  const box = $('message');
+  box.hidden = !text;
+  box.textContent = text ?? '';
+}
+
+function buildBars(): void {
+  $('bars').innerHTML = labels.map((l) => `<li><span>${l}</span><span class="track"><span class="fill" data-label="${l}" style="background:${colorOf(l)}"></span></span><span class="value" data-value="${l}">–</span></li>`).join('');
+  $('legend').innerHTML = labels.map((l) => `<li><i style="background:${colorOf(l)}"></i>${l}</li>`).join('');
+}
+
+function onEmotion(e: EmotionMessage): void {
+  if (e.channel !== 0) return;
+  events++;
+  document.body.dataset.events = String(events);
+  $('count').textContent = String(events);
+  $('latency').textContent = `${Math.round(e.latency_ms)} ms`;
+  const scores = e.smoothed ?? e.scores;
+  points.push({ t: e.end_s, scores: e.speech ? scores : null });
+  points = points.filter((p) => p.t > e.end_s - 40);
+  if (!e.speech || !scores) {
+    $('confidence').textContent = 'no speech in the last 3 s';
+    $('label').style.opacity = '0.35';
+    return;
+  }
+  const top = labels.reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+  $('label').textContent = top;
+  $('label').style.color = colorOf(top);
+  $('label').style.opacity = '1';
+  $('confidence').textContent = `${Math.round(scores[top] * 100)} % smoothed · window ${e.start_s.toFixed(1)}–${e.end_s.toFixed(1)} s`;
+  for (const l of labels) {
+    document.querySelector<HTMLElement>(`[data-label="${l}"]`)!.style.width = `${(scores[l] * 100).toFixed(1)}%`;
+    document.querySelector<HTMLElement>(`[data-value="${l}"]`)!.textContent = `${Math.round(scores[l] * 100)}%`;
+  }
+  if (e.attention && history) {
+    drawSpectrogram($<HTMLCanvasElement>('spectrogram'), history.slice(e.start_s, e.end_s), history.sampleRate);
+    drawAttention($<HTMLCanvasElement>('heat'), e.attention);
+    $('window-start').textContent = `${e.start_s.toFixed(1)} s`;
+    $('window-end').textContent = `${e.end_s.toFixed(1)} s`;
+    document.body.dataset.attention = String(Number(document.body.dataset.attention ?? 0) + 1);
+  }
+}
+
+function attach(s: AerSession): void {
+  session = s;
+  labels = s.ready.labels;
+  points = [];
+  events = 0;
+  buildBars();
+  $('model').textContent = `model ${s.ready.model.variant} · ${s.ready.model.engine}`;
+  s.on('emotion', onEmotion);
+  s.on('warning', (w) => {
+    warnings++;
+    $('warnings').textContent = String(warnings);
+    if (w.code === 'overloaded') showMessage(`The server is overloaded and skipped ${w.windows ?? 'some'} windows.`);
+  });
+  s.on('reconnecting', (r) => setState('connecting', `reconnecting (attempt ${r.attempt})`));
+  s.on('reconnected', (r) => {
+    setState('live', 'live');
+    showMessage(`Reconnected; ${r.lost.seconds.toFixed(1)} s of audio (${r.lost.from_s.toFixed(1)}–${r.lost.to_s.toFixed(1)} s) was not analysed.`);
+  });
+  s.on('failed', (error) => fail(error));
+  s.on('closed', (c) => setState('done', `done: ${c.stats.audio_s.toFixed(1)} s analysed, ${c.stats.speech_windows} speech windows`));
+  setState('live', 'live');
+}
+
+function fail(error: unknown): void {
+  const message = error instanceof AerClientError ? `${error.message} [${error.code}]` : String(error);
+  showMessage(message);
+  setState('error', 'error');
+}
+
+function options() {
+  const token = $<HTMLInputElement>('token').value.trim();
+  return { token: token || undefined, reconnect: { attempts: 5 } };
+}
+
+async function startMicrophone(): Promise<void> {
+  showMessage(undefined);
+  setState('connecting', 'connecting…');
+  try {
+    const { session: s, microphone } = await connectMicrophone(streamUrl, {
+      ...options(),
+      onAudio: (samples, rate) => {
+        history ??= new AudioHistory(rate);
+        history.push(samples);
+      },
+    });
+    attach(s);
+    stopSource = () => microphone.stop();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function streamFile(file: File): Promise<void> {
+  showMessage(undefined);
+  setState('connecting', `decoding ${file.name}…`);
+  try {
+    const context = new AudioContext();
+    let decoded: AudioBuffer;
+    try {
+      decoded = await context.decodeAudioData(await file.arrayBuffer());
+    } catch {
+      throw new AerClientError('unreadable_file', `${file.name}: this browser cannot decode it; try WAV, MP3, Ogg or WebM audio`);
+    } finally {
+      void context.close();
+    }
+    const mono = new Float32Array(decoded.length);
+    for (let c = 0; c < decoded.numberOfChannels; c++) decoded.getChannelData(c).forEach((v, i) => (mono[i] += v / decoded.numberOfChannels));
+    const s = await connect(streamUrl, { ...options(), encoding: 'pcm_s16le', sampleRate: decoded.sampleRate });
+    history = new AudioHistory(decoded.sampleRate);
+    attach(s);
+    let stopped = false;
+    stopSource = () => void (stopped = true);
+    const chunk = Math.round(decoded.sampleRate * 0.02);
+    const started = performance.now();
+    for (let i = 0; i < mono.length && !stopped; i += chunk) {
+      const piece = mono.subarray(i, i + chunk);
+      history.push(piece);
+      await s.send(piece);
+      const wait = started + ((i + piece.length) / decoded.sampleRate) * 1000 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (!stopped) await stop();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function stop(): Promise<void> {
+  await stopSource?.();
+  stopSource = undefined;
+  if (session?.connected) await session.close().catch(fail);
+}
+
+function render(): void {
+  if (session && labels.length) {
+    drawChart($<HTMLCanvasElement>('chart'), labels, points, session.audioSeconds);
+    $('audio').textContent = `${session.audioSeconds.toFixed(1)} s`;
+  }
+  requestAnimationFrame(render);
+}
+
+$('mic').addEventListener('click', () => void startMicrophone());
+$('stop').addEventListener('click', () => void stop());
+const drop = $('drop');
+$<HTMLInputElement>('file').addEventListener('change', (e) => {
+  const file = (e.target as HTMLInputElement).files?.[0];
+  if (file) void streamFile(file);
+});
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const file = e.dataTransfer?.files[0];
+  if (file) void streamFile(file);
+});
+setState('idle', 'not connected');
+requestAnimationFrame(render);
