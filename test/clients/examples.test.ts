@@ -1,0 +1,130 @@
+/** The call-centre and voice-assistant examples: their pure parts on made-up events, then end to end on EmoDB speech against the shipped model. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { Subject } from 'rxjs';
+import { connect, type EmotionMessage } from '../../clients/js/src/index.ts';
+import { readAudioFile, streamFile } from '../../clients/js/src/node/index.ts';
+import { makeSampleCall } from '../../clients/examples/call-centre/make-sample-call.ts';
+import { Segmenter, segmentsAsCsv, segmentsAsJsonl } from '../../clients/examples/call-centre/segments.ts';
+import { tagCall } from '../../clients/examples/call-centre/tag-call.ts';
+import { type EmotionFired, onEmotion } from '../../clients/examples/voice-assistant/on-emotion.ts';
+import { writeWav } from '../../src/audio/wav-write.ts';
+import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
+import { type Service, startService } from '../helpers/service.ts';
+import { needsEmodb, PROJECT_ROOT, SHARED_DIR } from '../helpers/shared.ts';
+import { tempDir } from '../helpers/tools.ts';
+
+const LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'];
+
+/** An event for window `seq` (hop 0.5 s) with `label` at `score` (the rest shared out), or silence. */
+function event(channel: number, seq: number, label: string | null, score = 0.8): EmotionMessage {
+  const scores = label ? Object.fromEntries(LABELS.map((l) => [l, l === label ? score : (1 - score) / 5])) : null;
+  return { type: 'emotion', channel, seq, start_s: seq * 0.5, end_s: seq * 0.5 + 3, speech: label !== null, label, confidence: label ? score : null, scores, smoothed: scores, latency_ms: 10 };
+}
+
+describe('call-centre segments', () => {
+  test('runs of one label become a segment each window adding its last hop; silence and another label end it; channels apart', () => {
+    const s = new Segmenter(['agent', 'customer'], 0.5);
+    for (let i = 0; i < 4; i++) s.add(event(0, i, 'neutral', 0.6 + i * 0.1));
+    s.add(event(1, 0, 'angry'));
+    s.add(event(0, 4, null));
+    s.add(event(0, 5, 'happy'));
+    s.add(event(0, 6, 'sad'));
+    const segments = s.finish();
+    assert.deepEqual(
+      segments.map((g) => [g.speaker, g.label, g.start_s, g.end_s, g.windows]),
+      [
+        ['agent', 'neutral', 2.5, 4.5, 4],
+        ['customer', 'angry', 2.5, 3, 1],
+        ['agent', 'happy', 5, 5.5, 1],
+        ['agent', 'sad', 5.5, 6, 1],
+      ],
+    );
+    assert.ok(Math.abs(segments[0].mean_confidence - 0.75) < 1e-9);
+    const csv = segmentsAsCsv(segments).trim().split('\n');
+    assert.equal(csv[0], 'speaker,channel,start_s,end_s,label,mean_confidence,windows');
+    assert.equal(csv[1], 'agent,0,2.500,4.500,neutral,0.750,4');
+    assert.deepEqual(JSON.parse(segmentsAsJsonl(segments).split('\n')[0]), { channel: 0, speaker: 'agent', start_s: 2.5, end_s: 4.5, label: 'neutral', mean_confidence: 0.75, windows: 4 });
+  });
+});
+
+describe('voice-assistant onEmotion', () => {
+  test('fires once when the label has held for forMs of audio, arms again after it falls, per channel', () => {
+    const emotions$ = new Subject<EmotionMessage>();
+    const fired: EmotionFired[] = [];
+    const off = onEmotion({ emotions$ }, { label: ['angry', 'sad'], minConfidence: 0.6, forMs: 1000 }, (f) => fired.push(f));
+    for (let i = 0; i < 4; i++) emotions$.next(event(0, i, 'angry', 0.7));
+    assert.deepEqual(fired.map((f) => [f.label, f.channel, f.since_s, f.at_s]), [['angry', 0, 3, 4]]);
+    for (let i = 4; i < 8; i++) emotions$.next(event(0, i, 'angry', 0.7));
+    assert.equal(fired.length, 1, 'fired twice in one stretch');
+    emotions$.next(event(0, 8, 'angry', 0.5));
+    emotions$.next(event(1, 0, 'sad', 0.9));
+    for (let i = 9; i < 12; i++) emotions$.next(event(0, i, 'angry', 0.65));
+    assert.deepEqual(fired.map((f) => f.at_s), [4, 8.5]);
+    emotions$.next(event(1, 1, 'sad', 0.9));
+    emotions$.next(event(1, 2, 'sad', 0.9));
+    assert.deepEqual(fired.at(-1), { label: 'sad', channel: 1, confidence: 0.9, since_s: 3, at_s: 4 });
+    off();
+    for (let i = 3; i < 9; i++) emotions$.next(event(1, i, 'sad', 0.9));
+    assert.equal(fired.length, 3);
+  });
+});
+
+describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => {
+  let service: Service;
+  let dir: string;
+  let callWav: string;
+  before(async () => {
+    service = await startService({}, [], undefined, DEFAULT_MODEL_DIR);
+    dir = tempDir();
+    const call = makeSampleCall(path.join(SHARED_DIR, 'datasets/emodb'));
+    callWav = path.join(dir, 'sample-call.wav');
+    fs.writeFileSync(callWav, writeWav({ sampleRate: call.sampleRate, channels: call.channels }));
+    for (const [i, name] of ['agent', 'customer'].entries()) fs.writeFileSync(path.join(dir, `${name}.wav`), writeWav({ sampleRate: call.sampleRate, channels: [call.channels[i]] }));
+  });
+  after(() => service?.stop());
+
+  test('the sample call: the customer turns angry (an alert), both speakers get segments, the summary adds up', async () => {
+    const lines: string[] = [];
+    const { segments, summary } = await tagCall(await readAudioFile(callWav), { url: service.url, realtime: false, alertOn: { speaker: 'customer', labels: ['angry'] }, log: (l) => lines.push(l) });
+    assert.deepEqual(summary.speakers.map((s) => s.speaker), ['agent', 'customer']);
+    assert.equal(summary.duration_s, 38);
+    const [agent, customer] = summary.speakers;
+    assert.ok(agent.speech_s > 5 && customer.speech_s > 10, JSON.stringify(summary));
+    assert.equal(customer.dominant, 'angry');
+    // The customer's angry turns are 20.5-25 s and 28-32.5 s.
+    assert.equal(summary.alerts.length, 1);
+    assert.ok(summary.alerts[0].at_s > 20.5 && summary.alerts[0].at_s < 26, JSON.stringify(summary.alerts));
+    assert.ok(segments.some((s) => s.channel === 0) && segments.some((s) => s.channel === 1 && s.label === 'angry'));
+    assert.ok(lines.filter((l) => /^\d\d:\d\d\.\d {2}agent/.test(l)).length >= 36, 'a timeline row per second');
+    assert.ok(lines.some((l) => l.startsWith('>>> ALERT: customer turned angry')));
+  });
+
+  test('the CLI takes two mono sources as one call and writes CSV segments and the summary', async () => {
+    const out = path.join(dir, 'tags');
+    const script = path.join(PROJECT_ROOT, 'clients/examples/call-centre/call-centre.ts');
+    // Asynchronously: the server runs in this process.
+    const { stdout: printed } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, '--agent', path.join(dir, 'agent.wav'), '--customer', path.join(dir, 'customer.wav'), '--url', service.url, '--fast', '--format', 'csv', '--out', out], { cwd: PROJECT_ROOT });
+    assert.match(printed, /customer +speech [\d.]+ s, mostly angry/);
+    const csv = fs.readFileSync(path.join(out, 'agent.segments.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'speaker,channel,start_s,end_s,label,mean_confidence,windows');
+    assert.ok(csv.some((row) => row.startsWith('customer,1,')));
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'agent.summary.json'), 'utf8'));
+    assert.equal(summary.alerts[0].label, 'angry');
+  });
+
+  test('the assistant hook fires on the angry customer and not on the calm agent', async () => {
+    const customer = await readAudioFile(path.join(dir, 'customer.wav'));
+    const session = await connect(service.url, customer.format);
+    const fired: EmotionFired[] = [];
+    onEmotion(session, { label: ['angry', 'sad'], minConfidence: 0.6, forMs: 2000 }, (f) => fired.push(f));
+    await streamFile(session, customer, { realtime: false });
+    await session.close();
+    assert.ok(fired.some((f) => f.label === 'angry' && f.at_s > 20.5 && f.at_s < 27), JSON.stringify(fired));
+    assert.ok(fired.every((f) => f.at_s > 13), `fired during the neutral start: ${JSON.stringify(fired)}`);
+  });
+});
