@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Encoder } from '@evan/opus';
 import { toArray } from 'rxjs';
-import { AerClientError, type AerSession, type ClientErrorCode, connect, type EmotionMessage } from '../../clients/js/src/index.ts';
+import { AerClientError, type AerSession, type ClientErrorCode, connect, type EmotionMessage, type SocketFactory, type SocketLike } from '../../clients/js/src/index.ts';
 import { analyseFile, readAudioFile } from '../../clients/js/src/node/index.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { resample } from '../../src/audio/resample.ts';
@@ -170,6 +170,27 @@ describe('client SDK', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  test('backpressure: send() waits while the socket holds more than highWaterMark bytes', async () => {
+    // A socket whose buffer the test fills and drains.
+    let socket!: Omit<SocketLike, 'bufferedAmount'> & { bufferedAmount: number; sent: unknown[] };
+    const factory: SocketFactory = () => {
+      socket = { readyState: 1, bufferedAmount: 0, binaryType: '', sent: [], onopen: null, onmessage: null, onclose: null, onerror: null, send: (d: unknown) => void socket.sent.push(d), close: () => {} };
+      setTimeout(() => socket.onmessage?.({ data: JSON.stringify({ type: 'ready', protocol: 'v1', session_id: 's', config: {}, labels: [], model: {}, attention_hop_s: 0.1875 }) }), 5);
+      return socket;
+    };
+    const session = await connect('ws://127.0.0.1:1', { socketFactory: factory, highWaterMark: 1000, keepaliveMs: 0 });
+    socket.bufferedAmount = 5000;
+    let resolved = false;
+    const sent = session.send(new Int16Array(160)).then(() => (resolved = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(resolved, false, 'send() resolved with the buffer over the mark');
+    assert.equal(socket.sent.length, 1, 'the audio itself goes out at once');
+    socket.bufferedAmount = 0;
+    await sent;
+    assert.equal(resolved, true);
+    session.abort();
   });
 
   test('the package builds to ESM with type declarations, and the build imports', () => {
