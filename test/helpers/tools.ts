@@ -1,6 +1,7 @@
 /** Debian command-line tools some tests use to make or check audio (.ci/run installs them). */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -29,4 +30,14 @@ export function tempDir(): string {
 export function ffmpegDecodeF32(file: string): Float32Array {
   const out = run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'f32le', '-acodec', 'pcm_f32le', '-']);
   return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+}
+
+/** A TCP port free on 127.0.0.1 now (for a process the test starts). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -7,28 +7,18 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { buildTarget, contextSources, type ImageConfig, parseDockerfile } from '../helpers/dockerfile.ts';
 import { voiced } from '../helpers/service.ts';
 import { PROJECT_ROOT } from '../helpers/shared.ts';
-import { tempDir } from '../helpers/tools.ts';
+import { freePort, tempDir } from '../helpers/tools.ts';
 
 const dockerfile = parseDockerfile(fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8'));
 
 function folderBytes(dir: string): number {
   return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).reduce((sum, e) => (e.isFile() ? sum + fs.statSync(path.join(e.parentPath, e.name)).size : sum), 0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, () => {

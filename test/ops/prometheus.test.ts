@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { alertExpressions, type Expression, GRAFANA_DIR, metricsIn, panelExpressions } from '../helpers/grafana.ts';
 import { pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
-import { needsTools, tempDir } from '../helpers/tools.ts';
+import { freePort, needsTools, tempDir } from '../helpers/tools.ts';
 
 const SCRAPE_SECONDS = 1;
 /** What Grafana would put for $__rate_interval at this scrape interval (at least 4 scrapes). */
@@ -21,15 +20,6 @@ const RATE_INTERVAL = '10s';
 interface Series {
   metric: Record<string, string>;
   value: [number, string];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The shipped prometheus.yml and alerts.yml, pointed at the test's service and scraping every second. */
