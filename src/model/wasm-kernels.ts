@@ -9,7 +9,8 @@
  *   dy with the kernel rotated 180 degrees and its channels swapped;
  * - MaxPoolGrad (wrong: it drops the gradient of any window whose values are
  *   all negative, which ELU and GELU outputs can be; and slow): dy upsampled
- *   onto the positions that equal their window's maximum;
+ *   onto the first position (row-major) of each window that equals its
+ *   maximum, as TF does;
  * - Sum and Mean over batch, height and width (25x slower): a full-window
  *   average pool, then the small sum over the batch;
  * - BatchMatMul and _FusedMatMul with transposed operands (3x slower):
@@ -79,6 +80,22 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
  * the gradient where TF gives it to the first; the only exact ties in AER-Net
  * are ReLU's zeros, whose gradient ReLU then discards.
  */
+/**
+ * Of a 0/1 mask over whole pooling windows, only the first 1 of each window
+ * in row-major order: the one position TF's MaxPoolGrad gives the gradient
+ * to. Ties are everywhere in AER-Net's maps (the zero padding of a short
+ * clip is a constant region, ReLU makes zeros), and giving every tied
+ * position the gradient multiplies it by up to size^2 per pooling layer.
+ */
+function firstOfEachWindow(mask: tf.Tensor4D, size: number): tf.Tensor4D {
+  const [batch, height, width, channels] = mask.shape;
+  const [h, w] = [height / size, width / size];
+  // (batch * h, window row, w, window column * channels) -> one row of size^2 window positions per window and channel.
+  const windows = tf.reshape(tf.transpose(tf.reshape(mask, [batch * h, size, w, size * channels]), [0, 2, 1, 3]), [batch * h * w, size * size, channels]);
+  const first = tf.mul(windows, tf.cast(tf.equal(tf.cumsum(windows, 1), 1), 'float32'));
+  return tf.reshape(tf.transpose(tf.reshape(first, [batch * h, w, size, size * channels]), [0, 2, 1, 3]), [batch, height, width, channels]) as tf.Tensor4D;
+}
+
 export function maxPoolInputGradient(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, size: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [batch, height, width, channels] = x.shape;
@@ -93,7 +110,7 @@ export function maxPoolInputGradient(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tens
         ? (tf.reshape(tf.slice(tf.reshape(x, [batch, height, width * channels]), [0, 0, 0], [batch, coveredH, width * channels]), [batch, coveredH, width, channels]) as tf.Tensor4D)
         : tf.slice(x, [0, 0, 0, 0], [batch, coveredH, coveredW, channels]);
     const up = (t: tf.Tensor4D) => tf.image.resizeNearestNeighbor(t, [coveredH, coveredW]);
-    const g = tf.mul(tf.cast(tf.equal(covered, up(y)), 'float32'), up(dy)) as tf.Tensor4D;
+    const g = tf.mul(firstOfEachWindow(tf.cast(tf.equal(covered, up(y)), 'float32') as tf.Tensor4D, size), up(dy)) as tf.Tensor4D;
     return whole
       ? g
       : tf.pad(g, [

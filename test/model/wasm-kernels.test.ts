@@ -73,6 +73,16 @@ describe('wasm training kernels agree with the cpu backend', () => {
     });
   }
 
+  test('max pooling gradient with tied maxima goes to the first of each window only, as TF does', async () => {
+    // A constant region (a short clip's zero padding after normalisation) and zeros (ReLU) tie within windows.
+    const shape: [number, number, number, number] = [2, 8, 6, 3];
+    const xv = values(shape.reduce((a, b) => a * b), 12).map((v, i) => (i % 48 < 24 ? 0.7 : i % 5 === 0 ? 0 : Math.min(v, 0)));
+    await agree('maxPool ties', () => {
+      const x = tf.tensor4d(xv, shape);
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.range(1, 1 + 2 * 4 * 3 * 3).reshape([2, 4, 3, 3]))))(x);
+    }, 0);
+  });
+
   test('sums and means over batch, height and width, and other axes', async () => {
     const xv = values(2 * 5 * 4 * 3, 4);
     await agree('reductions', () => {
