@@ -116,6 +116,8 @@ export class AerSession {
   private keepalive: ReturnType<typeof setInterval> | undefined;
   private closing?: { resolve(r: CloseResult): void; reject(e: AerClientError): void };
   private closedMessage?: ClosedMessage;
+  /** A fatal `error` the server sent before closing: what the close means. */
+  private fatal?: ErrorMessage;
   /** The server's `ready` for the current connection. */
   ready!: ReadyMessage;
 
@@ -335,8 +337,6 @@ export class AerSession {
         break;
     }
   }
-
-  private fatal?: ErrorMessage;
 
   private connectionClosed(code: number, reason: string, detail: string): void {
     const closed = this.closedMessage;
