@@ -20,20 +20,19 @@ const STATIC: Record<string, { file: string; type: string }> = {
 
 export class WebDemo {
   private script?: Promise<string>;
+  /** Whether the demo's files are there (an install without clients/ has no demo, and `/` is a 404). */
+  private readonly available: boolean;
 
-  constructor(private readonly dir = WEB_DIR) {}
-
-  get available(): boolean {
-    return existsSync(path.join(this.dir, 'index.html'));
+  constructor(private readonly dir = WEB_DIR) {
+    this.available = existsSync(path.join(dir, 'index.html'));
   }
 
-  /** The reply for a demo path, or undefined for any other path. */
+  /** The reply for a demo path, or undefined for any other path (without touching the disk). */
   async reply(pathname: string): Promise<HttpReply | undefined> {
-    if (!this.available) return undefined;
     const asset = STATIC[pathname];
+    if (!this.available || (!asset && pathname !== '/app.js')) return undefined;
     if (asset) return { status: 200, contentType: asset.type, body: readFileSync(path.join(this.dir, asset.file), 'utf8') };
-    if (pathname === '/app.js') return { status: 200, contentType: 'text/javascript; charset=utf-8', body: await (this.script ??= this.bundle()) };
-    return undefined;
+    return { status: 200, contentType: 'text/javascript; charset=utf-8', body: await (this.script ??= this.bundle()) };
   }
 
   private async bundle(): Promise<string> {

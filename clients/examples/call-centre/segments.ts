@@ -4,7 +4,7 @@
  * audio it added (its last hop_s), so segments tile the speech without
  * overlapping; silence ends a segment.
  */
-import type { EmotionMessage } from '../../js/src/index.ts';
+import { type EmotionMessage, topLabel } from '../../js/src/index.ts';
 
 export interface Segment {
   channel: number;
@@ -36,7 +36,7 @@ export class Segmenter {
     const current = this.open.get(e.channel);
     const scores = e.smoothed ?? e.scores;
     if (!e.speech || !scores) return this.close(e.channel);
-    const label = Object.keys(scores).reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+    const label = topLabel(scores);
     const start = Math.max(e.start_s, e.end_s - this.hopS);
     if (current && current.segment.label === label && start - current.segment.end_s < this.hopS / 2) {
       current.segment.end_s = e.end_s;

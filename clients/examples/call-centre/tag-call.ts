@@ -4,9 +4,8 @@
  * streamed to aer-stream; a console timeline per speaker, emotion segments,
  * alerts when a watched speaker turns to a watched emotion, and a summary.
  */
-import { type ChangeMessage, connect, type EmotionMessage } from '../../js/src/index.ts';
+import { AerClientError, bytesPerFrame, type ChangeMessage, connect, type EmotionMessage, topLabel } from '../../js/src/index.ts';
 import { type AudioFileSource, readAudioFile, streamFile } from '../../js/src/node/index.ts';
-import { AerClientError } from '../../js/src/index.ts';
 import { type Segment, Segmenter } from './segments.ts';
 import { type Alert, type CallSummary, summarise } from './summary.ts';
 
@@ -37,7 +36,7 @@ export async function pairAsStereo(left: string, right: string): Promise<AudioFi
     if (s.format.encoding === 'ogg_opus' || s.format.channels !== 1) throw new AerClientError('unreadable_file', `${s.path}: two live sources must each be mono WAV`);
   }
   if (a.format.sampleRate !== b.format.sampleRate || a.format.encoding !== b.format.encoding) throw new AerClientError('unreadable_file', `${left} and ${right} differ in rate or sample format; convert both: ffmpeg -i IN -ac 1 -ar 16000 -c:a pcm_s16le OUT.wav`);
-  const width = a.format.encoding === 'pcm_s16le' ? 2 : 4;
+  const width = bytesPerFrame(a.format);
   const join = (s: AudioFileSource) => {
     const out = new Uint8Array(s.chunks.reduce((n, c) => n + c.bytes.length, 0));
     s.chunks.reduce((o, c) => (out.set(c.bytes, o), o + c.bytes.length), 0);
@@ -71,7 +70,7 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
       const e = latest.get(channel);
       const scores = e?.smoothed ?? e?.scores;
       if (!e || !e.speech || !scores) return `${speaker.padEnd(9)} ${'·'.repeat(10)} ${'(silence)'.padEnd(13)}`;
-      const label = Object.keys(scores).reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+      const label = topLabel(scores);
       return `${speaker.padEnd(9)} ${bar(scores[label])} ${`${label} ${Math.round(scores[label] * 100)} %`.padEnd(13)}`;
     });
     log(`${clock(at)}  ${cells.join('  ')}`);

@@ -54,13 +54,17 @@ export function clockRate(format: AudioFormat): number {
   return format.encoding === 'opus' || format.encoding === 'ogg_opus' ? 48000 : format.sampleRate;
 }
 
+/** Bytes of one PCM frame (a sample of every channel) in the format's encoding. */
+export function bytesPerFrame(format: AudioFormat): number {
+  return (format.encoding === 'pcm_f32le' ? 4 : 2) * format.channels;
+}
+
 /** Frames of audio (at clockRate) in bytes of the session's encoding; whole numbers, so the clock does not drift. Ogg pages count 0: their time is in their granule positions. */
 export function framesOf(bytes: Uint8Array, format: AudioFormat): number {
   switch (format.encoding) {
     case 'pcm_s16le':
-      return bytes.length / (2 * format.channels);
     case 'pcm_f32le':
-      return bytes.length / (4 * format.channels);
+      return bytes.length / bytesPerFrame(format);
     case 'opus':
       return opusPacketSamples(bytes);
     case 'ogg_opus':

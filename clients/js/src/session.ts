@@ -8,7 +8,7 @@
  * reconnections.
  */
 import { filter, map, type Observable, Subject } from 'rxjs';
-import { type AudioFormat, type AudioInput, clockRate, encodeInput, framesOf } from './audio.ts';
+import { type AudioFormat, type AudioInput, bytesPerFrame, clockRate, encodeInput, framesOf } from './audio.ts';
 import { AerClientError } from './errors.ts';
 import { type ChangeMessage, CLOSE, type ClosedMessage, type ControlMessage, type EmotionMessage, type Encoding, type ErrorMessage, type ReadyMessage, type ServerMessage, type WarningMessage } from './protocol.ts';
 import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from './socket.ts';
@@ -121,7 +121,7 @@ export class AerSession {
   /** The server's `ready` for the current connection. */
   ready!: ReadyMessage;
 
-  /** Every server message, times on the session's clock. */
+  /** Every server message but `closed` (the `closed` event and close() give it, with the audio lost), times on the session's clock. */
   readonly messages$: Observable<ServerMessage>;
   readonly emotions$: Observable<EmotionMessage>;
   readonly changes$: Observable<ChangeMessage>;
@@ -184,10 +184,9 @@ export class AerSession {
     const bytes = encodeInput(audio, this.format);
     this.sentFrames += framesOf(bytes, this.format);
     if (this.state === 'reconnecting') return;
-    const frame = (this.format.encoding === 'pcm_s16le' ? 2 : 4) * this.format.channels;
     if (bytes.length > MAX_MESSAGE_BYTES) {
       if (this.format.encoding !== 'pcm_s16le' && this.format.encoding !== 'pcm_f32le') throw new AerClientError('too_large', `one ${this.format.encoding} message of ${bytes.length} bytes is over the server's 1 MiB limit`);
-      const step = MAX_MESSAGE_BYTES - (MAX_MESSAGE_BYTES % frame);
+      const step = MAX_MESSAGE_BYTES - (MAX_MESSAGE_BYTES % bytesPerFrame(this.format));
       for (let i = 0; i < bytes.length; i += step) this.socket.send(bytes.subarray(i, i + step));
     } else this.socket.send(bytes);
     this.lastSentAt = Date.now();

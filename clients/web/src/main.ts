@@ -4,7 +4,7 @@
  * time and the attention of the latest window over its spectrogram.
  */
 import { connectMicrophone } from '../../js/src/browser/index.ts';
-import { type AerSession, AerClientError, connect, type EmotionMessage } from '../../js/src/index.ts';
+import { type AerSession, AerClientError, connect, type EmotionMessage, topLabel } from '../../js/src/index.ts';
 import { AudioHistory } from './audio-history.ts';
 import { drawChart, type Point } from './chart.ts';
 import { colorOf } from './colors.ts';
@@ -55,7 +55,7 @@ function onEmotion(e: EmotionMessage): void {
     $('label').style.opacity = '0.35';
     return;
   }
-  const top = labels.reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+  const top = topLabel(scores);
   $('label').textContent = top;
   $('label').style.color = colorOf(top);
   $('label').style.opacity = '1';

@@ -4,7 +4,7 @@
  * that know where they end on the stream's clock, so they can be paced.
  */
 import { readFile } from 'node:fs/promises';
-import type { AudioFormat } from '../audio.ts';
+import { type AudioFormat, bytesPerFrame } from '../audio.ts';
 import { AerClientError } from '../errors.ts';
 
 export interface AudioChunk {
@@ -67,7 +67,7 @@ function wav(path: string, bytes: Uint8Array, chunkMs: number): AudioFileSource 
   } else {
     throw unreadable(path, `WAV format ${tag} at ${bits} bits is not streamed; convert it: ffmpeg -i ${path} -c:a pcm_s16le OUT.wav`);
   }
-  const frameBytes = (encoding === 'pcm_s16le' ? 2 : 4) * channels;
+  const frameBytes = bytesPerFrame({ encoding, sampleRate: rate, channels });
   const step = Math.max(1, Math.round((rate * chunkMs) / 1000)) * frameBytes;
   const chunks: AudioChunk[] = [];
   for (let i = 0; i < pcm.length; i += step) {
