@@ -12,27 +12,47 @@ import pkg from '../../../package.json' with { type: 'json' };
 import { AerError } from '../../errors.ts';
 import { type LoadedModel, weightsDigest, writeAtomically } from '../../model/model-dir.ts';
 import { OnnxGraph } from './graph.ts';
+import type { Calibration } from './quantize.ts';
 import { activation, attentionPooling, batchNorm, bidirectionalLstm, conv2d, dense, maxPool, reshape, temporalMean, type Value } from './layers.ts';
 
 export const ONNX_FILE = 'model.onnx';
 
 type Layer = tf.layers.Layer;
 
+/** Non-decreasing activations onnxruntime does not fuse into the convolution before them (it does ReLU). */
+const POOL_FIRST = new Set(['elu', 'tanh', 'sigmoid']);
+
 const inputsOf = (layer: Layer) => layer.inboundNodes[0].inputTensors;
 const outputsOf = (layer: Layer) => layer.inboundNodes[0].outputTensors;
 
 /** Layers that read a tensor, by its id. */
-function consumers(model: tf.LayersModel): Map<number, Layer[]> {
+export function consumers(model: tf.LayersModel): Map<number, Layer[]> {
   const map = new Map<number, Layer[]>();
   for (const layer of model.layers) for (const t of layer.inboundNodes[0]?.inputTensors ?? []) map.set(t.id, [...(map.get(t.id) ?? []), layer]);
   return map;
 }
 
-export function exportOnnx(model: tf.LayersModel, metadata: Record<string, string> = {}): Uint8Array {
+/** A batch norm that alone reads a linear convolution's output becomes part of its weights. */
+export function foldedBatchNorm(conv: Layer, readers: Map<number, Layer[]>): Layer | undefined {
+  const next = readers.get(outputsOf(conv)[0].id) ?? [];
+  const activation = (conv.getConfig() as Record<string, unknown>).activation;
+  return next.length === 1 && next[0].getClassName() === 'BatchNormalization' && (activation === 'linear' || activation === undefined) ? next[0] : undefined;
+}
+
+export interface ExportOptions {
+  /** Run the calibrated convolutions in int8 (quantize.ts). */
+  quantize?: Calibration;
+  /** Also output the input and output of each convolution int8 would cover, and tell their output names (for calibration). */
+  probes?: (layer: string, input: string, output: string) => void;
+}
+
+export function exportOnnx(model: tf.LayersModel, metadata: Record<string, string> = {}, options: ExportOptions = {}): Uint8Array {
   const g = new OnnxGraph();
   const values = new Map<number, Value>();
   const readers = consumers(model);
   const folded = new Set<Layer>();
+  const probes: [string, string, string][] = [];
+  const quantizedInputs = new Map<string, { value: string; scale: number }>();
   const valueOf = (t: tf.SymbolicTensor): Value => {
     const v = values.get(t.id);
     if (!v) throw new AerError('unsupported_model', `the exporter reached ${t.name} before the layer that makes it`);
@@ -57,10 +77,9 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
     const config = layer.getConfig() as Record<string, unknown>;
     switch (kind) {
       case 'Conv2D': {
-        // A batch norm that alone reads a linear convolution's output becomes part of its weights.
-        const next = readers.get(outs[0].id) ?? [];
-        const bn = next.length === 1 && next[0].getClassName() === 'BatchNormalization' && (config.activation === 'linear' || config.activation === undefined) ? next[0] : undefined;
-        const y = conv2d(g, layer, ins[0], bn);
+        const bn = foldedBatchNorm(layer, readers);
+        const probe = options.probes ? (name: string, input: string, output: string) => probes.push([name, input, output]) : undefined;
+        const y = conv2d(g, layer, ins[0], bn, { ranges: options.quantize?.[layer.name], probe, quantizedInputs });
         if (bn) {
           folded.add(bn);
           values.set(outputsOf(bn)[0].id, y);
@@ -71,9 +90,18 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
       case 'BatchNormalization':
         set(batchNorm(g, layer, ins[0]));
         break;
-      case 'Activation':
-        set({ name: activation(g, String(config.activation), ins[0].name, layer.name), layout: ins[0].layout });
+      case 'Activation': {
+        // max(f(a), f(b)) = f(max(a, b)) for a non-decreasing f: pooling first applies f to a quarter of the values.
+        const next = readers.get(outs[0].id) ?? [];
+        const pool = next.length === 1 && next[0].getClassName() === 'MaxPooling2D' && POOL_FIRST.has(String(config.activation)) ? next[0] : undefined;
+        const x = pool ? maxPool(g, pool, ins[0]) : ins[0];
+        const y = { name: activation(g, String(config.activation), x.name, layer.name), layout: x.layout };
+        if (pool) {
+          folded.add(pool);
+          values.set(outputsOf(pool)[0].id, y);
+        } else set(y);
         break;
+      }
       case 'MaxPooling2D':
         set(maxPool(g, layer, ins[0]));
         break;
@@ -105,6 +133,15 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
   }
 
   model.outputs.forEach((t, i) => g.rename(valueOf(t).name, names[i]));
+  const probed = new Set<string>();
+  for (const [layer, ...ends] of probes) {
+    for (const value of ends.filter((v) => !probed.has(v))) {
+      probed.add(value);
+      g.rename(value, `probe:${value}`);
+      g.output(`probe:${value}`);
+    }
+    options.probes?.(layer, `probe:${ends[0]}`, `probe:${ends[1]}`);
+  }
   return g.serialize(model.name, { name: 'aer-stream', version: pkg.version }, metadata);
 }
 

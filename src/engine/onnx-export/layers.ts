@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { AerError } from '../../errors.ts';
 import type { OnnxGraph } from './graph.ts';
+import { type Calibration, fakeQuantize, MIN_QUANTIZED_CHANNELS, quantizedBias, quantizedKernel } from './quantize.ts';
 
 export interface Value {
   name: string;
@@ -41,10 +42,10 @@ export function activation(g: OnnxGraph, name: string, x: string, base: string):
     case 'softmax':
       return g.op('Softmax', [x], { axis: -1 }, base);
     case 'gelu': {
-      // The exact GELU TF.js computes: x * 0.5 * (1 + erf(x / sqrt 2)).
+      // The exact GELU TF.js computes, (x * (1 + erf(x / sqrt 2))) * 0.5, in the order onnxruntime fuses into one Gelu kernel.
       const erf = g.op('Erf', [g.op('Div', [x, g.scalar(`${base}_sqrt2`, Math.SQRT2)], {}, `${base}_scaled`)], {}, `${base}_erf`);
-      const half = g.op('Mul', [g.op('Add', [erf, g.scalar(`${base}_one`, 1)], {}, `${base}_plus1`), g.scalar(`${base}_half`, 0.5)], {}, `${base}_cdf`);
-      return g.op('Mul', [x, half], {}, base);
+      const scaled = g.op('Mul', [x, g.op('Add', [erf, g.scalar(`${base}_one`, 1)], {}, `${base}_plus1`)], {}, `${base}_product`);
+      return g.op('Mul', [scaled, g.scalar(`${base}_half`, 0.5)], {}, base);
     }
     default:
       throw new AerError('unsupported_model', `cannot export the activation ${JSON.stringify(name)} to ONNX`, { hint: 'use relu, elu, gelu, tanh, sigmoid, softmax or linear' });
@@ -75,7 +76,16 @@ export function batchNormAffine(bn: Layer): { scale: Float32Array; shift: Float3
   return { scale, shift: beta.map((b, c) => b - mean[c] * scale[c]) };
 }
 
-export function conv2d(g: OnnxGraph, layer: Layer, x: Value, foldedBatchNorm?: Layer): Value {
+export interface ConvQuantization {
+  /** The measured ranges of this convolution's input and output, to run it in int8. */
+  ranges?: Calibration[string];
+  /** Told the names of the input and output values of a convolution int8 would cover, for calibration to read. */
+  probe?: (layer: string, input: string, output: string) => void;
+  /** Quantized inputs by value name, so convolutions reading one value (block 3 and its shortcut) share its quantization. */
+  quantizedInputs?: Map<string, { value: string; scale: number }>;
+}
+
+export function conv2d(g: OnnxGraph, layer: Layer, x: Value, foldedBatchNorm?: Layer, quantization: ConvQuantization = {}): Value {
   const c = layer.getConfig() as Config;
   const [kh, kw] = c.kernelSize as number[];
   const strides = (c.strides as number[] | undefined) ?? [1, 1];
@@ -90,7 +100,21 @@ export function conv2d(g: OnnxGraph, layer: Layer, x: Value, foldedBatchNorm?: L
   for (let o = 0; o < cout; o++) b[o] = (c.useBias === false ? 0 : bias[o]) * (affine ? affine.scale[o] : 1) + (affine ? affine.shift[o] : 0);
   // 'same' with an odd kernel pads (k - 1) / 2 on each side, as TF does; 'valid' pads nothing.
   const pads = c.padding === 'same' ? [(kh - 1) >> 1, (kw - 1) >> 1, kh - 1 - ((kh - 1) >> 1), kw - 1 - ((kw - 1) >> 1)] : [0, 0, 0, 0];
-  const y = g.op('Conv', [x.name, g.floats(`${layer.name}/kernel`, [cout, shape[2], kh, kw], convKernel(kernel, shape, affine?.scale)), g.floats(`${layer.name}/bias`, [cout], b)], { kernel_shape: [kh, kw], pads, strides: [1, 1] }, layer.name);
+  const dims = [cout, shape[2], kh, kw];
+  const w = convKernel(kernel, shape, affine?.scale);
+  const attributes = { kernel_shape: [kh, kw], pads, strides: [1, 1] };
+  const { ranges, probe, quantizedInputs = new Map() } = shape[2] >= MIN_QUANTIZED_CHANNELS ? quantization : {};
+  let y: string;
+  if (ranges) {
+    const input = quantizedInputs.get(x.name) ?? fakeQuantize(g, x.name, ranges.input, `${layer.name}/input`);
+    quantizedInputs.set(x.name, input);
+    const q = quantizedKernel(g, w, dims, `${layer.name}/kernel`);
+    const conv = g.op('Conv', [input.value, q.value, quantizedBias(g, b, input.scale, q.scales, `${layer.name}/bias`)], attributes, layer.name);
+    y = fakeQuantize(g, conv, ranges.output, `${layer.name}/output`).value;
+  } else {
+    y = g.op('Conv', [x.name, g.floats(`${layer.name}/kernel`, dims, w), g.floats(`${layer.name}/bias`, [cout], b)], attributes, layer.name);
+    probe?.(layer.name, x.name, y);
+  }
   return { name: activation(g, activationName(c), y, `${layer.name}_activation`), layout: 'nchw' };
 }
 
