@@ -1,17 +1,32 @@
-/** `aer export-onnx`: write model.onnx beside a model's model.json, and check that it computes the same. */
-import type { Command } from 'commander';
+/**
+ * `aer export-onnx`: write model.onnx beside a model's model.json, and check
+ * that it computes the same; with --int8, also model.int8.onnx, calibrated
+ * on labelled speech and checked against the float graph on other clips.
+ */
+import path from 'node:path';
+import { type Command, Option } from 'commander';
 import { exportModelDir } from '../engine/onnx-export/export.ts';
+import { exportInt8ModelDir, type Int8Export } from '../engine/onnx-export/export-int8.ts';
 import { checkParity, PARITY_TOLERANCE } from '../engine/onnx-export/parity.ts';
 import { AerError } from '../errors.ts';
 import { WINDOW_VALUES } from '../features/recipe.ts';
 import { selectBackend } from '../model/backend.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { loadModelDir } from '../model/model-dir.ts';
+import type { LoadedClip } from '../train/clip-store.ts';
+import { prepareData } from '../train/data.ts';
+import { checkDatasetName } from '../train/datasets/scan.ts';
 import { createRandom, gaussian } from '../train/random.ts';
-import { action, printJson } from './run.ts';
+import { evaluationWindows } from '../train/windows.ts';
+import { action, parseNumberOption, printJson } from './run.ts';
 
 interface ExportFlags {
   model: string;
+  int8?: boolean;
+  calibration: string[];
+  dataset?: string;
+  calibrationClips: number;
+  cache?: string;
   json?: boolean;
 }
 
@@ -21,7 +36,29 @@ function checkWindows(count: number): Float32Array {
   return Float32Array.from({ length: count * WINDOW_VALUES }, () => gaussian(random));
 }
 
+/** Up to `count` clips spread evenly over `clips` (sorted by path, so the choice is the same on every run). */
+function spread(clips: LoadedClip[], count: number): LoadedClip[] {
+  const step = Math.max(1, clips.length / count);
+  return Array.from({ length: Math.min(count, clips.length) }, (_, i) => clips[Math.floor(i * step)]);
+}
+
+async function int8(flags: ExportFlags): Promise<Int8Export> {
+  const data = await prepareData(flags.calibration, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), { cacheDir: flags.cache });
+  // Alternate clips: one half sets the ranges, the other checks the result on speech calibration did not see.
+  const sorted = [...data.clips].sort((a, b) => a.path.localeCompare(b.path));
+  const calibration = spread(sorted.filter((_, i) => i % 2 === 0), flags.calibrationClips);
+  const check = spread(sorted.filter((_, i) => i % 2 === 1), flags.calibrationClips);
+  if (check.length === 0) throw new AerError('invalid_dataset', `--calibration has ${sorted.length} usable clip(s); int8 needs at least 2 (one to calibrate on, one to check)`);
+  const loaded = await loadModelDir(flags.model);
+  const source = `${calibration.length} clips of ${flags.calibration.map((d) => path.basename(path.resolve(d))).join(' + ')}`;
+  return exportInt8ModelDir(loaded, evaluationWindows(calibration, 1), evaluationWindows(check, 1), source);
+}
+
 async function run(flags: ExportFlags): Promise<void> {
+  if (flags.int8 && flags.calibration.length === 0) {
+    throw new AerError('invalid_argument', '--int8 needs --calibration DIR: speech like what the service will hear, to measure the activations on', { hint: 'e.g. aer export-onnx --int8 --calibration ../shared/datasets/emodb' });
+  }
+  if (!flags.int8 && flags.calibration.length > 0) throw new AerError('invalid_argument', '--calibration is for --int8', { hint: 'add --int8, or leave --calibration out' });
   await selectBackend('auto');
   const loaded = await loadModelDir(flags.model);
   const { file, bytes } = await exportModelDir(loaded);
@@ -31,15 +68,28 @@ async function run(flags: ExportFlags): Promise<void> {
       hint: 'please report it with the model directory; serve this model with --engine tfjs meanwhile',
     });
   }
-  if (flags.json) printJson({ onnx: file, parity });
-  else process.stdout.write(`wrote ${file}; onnxruntime matches TF.js on ${parity.batch} windows: max |difference| ${parity.probabilities.toExponential(1)} (probabilities), ${parity.attention.toExponential(1)} (attention)\n`);
+  const quantized = flags.int8 ? await int8(flags) : undefined;
+  if (flags.json) {
+    printJson({ onnx: file, parity, ...(quantized ? { int8: { onnx: quantized.file, agreement: quantized.agreement, calibration: quantized.calibration } } : {}) });
+    return;
+  }
+  process.stdout.write(`wrote ${file}; onnxruntime matches TF.js on ${parity.batch} windows: max |difference| ${parity.probabilities.toExponential(1)} (probabilities), ${parity.attention.toExponential(1)} (attention)\n`);
+  if (quantized) {
+    const a = quantized.agreement;
+    process.stdout.write(`wrote ${quantized.file}; on ${a.windows} check windows it names the float model's label on ${(a.labels * 100).toFixed(1)} %, max |difference| ${a.probabilities.toFixed(3)} (probabilities), ${a.attention.toFixed(3)} (attention)\n`);
+  }
 }
 
 export function registerExportOnnx(program: Command): void {
   program
     .command('export-onnx')
-    .description('export a model directory to ONNX (model.onnx beside model.json) for the onnx engine, checked against TF.js')
+    .description('export a model directory to ONNX (model.onnx beside model.json) for the onnx engine, checked against TF.js; --int8 adds model.int8.onnx')
     .option('-m, --model <dir>', 'model directory', DEFAULT_MODEL_DIR)
-    .option('--json', 'print the file and the parity check as JSON')
+    .option('--int8', 'also write model.int8.onnx, its convolutions in int8 (about 1.4x the throughput on the CPU)')
+    .option('-c, --calibration <[name=]dir>', 'labelled speech to calibrate int8 on (a dataset folder, as for aer train); repeat to combine', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--dataset <name>', 'how to read --calibration folders that name none (emodb, cremad, tess, ravdess, folders)')
+    .addOption(new Option('--calibration-clips <n>', 'clips to calibrate on, and as many others to check on').argParser(parseNumberOption('--calibration-clips', 1, 10000)).default(256))
+    .option('--cache <dir>', 'clip cache folder (default: ~/.cache/aer-stream/clips, or $AER_CACHE_DIR)')
+    .option('--json', 'print the files and the checks as JSON')
     .action(action(run));
 }

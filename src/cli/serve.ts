@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import { ENGINES, type EngineChoice } from '../engine/engine.ts';
 import { loadEngine } from '../engine/load-engine.ts';
+import { PRECISIONS, type Precision } from '../engine/onnx-engine.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { Tokens } from '../server/auth.ts';
 import { AerServer, checkServerOptions, DEFAULT_SERVER_OPTIONS } from '../server/server.ts';
@@ -15,6 +16,7 @@ interface ServeFlags {
   host?: string;
   model: string;
   engine: EngineChoice;
+  precision: Precision;
   maxBatch: number;
   maxDelayMs: number;
   maxSessions: number;
@@ -34,7 +36,7 @@ async function run(flags: ServeFlags): Promise<void> {
   if (!tokens.enabled) log(`no tokens configured (--tokens FILE or AER_TOKENS): anyone who can reach ${host} can stream${host === '127.0.0.1' ? '; listening on 127.0.0.1 only' : ''}`);
   const options = { ...DEFAULT_SERVER_OPTIONS, port: flags.port, host, transport: flags.transport, maxSessions: flags.maxSessions, idleTimeoutMs: flags.idleTimeoutMs, scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs } };
   checkServerOptions(options);
-  const engine = await loadEngine(flags.engine, flags.model, { threads: flags.threads, cuda: true, onNotice: log });
+  const engine = await loadEngine(flags.engine, flags.model, { precision: flags.precision, threads: flags.threads, cuda: true, onNotice: log });
   const metadata = engine.metadata;
   const vad = await VadBatcher.load();
   const server = new AerServer({ engine, vad, modelDir: flags.model, tokens }, options);
@@ -70,6 +72,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--host <address>', 'address to listen on (default: 127.0.0.1 without tokens, 0.0.0.0 with)').env('AER_HOST'))
     .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR).env('AER_MODEL'))
     .addOption(new Option('--engine <name>', 'inference engine').choices([...ENGINES]).default('auto').env('AER_ENGINE'))
+    .addOption(new Option('--precision <p>', 'onnx engine: int8 (model.int8.onnx), fp32, or auto (int8 on the CPU when the model has it)').choices([...PRECISIONS]).default('auto').env('AER_PRECISION'))
     .addOption(new Option('--max-batch <n>', 'most windows in one engine batch').argParser(num('--max-batch', 1, 1024)).default(d.maxBatch).env('AER_MAX_BATCH'))
     .addOption(new Option('--max-delay-ms <ms>', 'longest a window waits for its batch to fill').argParser(num('--max-delay-ms', 0, 1000)).default(d.maxDelayMs).env('AER_MAX_DELAY_MS'))
     .addOption(new Option('--max-sessions <n>', 'open sessions before new ones are refused (1013)').argParser(num('--max-sessions', 1, 100000)).default(DEFAULT_SERVER_OPTIONS.maxSessions).env('AER_MAX_SESSIONS'))

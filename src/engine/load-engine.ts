@@ -14,13 +14,17 @@ export async function loadEngine(choice: EngineChoice, modelDir: string, options
   // TF.js loads the model in every case: it is the source the ONNX graph is checked against or exported from.
   const backend = await selectBackend('auto');
   const loaded = await loadModelDir(modelDir);
-  if (choice === 'tfjs') return new TfjsEngine(loaded, backend);
+  if (choice === 'tfjs') {
+    if (options.precision === 'int8') throw new AerError('invalid_argument', '--precision int8 runs on the onnx engine only', { hint: 'use --engine onnx (or auto), or --precision fp32' });
+    return new TfjsEngine(loaded, backend);
+  }
   try {
     const engine = await OnnxEngine.load(loaded, options);
     loaded.model.dispose();
     return engine;
   } catch (error) {
-    if (choice === 'onnx') throw error;
+    // int8 asked for by name is not replaced by a float engine behind the user's back.
+    if (choice === 'onnx' || options.precision === 'int8') throw error;
     options.onNotice?.(`the onnx engine could not start (${error instanceof AerError ? error.message : String(error)}); using tfjs`);
     return new TfjsEngine(loaded, backend);
   }

