@@ -1,9 +1,10 @@
 /**
  * Inference speed per engine and batch size: windows per second and
- * latency per batch, for the onnx engine, the tfjs engine (wasm here;
- * tfjs-node when installed), and the raw onnxruntime session on the same
- * ONNX bytes (the physical reference: what the engine interface costs on
- * top of it). The model is models/default (or --model DIR).
+ * latency per batch, for the onnx engine in fp32 and in int8 (when the
+ * model has model.int8.onnx), the tfjs engine (wasm here; tfjs-node when
+ * installed), and the raw onnxruntime session on the same fp32 ONNX bytes
+ * (the physical reference: what the engine interface costs on top of it,
+ * and what int8 gains). The model is models/default (or --model DIR).
  *
  *   node --import tsx bench/inference/engines.ts [--model DIR] [--seconds S]
  */
@@ -45,8 +46,13 @@ await selectBackend('auto');
 const loaded = await loadModelDir(values.model);
 const raw = await ort.InferenceSession.create(exportOnnx(loaded.model), { graphOptimizationLevel: 'all' });
 const rawPredict: Predict = (w, b) => raw.run({ features: new ort.Tensor('float32', w, [b, WINDOW_FRAMES, N_MELS, 1]) });
+const int8 = await loadEngine('onnx', values.model, { precision: 'int8' }).catch((error: Error) => {
+  process.stdout.write(`no int8 row: ${error.message}\n`);
+  return undefined;
+});
 const engines: [string, Engine][] = [
-  ['onnx engine', await loadEngine('onnx', values.model)],
+  ['onnx engine', await loadEngine('onnx', values.model, { precision: 'fp32' })],
+  ...(int8 ? [['onnx engine', int8] as [string, Engine]] : []),
   ['tfjs engine', await loadEngine('tfjs', values.model)],
 ];
 

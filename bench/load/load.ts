@@ -9,7 +9,7 @@
  * the capacity, also given as a share of the raw onnxruntime throughput
  * measured in the same run. Binds 127.0.0.1 only; bounded in time.
  *
- *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
+ *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--precision auto|fp32|int8] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import WebSocket from 'ws';
 import { resample } from '../../src/audio/resample.ts';
-import { exportOnnx } from '../../src/engine/onnx-export/export.ts';
+import { INT8_SESSION_OPTIONS } from '../../src/engine/onnx-export/export-int8.ts';
+import { graphBytes, PRECISIONS, type Precision } from '../../src/engine/onnx-engine.ts';
 import { N_MELS, WINDOW_FRAMES, WINDOW_VALUES } from '../../src/features/recipe.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
@@ -39,18 +40,22 @@ const { values } = parseArgs({
     'max-batch': { type: 'string', default: '16' },
     'max-delay-ms': { type: 'string', default: '20' },
     transport: { type: 'string', default: 'ws' },
+    precision: { type: 'string', default: 'auto' },
   },
 });
 const kind = values.kind === 'pcm' ? 'pcm' : 'opus';
+if (!(PRECISIONS as readonly string[]).includes(values.precision!)) throw new Error(`--precision ${values.precision}: one of ${PRECISIONS.join(', ')}`);
+const precision = values.precision as Precision;
 const steps = values.steps!.split(',').map(Number);
 const stepSeconds = Number(values['step-seconds']);
 const SLO_MS = 150;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The raw engine's windows/s at batch 32 on this machine, now. */
-async function rawThroughput(): Promise<number> {
+/** The raw engine's windows/s at batch 32 on this machine, now, on the graph the server runs at this precision. */
+async function rawThroughput(): Promise<{ perSecond: number; int8: boolean }> {
   await selectBackend('auto');
-  const session = await ort.InferenceSession.create(exportOnnx((await loadModelDir(values.model!)).model), { graphOptimizationLevel: 'all' });
+  const { bytes, int8 } = await graphBytes(await loadModelDir(values.model!), precision, true);
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(int8 ? INT8_SESSION_OPTIONS : {}) });
   const batch = 32;
   const input = new ort.Tensor('float32', Float32Array.from({ length: batch * WINDOW_VALUES }, (_, i) => Math.sin(i)), [batch, WINDOW_FRAMES, N_MELS, 1]);
   for (let i = 0; i < 3; i++) await session.run({ features: input });
@@ -62,7 +67,7 @@ async function rawThroughput(): Promise<number> {
   }
   const perSecond = n / ((performance.now() - started) / 1000);
   await session.release();
-  return perSecond;
+  return { perSecond, int8 };
 }
 
 async function freePort(): Promise<number> {
@@ -79,10 +84,30 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Sums and counts of the server's latency histograms, from /metrics (all label values added). */
+async function histogramTotals(base: string): Promise<Record<string, { sum: number; count: number }>> {
+  const text = await fetch(`${base}/metrics`).then((r) => r.text());
+  const totals: Record<string, { sum: number; count: number }> = {};
+  for (const [, name, part, value] of text.matchAll(/^(aer_(?:window_latency_seconds|queue_wait_seconds|inference_seconds|batch_size))_(sum|count)(?:\{[^}]*\})? (\S+)$/gm)) {
+    totals[name] ??= { sum: 0, count: 0 };
+    totals[name][part as 'sum' | 'count'] += Number(value);
+  }
+  return totals;
+}
+
+/** Means over a step of the histograms: where a window's latency went. */
+function breakdown(before: Record<string, { sum: number; count: number }>, after: Record<string, { sum: number; count: number }>): string[] {
+  const mean = (name: string) => {
+    const count = (after[name]?.count ?? 0) - (before[name]?.count ?? 0);
+    return count ? ((after[name].sum - (before[name]?.sum ?? 0)) / count) : NaN;
+  };
+  return [(mean('aer_window_latency_seconds') * 1000).toFixed(0), (mean('aer_queue_wait_seconds') * 1000).toFixed(0), (mean('aer_inference_seconds') * 1000).toFixed(1), mean('aer_batch_size').toFixed(1)];
+}
+
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
 
 header(`Load: ${kind === 'opus' ? 'Opus 48 kHz, 20 ms packets' : 'PCM s16 16 kHz, 20 ms messages'}, hop ${values['hop-ms']} ms, VAD on, real-time pace over loopback, ${values.transport} transport`);
-const raw = await rawThroughput();
+const { perSecond: raw, int8 } = await rawThroughput();
 const { samples, source } = speech(60);
 const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) : (() => {
   const pcm = resample(samples, 22050, 16000);
@@ -91,10 +116,10 @@ const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) 
   pcm.forEach((v, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32767))), true));
   return Array.from({ length: Math.floor(bytes.length / 640) }, (_, i) => bytes.subarray(i * 640, i * 640 + 640));
 })();
-process.stdout.write(`speech: ${source}, 60 s looped; raw onnxruntime on this machine: ${raw.toFixed(0)} windows/s at batch 32\n\n`);
+process.stdout.write(`speech: ${source}, 60 s looped; raw onnxruntime on this machine (${int8 ? 'int8' : 'fp32'}): ${raw.toFixed(0)} windows/s at batch 32\n\n`);
 
 const port = await freePort();
-const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0', '--transport', values.transport!], { stdio: ['ignore', 'ignore', 'pipe'] });
+const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0', '--transport', values.transport!, '--precision', precision], { stdio: ['ignore', 'ignore', 'pipe'] });
 let serverLog = '';
 server.stderr.on('data', (d) => (serverLog += d));
 const base = `http://127.0.0.1:${port}`;
@@ -136,6 +161,7 @@ for (const n of steps) {
   // Windows that end within the first 3.5 s are warm-up (the first needs 3 s of audio).
   warmedAt = start + 3500;
   const serverCpu0 = cpuSecondsOf(server.pid!);
+  const histograms0 = await histogramTotals(base);
   const clientCpu0 = process.cpuUsage();
   const end = start + (stepSeconds + 3.5) * 1000;
   while (performance.now() < end) {
@@ -149,6 +175,7 @@ for (const n of steps) {
     await new Promise((r) => setTimeout(r, 5));
   }
   const elapsed = (performance.now() - warmedAt) / 1000;
+  const where = breakdown(histograms0, await histogramTotals(base));
   const serverCpu = (cpuSecondsOf(server.pid!) - serverCpu0) / ((performance.now() - start) / 1000);
   const c = process.cpuUsage(clientCpu0);
   const clientCpu = (c.user + c.system) / 1e6 / ((performance.now() - start) / 1000);
@@ -162,12 +189,12 @@ for (const n of steps) {
   const ok = p99 <= SLO_MS && shed === 0;
   const perSecond = windows / elapsed;
   if (ok) capacity = { streams: n, windowsPerSecond: perSecond };
-  rows.push([n, perSecond.toFixed(0), percentile(latencies, 0.5).toFixed(0), percentile(latencies, 0.95).toFixed(0), p99.toFixed(0), shed, `${(serverCpu * 100).toFixed(0)} %`, `${(clientCpu * 100).toFixed(0)} %`, ok ? 'yes' : 'no']);
+  rows.push([n, perSecond.toFixed(0), percentile(latencies, 0.5).toFixed(0), percentile(latencies, 0.95).toFixed(0), p99.toFixed(0), shed, `${(serverCpu * 100).toFixed(0)} %`, `${(clientCpu * 100).toFixed(0)} %`, ...where, ok ? 'yes' : 'no']);
   process.stderr.write(`${n} streams: ${perSecond.toFixed(0)} windows/s, p99 ${p99.toFixed(0)} ms, ${shed} shed\n`);
-  if (!ok && rows.filter((r) => r[8] === 'no').length >= 2) break;
+  if (!ok && rows.filter((r) => r.at(-1) === 'no').length >= 2) break;
 }
 server.kill('SIGTERM');
-table(rows, ['streams', 'windows/s', 'p50 ms', 'p95 ms', 'p99 ms', 'shed', 'server CPU', 'client CPU', `p99 <= ${SLO_MS} ms, none shed`]);
+table(rows, ['streams', 'windows/s', 'p50 ms', 'p95 ms', 'p99 ms', 'shed', 'server CPU', 'client CPU', 'mean latency ms', 'mean queue wait ms', 'mean batch ms', 'mean batch size', `p99 <= ${SLO_MS} ms, none shed`]);
 process.stdout.write(
   capacity
     ? `\ncapacity: ${capacity.streams} ${kind} streams (${capacity.windowsPerSecond.toFixed(0)} windows/s = ${((capacity.windowsPerSecond / raw) * 100).toFixed(0)} % of the raw engine's ${raw.toFixed(0)} windows/s)\n`

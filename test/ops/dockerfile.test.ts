@@ -50,7 +50,7 @@ describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, (
     assert.equal(image.env.AER_PORT, '8080');
     assert.ok(image.healthcheck);
     assert.deepEqual(image.command, ['node', 'bin/aer.js', 'serve']);
-    for (const f of ['model.json', 'weights.bin', 'model.onnx', 'aer.json']) assert.ok(fs.existsSync(path.join(app, 'models/default', f)), `models/default/${f} is not in the image`);
+    for (const f of ['model.json', 'weights.bin', 'model.onnx', 'model.int8.onnx', 'aer.json']) assert.ok(fs.existsSync(path.join(app, 'models/default', f)), `models/default/${f} is not in the image`);
   });
 
   test('the image holds production dependencies only, pruned', () => {
