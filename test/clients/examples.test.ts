@@ -96,9 +96,10 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     const [agent, customer] = summary.speakers;
     assert.ok(agent.speech_s > 5 && customer.speech_s > 10, JSON.stringify(summary));
     assert.equal(customer.dominant, 'angry');
-    // The customer's angry turns are 20.5-25 s and 28-32.5 s.
-    assert.equal(summary.alerts.length, 1);
+    // The customer's angry turns are 20.5-25 s and 28-32.5 s: the first alert comes in the first, and none outside them.
+    assert.ok(summary.alerts.length >= 1);
     assert.ok(summary.alerts[0].at_s > 20.5 && summary.alerts[0].at_s < 26, JSON.stringify(summary.alerts));
+    assert.ok(summary.alerts.every((a) => a.at_s > 20.5 && a.at_s < 34), JSON.stringify(summary.alerts));
     assert.ok(segments.some((s) => s.channel === 0) && segments.some((s) => s.channel === 1 && s.label === 'angry'));
     assert.ok(lines.filter((l) => /^\d\d:\d\d\.\d {2}agent/.test(l)).length >= 36, 'a timeline row per second');
     assert.ok(lines.some((l) => l.startsWith('>>> ALERT: customer turned angry')));
@@ -114,7 +115,7 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     assert.equal(csv[0], 'speaker,channel,start_s,end_s,label,mean_confidence,windows');
     assert.ok(csv.some((row) => row.startsWith('customer,1,')));
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'agent.summary.json'), 'utf8'));
-    assert.equal(summary.alerts[0].label, 'angry');
+    assert.ok(summary.alerts.some((a: { label: string; at_s: number }) => a.label === 'angry' && a.at_s > 20.5 && a.at_s < 26), JSON.stringify(summary.alerts));
   });
 
   test('the assistant hook fires on the angry customer and not on the calm agent', async () => {
