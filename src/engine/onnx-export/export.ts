@@ -4,6 +4,7 @@
  * norm into the convolution before it, and names the graph's input
  * `features` (batch, 130, 128, 1) and outputs `probabilities` (batch,
  * classes) and `attention` (batch, steps), with a dynamic batch dimension.
+ * Given a calibration, the wide convolutions are written in int8 (quantize.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -26,14 +27,14 @@ const inputsOf = (layer: Layer) => layer.inboundNodes[0].inputTensors;
 const outputsOf = (layer: Layer) => layer.inboundNodes[0].outputTensors;
 
 /** Layers that read a tensor, by its id. */
-export function consumers(model: tf.LayersModel): Map<number, Layer[]> {
+function consumers(model: tf.LayersModel): Map<number, Layer[]> {
   const map = new Map<number, Layer[]>();
   for (const layer of model.layers) for (const t of layer.inboundNodes[0]?.inputTensors ?? []) map.set(t.id, [...(map.get(t.id) ?? []), layer]);
   return map;
 }
 
 /** A batch norm that alone reads a linear convolution's output becomes part of its weights. */
-export function foldedBatchNorm(conv: Layer, readers: Map<number, Layer[]>): Layer | undefined {
+function foldedBatchNorm(conv: Layer, readers: Map<number, Layer[]>): Layer | undefined {
   const next = readers.get(outputsOf(conv)[0].id) ?? [];
   const activation = (conv.getConfig() as Record<string, unknown>).activation;
   return next.length === 1 && next[0].getClassName() === 'BatchNormalization' && (activation === 'linear' || activation === undefined) ? next[0] : undefined;
