@@ -4,7 +4,7 @@
  * time and the attention of the latest window over its spectrogram.
  */
 import { connectMicrophone } from '../../js/src/browser/index.ts';
-import { type AerSession, AerClientError, connect, type EmotionMessage, topLabel } from '../../js/src/index.ts';
+import { type AerSession, AerClientError, connect, type EmotionMessage, sendPaced, topLabel } from '../../js/src/index.ts';
 import { AudioHistory } from './audio-history.ts';
 import { drawChart, type Point } from './chart.ts';
 import { colorOf } from './colors.ts';
@@ -141,20 +141,21 @@ async function streamFile(file: File): Promise<void> {
     const mono = new Float32Array(decoded.length);
     for (let c = 0; c < decoded.numberOfChannels; c++) decoded.getChannelData(c).forEach((v, i) => (mono[i] += v / decoded.numberOfChannels));
     const s = await connect(streamUrl, { ...options(), encoding: 'pcm_s16le', sampleRate: decoded.sampleRate });
-    history = new AudioHistory(decoded.sampleRate);
+    const fileHistory = new AudioHistory(decoded.sampleRate);
+    history = fileHistory;
     attach(s);
-    let stopped = false;
-    stopSource = () => void (stopped = true);
+    const stopped = new AbortController();
+    stopSource = () => stopped.abort();
     const chunk = Math.round(decoded.sampleRate * 0.02);
-    const started = performance.now();
-    for (let i = 0; i < mono.length && !stopped; i += chunk) {
-      const piece = mono.subarray(i, i + chunk);
-      history.push(piece);
-      await s.send(piece);
-      const wait = started + ((i + piece.length) / decoded.sampleRate) * 1000 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    function* pieces() {
+      for (let i = 0; i < mono.length; i += chunk) {
+        const piece = mono.subarray(i, i + chunk);
+        fileHistory.push(piece);
+        yield { audio: piece, endS: (i + piece.length) / decoded.sampleRate };
+      }
     }
-    if (!stopped) await stop();
+    await sendPaced(s, pieces(), { signal: stopped.signal });
+    if (!stopped.signal.aborted) await stop();
   } catch (error) {
     fail(error);
   }

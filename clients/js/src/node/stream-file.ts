@@ -1,26 +1,15 @@
 /** Streaming a file through a session, at real-time pace (as a live source would) or as fast as the server accepts. */
 import type { AerSession, CloseResult, ConnectOptions } from '../session.ts';
+import { type PaceOptions, sendPaced } from '../paced.ts';
 import { connect } from '../session.ts';
 import { type AudioFileSource, readAudioFile } from './audio-file.ts';
 
-export interface StreamFileOptions {
-  /** Pace the audio at real time (default) or send it as fast as the server takes it (backpressure still applies). */
-  realtime?: boolean;
-  /** Stop early. */
-  signal?: AbortSignal;
-}
+/** Real-time pace (default) or as fast as the server takes it (backpressure still applies); a signal stops early. */
+export type StreamFileOptions = PaceOptions;
 
 /** Sends every chunk of `source` through `session`; resolves once all is sent (the caller flushes or closes). */
 export async function streamFile(session: AerSession, source: AudioFileSource, options: StreamFileOptions = {}): Promise<void> {
-  const started = performance.now();
-  for (const chunk of source.chunks) {
-    if (options.signal?.aborted) return;
-    await session.send(chunk.bytes);
-    if (options.realtime ?? true) {
-      const wait = started + chunk.endS * 1000 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-  }
+  await sendPaced(session, source.chunks.map((c) => ({ audio: c.bytes, endS: c.endS })), options);
 }
 
 /**
