@@ -12,7 +12,7 @@ import { AerError } from '../errors.ts';
 import { WINDOW_VALUES } from '../features/recipe.ts';
 import { selectBackend } from '../model/backend.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
-import { loadModelDir } from '../model/model-dir.ts';
+import { type LoadedModel, loadModelDir } from '../model/model-dir.ts';
 import type { LoadedClip } from '../train/clip-store.ts';
 import { prepareData } from '../train/data.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
@@ -42,14 +42,13 @@ function spread(clips: LoadedClip[], count: number): LoadedClip[] {
   return Array.from({ length: Math.min(count, clips.length) }, (_, i) => clips[Math.floor(i * step)]);
 }
 
-async function int8(flags: ExportFlags): Promise<Int8Export> {
+async function int8(flags: ExportFlags, loaded: LoadedModel): Promise<Int8Export> {
   const data = await prepareData(flags.calibration, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), { cacheDir: flags.cache });
   // Alternate clips: one half sets the ranges, the other checks the result on speech calibration did not see.
   const sorted = [...data.clips].sort((a, b) => a.path.localeCompare(b.path));
   const calibration = spread(sorted.filter((_, i) => i % 2 === 0), flags.calibrationClips);
   const check = spread(sorted.filter((_, i) => i % 2 === 1), flags.calibrationClips);
   if (check.length === 0) throw new AerError('invalid_dataset', `--calibration has ${sorted.length} usable clip(s); int8 needs at least 2 (one to calibrate on, one to check)`);
-  const loaded = await loadModelDir(flags.model);
   const source = `${calibration.length} clips of ${flags.calibration.map((d) => path.basename(path.resolve(d))).join(' + ')}`;
   return exportInt8ModelDir(loaded, evaluationWindows(calibration, 1), evaluationWindows(check, 1), source);
 }
@@ -68,7 +67,7 @@ async function run(flags: ExportFlags): Promise<void> {
       hint: 'please report it with the model directory; serve this model with --engine tfjs meanwhile',
     });
   }
-  const quantized = flags.int8 ? await int8(flags) : undefined;
+  const quantized = flags.int8 ? await int8(flags, loaded) : undefined;
   if (flags.json) {
     printJson({ onnx: file, parity, ...(quantized ? { int8: { onnx: quantized.file, agreement: quantized.agreement, calibration: quantized.calibration } } : {}) });
     return;

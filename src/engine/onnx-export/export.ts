@@ -33,11 +33,16 @@ function consumers(model: tf.LayersModel): Map<number, Layer[]> {
   return map;
 }
 
+/** The layer of class `className` that alone reads `layer`'s output, if so: what the exporter may fold into it. */
+function soleReader(layer: Layer, readers: Map<number, Layer[]>, className: string): Layer | undefined {
+  const next = readers.get(outputsOf(layer)[0].id) ?? [];
+  return next.length === 1 && next[0].getClassName() === className ? next[0] : undefined;
+}
+
 /** A batch norm that alone reads a linear convolution's output becomes part of its weights. */
 function foldedBatchNorm(conv: Layer, readers: Map<number, Layer[]>): Layer | undefined {
-  const next = readers.get(outputsOf(conv)[0].id) ?? [];
   const activation = (conv.getConfig() as Record<string, unknown>).activation;
-  return next.length === 1 && next[0].getClassName() === 'BatchNormalization' && (activation === 'linear' || activation === undefined) ? next[0] : undefined;
+  return activation === 'linear' || activation === undefined ? soleReader(conv, readers, 'BatchNormalization') : undefined;
 }
 
 export interface ExportOptions {
@@ -93,8 +98,7 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
         break;
       case 'Activation': {
         // max(f(a), f(b)) = f(max(a, b)) for a non-decreasing f: pooling first applies f to a quarter of the values.
-        const next = readers.get(outs[0].id) ?? [];
-        const pool = next.length === 1 && next[0].getClassName() === 'MaxPooling2D' && POOL_FIRST.has(String(config.activation)) ? next[0] : undefined;
+        const pool = POOL_FIRST.has(String(config.activation)) ? soleReader(layer, readers, 'MaxPooling2D') : undefined;
         const x = pool ? maxPool(g, pool, ins[0]) : ins[0];
         const y = { name: activation(g, String(config.activation), x.name, layer.name), layout: x.layout };
         if (pool) {
