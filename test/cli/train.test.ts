@@ -138,12 +138,13 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
 
   test('ablation trains the three variants and the baselines on one split, beside the paper', () => {
     const out = path.join(work, 'ablation');
-    const run = aer('ablation', ...small, '--epochs', '1', '--out', out);
+    const run = aer('ablation', ...small, '--epochs', '1', '--split', 'none', '--out', out);
     assert.equal(run.status, 0, run.stderr);
+    assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /One speaker split .* none of whom is in training\. Each network trains for 1 epochs on all its training clips/);
     for (const method of ['AER-Net (cnn)', 'AER-Net (cnn_res)', 'AER-Net (full)', 'SVM', 'Random forest']) assert.match(run.stdout, new RegExp(`\\| ${method.replace(/[()]/g, '\\$&')}`));
     assert.match(run.stdout, /87\.7 %/);
-    const none = aer('ablation', ...small, '--split', 'none', '--out', path.join(work, 'ablation2'));
-    assert.equal(none.status, 2);
-    assert.match(none.stderr, /--split none holds none out/);
+    const bad = aer('ablation', ...small, '--test-split', 'none', '--out', path.join(work, 'ablation2'));
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--test-split.*Allowed choices are speaker, stratified/);
   });
 });
