@@ -88,12 +88,10 @@ function experimentReport(experiment: Experiment, config: TrainConfig, jobs: Job
     '',
     summaryTable(summaries, experiment.paper),
     '',
-    '## Per run',
-    '',
-    perRunTable(summaries),
-    '',
+    // One run per method (the ablation) is all in the summary already.
+    ...(summaries.some((s) => s.runs.length > 1) ? ['## Per run', '', perRunTable(summaries), ''] : []),
     ...(network.length > 0
-      ? ['## Network runs', '', '| run | validation speakers (early stopping) | best epoch | epochs run | ended |', '|---|---|---:|---:|---|', ...network.map((r) => `| ${r.title} (${r.network!.variant}) | ${r.network!.validationSpeakers.join(', ')} | ${r.network!.bestEpoch} | ${r.network!.epochsRun} | ${r.network!.ended} |`), '']
+      ? ['## Network runs', '', '| run | validation speakers (early stopping) | best epoch | epochs run | ended |', '|---|---|---:|---:|---|', ...network.map((r) => `| ${r.title} (${r.network!.variant}) | ${r.network!.validationSpeakers.join(', ') || 'none: trained on all its clips'} | ${r.network!.bestEpoch} | ${r.network!.epochsRun} | ${r.network!.ended} |`), '']
       : []),
   ].join('\n');
 }

@@ -140,7 +140,10 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const out = path.join(work, 'ablation');
     const run = aer('ablation', ...small, '--epochs', '1', '--split', 'none', '--out', out);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /One speaker split .* none of whom is in training\. Each network trains for 1 epochs on all its training clips/);
+    const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    assert.match(report, /One speaker split .* none of whom is in training\. Each network trains for 1 epochs on all its training clips/);
+    assert.doesNotMatch(report, /## Per run/, 'one run per method: the summary holds them all');
+    assert.match(report, /\| full \(full\) \| none: trained on all its clips \| 1 \| 1 \| epochs \|/);
     for (const method of ['AER-Net (cnn)', 'AER-Net (cnn_res)', 'AER-Net (full)', 'SVM', 'Random forest']) assert.match(run.stdout, new RegExp(`\\| ${method.replace(/[()]/g, '\\$&')}`));
     assert.match(run.stdout, /87\.7 %/);
     const bad = aer('ablation', ...small, '--test-split', 'none', '--out', path.join(work, 'ablation2'));

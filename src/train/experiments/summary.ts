@@ -85,7 +85,7 @@ export function summaryTable(summaries: Omit<MethodSummary, 'pooled'>[], paper: 
 
 /** Accuracy per run (rows) and method (columns). */
 export function perRunTable(summaries: MethodSummary[]): string {
-  const titles = summaries[0]?.runs.map((r) => r.title) ?? [];
+  const titles = [...new Set(summaries.flatMap((s) => s.runs.map((r) => r.title)))];
   return [
     `| run | ${summaries.map((s) => s.method).join(' | ')} |`,
     `|---|${summaries.map(() => '---:').join('|')}|`,
