@@ -12,6 +12,7 @@ import { prepareData } from '../train/data.ts';
 import { evaluateModel } from '../train/evaluate-clips.ts';
 import type { Evaluation } from '../train/metrics.ts';
 import { defaultWorkerCount } from '../train/parallel/pool.ts';
+import { overlapNote, trainedSpeakerOverlap } from '../train/trained-speakers.ts';
 import { confusionTable, metricsTable, skippedList } from '../train/report/markdown.ts';
 import { confusionMatrixSvg } from '../train/report/svg.ts';
 import { TrainingProgress } from './progress.ts';
@@ -56,6 +57,8 @@ async function run(flags: EvalFlags): Promise<void> {
   if (clips.length === 0) throw new AerError('invalid_dataset', `none of the clips has a label the model knows (${labels.join(', ')})`);
   const evaluation = await evaluateModel(loaded.model, loaded.metadata.options, clips, labels, flags.positions, flags.workers, flags.backend);
   const skippedCount = Object.values(skipped).reduce((a, b) => a + b, 0);
+  const trainedSpeakers = trainedSpeakerOverlap(clips, loaded.metadata.training);
+  const note = overlapNote(trainedSpeakers, clips.length);
   if (flags.report) {
     await fs.mkdir(flags.report, { recursive: true });
     const title = `${path.basename(path.resolve(flags.model))} on ${flags.data.map((d) => path.basename(d)).join(' + ')}`;
@@ -67,6 +70,7 @@ async function run(flags: EvalFlags): Promise<void> {
         '',
         `Data: ${flags.data.join(', ')}; ${clips.length} clips, ${flags.positions} window position(s) each; skipped: ${skippedList(skipped)}.`,
         '',
+        ...(note ? [`${note.replace(/^note: /, 'Note: ')}.`, ''] : []),
         metricsTable(evaluation),
         '',
         confusionTable(evaluation),
@@ -76,8 +80,8 @@ async function run(flags: EvalFlags): Promise<void> {
       ].join('\n'),
     );
   }
-  if (flags.json) printJson({ ...evaluation, skipped: skippedCount, skipped_reasons: skipped, positions: flags.positions, model: flags.model });
-  else process.stdout.write(textSummary(evaluation, skippedCount) + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
+  if (flags.json) printJson({ ...evaluation, skipped: skippedCount, skipped_reasons: skipped, positions: flags.positions, model: flags.model, trained_speakers: trainedSpeakers });
+  else process.stdout.write(textSummary(evaluation, skippedCount) + (note ? `\n${note}\n` : '') + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
 }
 
 export function registerEval(program: Command): void {

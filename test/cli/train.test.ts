@@ -42,10 +42,17 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.equal(result.skipped, 1);
     assert.deepEqual(Object.keys((result.per_class as Record<string, object>).sad), ['precision', 'recall', 'f1', 'support']);
     assert.equal((result.confusion as number[][]).flat().reduce((a, b) => a + b, 0), 48);
+    // Three of the four speakers trained the model (the fourth was its early-stopping speaker).
+    const trained = result.trained_speakers as { clips: number; speakers: string[] };
+    assert.equal(trained.clips, 36);
+    assert.equal(trained.speakers.length, 3);
     assert.ok(fs.readFileSync(path.join(report, 'confusion.svg'), 'utf8').startsWith('<svg'));
-    assert.match(fs.readFileSync(path.join(report, 'report.md'), 'utf8'), /\| class \| precision \| recall \| F1 \| support \|/);
+    const reportText = fs.readFileSync(path.join(report, 'report.md'), 'utf8');
+    assert.match(reportText, /\| class \| precision \| recall \| F1 \| support \|/);
+    assert.match(reportText, /Note: 36 of 48 clips are from speakers the model was trained on/);
     const text = aer('eval', '--model', model, '--data', data, '--cache', cache);
     assert.match(text.stdout, /accuracy .* macro-F1/);
+    assert.match(text.stdout, /note: 36 of 48 clips are from speakers the model was trained on/);
   });
 
   test('baselines run on the same split as the model, in one table with it', () => {
