@@ -1,6 +1,7 @@
 /** `aer ablation`: the paper's Table 5 on one split: CNN, CNN + residual, full AER-Net, and both baselines. */
 import { type Command, Option } from 'commander';
 import type { TrainConfig } from '../train/config.ts';
+import { speakersOf } from '../train/datasets/clip.ts';
 import { ablationJobs } from '../train/experiments/plans.ts';
 import type { Job } from '../train/experiments/run-jobs.ts';
 import { SPLITS, type SplitKind } from '../train/split.ts';
@@ -19,12 +20,11 @@ export const PAPER_TABLE_5: Record<string, string> = {
 
 function describe(testSplit: SplitKind, config: TrainConfig, jobs: Job[]): string {
   const { train, test } = jobs[0];
-  const speakers = (clips: Job['test']) => [...new Set(clips.map((c) => c.speaker))].sort().join(', ');
   const stopping = config.split === 'none' ? `Each network trains for ${config.epochs} epochs on all its training clips (--split none: no early stopping).` : `Each network stops early on a ${config.split} split of its own training clips.`;
   return [
     '# Ablation: CNN, CNN + residual shortcut, full AER-Net, and the baselines',
     '',
-    `One ${testSplit} split (seed ${config.seed}): ${train.length} training clips, ${test.length} test clips${testSplit === 'speaker' ? ` from speakers ${speakers(test)}, none of whom is in training` : ' (the same speakers on both sides, as in the paper)'}. ${stopping}`,
+    `One ${testSplit} split (seed ${config.seed}): ${train.length} training clips, ${test.length} test clips${testSplit === 'speaker' ? ` from speakers ${speakersOf(test).join(', ')}, none of whom is in training` : ' (the same speakers on both sides, as in the paper)'}. ${stopping}`,
     '',
     `Recipe: Adam ${config.learningRate}, batch ${config.batchSize}, at most ${config.epochs} epochs, patience ${config.earlyStoppingPatience}, augmentation ${JSON.stringify(config.augment)}, ${config.evalPositions} window position(s) per test clip. The paper's column is CREMA-D + TESS on a random split: a reference, not the same measurement.`,
   ].join('\n');

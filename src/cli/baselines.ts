@@ -12,6 +12,7 @@ import { runBaselines } from '../train/baselines/run.ts';
 import type { LoadedClip } from '../train/clip-store.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../train/config.ts';
 import { prepareData } from '../train/data.ts';
+import { speakersOf } from '../train/datasets/clip.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
 import { evaluateModel } from '../train/evaluate-clips.ts';
 import { heldOutSplit } from '../train/experiments/plans.ts';
@@ -37,7 +38,6 @@ interface BaselinesFlags {
   json?: boolean;
 }
 
-const speakersOf = (clips: LoadedClip[]) => [...new Set(clips.map((c) => c.speaker))].sort();
 
 /** The model must have trained on exactly this split's training side, or the comparison is not on the same split. */
 function checkSameSplit(loaded: LoadedModel, flags: BaselinesFlags, train: LoadedClip[]): void {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AerError } from '../errors.ts';
 import { type ClipLoad, type LoadedClip, loadClips } from './clip-store.ts';
-import type { DatasetScan } from './datasets/clip.ts';
+import { type DatasetScan, speakersOf } from './datasets/clip.ts';
 import { type DatasetName, scanDatasets } from './datasets/scan.ts';
 import { LABELS } from './labels.ts';
 
@@ -52,7 +52,7 @@ export function summarizeData(data: PreparedData): Record<string, unknown>[] {
       root: scan.root,
       clips: clips.length,
       per_label: Object.fromEntries(LABELS.map((l) => [l, clips.filter((c) => c.label === l).length])),
-      speakers: [...new Set(clips.map((c) => c.speaker))].sort(),
+      speakers: speakersOf(clips),
       skipped: scan.skipped,
     };
   });

@@ -13,6 +13,7 @@ import { unpackWeights } from '../model/weights.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { recipeOf, type TrainConfig } from './config.ts';
 import { fingerprint, prepareData, summarizeData } from './data.ts';
+import { speakersOf } from './datasets/clip.ts';
 import { evaluateClips } from './evaluate-clips.ts';
 import { fit, type FitEvents, type FitResult } from './fit.ts';
 import { LABELS } from './labels.ts';
@@ -93,12 +94,11 @@ export async function runTraining(
       metrics.validation = { positions: config.evalPositions, ...evaluation };
       if (config.evalPositions > 1) metrics.validation_recipe_placement = { positions: 1, ...(await evaluateClips(pool, result.weights, split.validation, [...LABELS], 1)).evaluation };
     }
-    const speakers = (clips: typeof split.train) => [...new Set(clips.map((c) => c.speaker))].sort();
     const training = {
       command: options.command,
       data: summarizeData(data),
       skipped: data.skipped,
-      split: { kind: config.split, fraction: config.validationFraction, seed: config.seed, train: { clips: split.train.length, speakers: speakers(split.train) }, validation: { clips: split.validation.length, speakers: speakers(split.validation) } },
+      split: { kind: config.split, fraction: config.validationFraction, seed: config.seed, train: { clips: split.train.length, speakers: speakersOf(split.train) }, validation: { clips: split.validation.length, speakers: speakersOf(split.validation) } },
       recipe: {
         optimizer: 'adam',
         learning_rate: config.learningRate,

@@ -4,7 +4,7 @@
  * does on new ones (the service's case), so `aer eval` says so rather than
  * let, say, the default model's 100 % on its own EmoDB pass for accuracy.
  */
-import type { Clip } from './datasets/clip.ts';
+import { type Clip, speakersOf } from './datasets/clip.ts';
 
 export interface TrainedSpeakerOverlap {
   /** Evaluated clips whose speaker was in the model's training side. */
@@ -25,7 +25,7 @@ export function trainedSpeakers(training: Record<string, unknown>): Set<string> 
 export function trainedSpeakerOverlap(clips: readonly Clip[], training: Record<string, unknown>): TrainedSpeakerOverlap {
   const trained = trainedSpeakers(training);
   const seen = clips.filter((c) => trained.has(c.speaker));
-  return { clips: seen.length, speakers: [...new Set(seen.map((c) => c.speaker))].sort() };
+  return { clips: seen.length, speakers: speakersOf(seen) };
 }
 
 /** One line for the text summary and the report, or none when every clip is from a new speaker. */

@@ -21,6 +21,11 @@ export interface DatasetScan {
 /** A corpus's reading of one file name: a clip, or why the file is skipped. */
 export type NameReading = { label: Label; speaker: string } | { skip: string };
 
+/** The distinct speakers of some clips, sorted: how reports and aer.json list them. */
+export function speakersOf(clips: readonly { speaker: string }[]): string[] {
+  return [...new Set(clips.map((c) => c.speaker))].sort();
+}
+
 export function countSkip(skipped: Record<string, number>, reason: string): void {
   skipped[reason] = (skipped[reason] ?? 0) + 1;
 }

@@ -1,6 +1,7 @@
 /** The jobs of each experiment: k-fold speaker cross-validation, the ablation on one split, the baselines on one split. */
 import type { Variant } from '../../model/aernet.ts';
 import type { LoadedClip } from '../clip-store.ts';
+import { speakersOf } from '../datasets/clip.ts';
 import type { TrainConfig } from '../config.ts';
 import { speakerGenders } from '../datasets/scan.ts';
 import { createRandom } from '../random.ts';
@@ -17,8 +18,7 @@ export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: nu
   return parts.flatMap((test, k) => {
     if (only && !only.includes(k + 1)) return [];
     const train = parts.filter((_, j) => j !== k).flat();
-    const speakers = [...new Set(test.map((c) => c.speaker))].sort().join(', ');
-    const title = `fold ${k + 1} (test: ${speakers})`;
+    const title = `fold ${k + 1} (test: ${speakersOf(test).join(', ')})`;
     return [
       { id: `fold-${k + 1}-aernet`, title, kind: 'network' as const, config, train, test },
       { id: `fold-${k + 1}-baselines`, title, kind: 'baselines' as const, config, train, test },

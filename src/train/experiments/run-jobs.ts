@@ -13,6 +13,7 @@ import { writeAtomically } from '../../model/model-dir.ts';
 import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import type { LoadedClip } from '../clip-store.ts';
+import { speakersOf } from '../datasets/clip.ts';
 import { recipeOf, type TrainConfig } from '../config.ts';
 import { fingerprint } from '../data.ts';
 import { evaluateClips } from '../evaluate-clips.ts';
@@ -52,7 +53,6 @@ export interface JobEvents extends FitEvents {
 }
 
 const PLAN_FORMAT = 'aer-experiment-1';
-const speakersOf = (clips: LoadedClip[]) => [...new Set(clips.map((c) => c.speaker))].sort();
 
 /** What identifies a job: a resumed experiment must plan the same. Where it runs (workers, backend) may change. */
 function describe(job: Job): Record<string, unknown> {
