@@ -70,7 +70,7 @@ async function run(flags: EvalFlags): Promise<void> {
         '',
         `Data: ${flags.data.join(', ')}; ${clips.length} clips, ${flags.positions} window position(s) each; skipped: ${skippedList(skipped)}.`,
         '',
-        ...(note ? [`${note.replace(/^note: /, 'Note: ')}.`, ''] : []),
+        ...(note ? [`Note: ${note}.`, ''] : []),
         metricsTable(evaluation),
         '',
         confusionTable(evaluation),
@@ -81,7 +81,7 @@ async function run(flags: EvalFlags): Promise<void> {
     );
   }
   if (flags.json) printJson({ ...evaluation, skipped: skippedCount, skipped_reasons: skipped, positions: flags.positions, model: flags.model, trained_speakers: trainedSpeakers });
-  else process.stdout.write(textSummary(evaluation, skippedCount) + (note ? `\n${note}\n` : '') + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
+  else process.stdout.write(textSummary(evaluation, skippedCount) + (note ? `\nnote: ${note}\n` : '') + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
 }
 
 export function registerEval(program: Command): void {

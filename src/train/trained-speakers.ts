@@ -14,7 +14,7 @@ export interface TrainedSpeakerOverlap {
 }
 
 /** Speakers of the training side as `aer.json` records them (`training.split.train.speakers`); none for a model without that record. */
-export function trainedSpeakers(training: Record<string, unknown>): Set<string> {
+function trainedSpeakers(training: Record<string, unknown>): Set<string> {
   const split = training.split as { train?: { speakers?: unknown } } | undefined;
   const speakers = split?.train?.speakers;
   if (!Array.isArray(speakers)) return new Set();
@@ -28,8 +28,8 @@ export function trainedSpeakerOverlap(clips: readonly Clip[], training: Record<s
   return { clips: seen.length, speakers: speakersOf(seen) };
 }
 
-/** One line for the text summary and the report, or none when every clip is from a new speaker. */
+/** The sentence for the text summary and the report, or none when every clip is from a new speaker. */
 export function overlapNote(overlap: TrainedSpeakerOverlap, total: number): string | undefined {
   if (overlap.clips === 0) return undefined;
-  return `note: ${overlap.clips} of ${total} clips are from speakers the model was trained on (${overlap.speakers.join(', ')}): on them this measures its fit, not its accuracy on new speakers; aer.json's metrics and the model's README give held-out figures`;
+  return `${overlap.clips} of ${total} clips are from speakers the model was trained on (${overlap.speakers.join(', ')}): on them this measures its fit, not its accuracy on new speakers; aer.json's metrics and the model's README give held-out figures`;
 }
