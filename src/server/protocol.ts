@@ -8,6 +8,7 @@
 import { CLOSE, ENCODINGS, type Encoding } from '../../clients/js/src/protocol.ts';
 import { AerError, type ErrorCode } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
+import { quoted } from './client-text.ts';
 
 // The messages' types are the client SDK's, so the two cannot drift.
 export {
@@ -54,28 +55,29 @@ const OPUS_RATES = [8000, 12000, 16000, 24000, 48000];
 
 type Parser = (value: string, config: Partial<StreamConfig>) => void;
 
+/** Plain decimal digits only: Number() would also take " 16000", "0x3e80", "1.6e4" and "16000.0". */
 function integer(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new ProtocolError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  const n = /^[0-9]{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) throw new ProtocolError(`${name} must be a whole number from ${min} to ${max} in decimal digits, got ${quoted(value)}`);
   return n;
 }
 
 function flag(name: string, value: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw new ProtocolError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  throw new ProtocolError(`${name} must be true or false, got ${quoted(value)}`);
 }
 
 const PARAMETERS: Record<string, Parser> = {
   encoding: (v, c) => {
-    if (!(ENCODINGS as readonly string[]).includes(v)) throw new ProtocolError(`encoding must be one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(v)}`);
+    if (!(ENCODINGS as readonly string[]).includes(v)) throw new ProtocolError(`encoding must be one of ${ENCODINGS.join(', ')}, got ${quoted(v)}`);
     c.encoding = v as Encoding;
   },
   sample_rate: (v, c) => (c.sampleRate = integer('sample_rate', v, 8000, 48000)),
   channels: (v, c) => (c.channels = integer('channels', v, 1, MAX_STREAM_CHANNELS)),
   hop_ms: (v, c) => (c.hopMs = integer('hop_ms', v, MIN_HOP_MS, MAX_HOP_MS)),
   smoothing: (v, c) => {
-    if (v !== 'ema' && v !== 'none') throw new ProtocolError(`smoothing must be ema or none, got ${JSON.stringify(v)}`);
+    if (v !== 'ema' && v !== 'none') throw new ProtocolError(`smoothing must be ema or none, got ${quoted(v)}`);
     c.smoothing = v;
   },
   vad: (v, c) => (c.vad = flag('vad', v)),
@@ -91,8 +93,8 @@ export function parseStreamQuery(params: URLSearchParams): StreamConfig {
   for (const [name, value] of params) {
     if (PASSED_THROUGH.has(name)) continue;
     const parse = PARAMETERS[name];
-    if (!parse) throw new ProtocolError(`unknown query parameter ${JSON.stringify(name)}; known: ${[...Object.keys(PARAMETERS), ...PASSED_THROUGH].join(', ')}`);
-    if (seen.has(name)) throw new ProtocolError(`query parameter ${name} is given twice`);
+    if (!parse) throw new ProtocolError(`unknown query parameter ${quoted(name)}; known: ${[...Object.keys(PARAMETERS), ...PASSED_THROUGH].join(', ')}`);
+    if (seen.has(name)) throw new ProtocolError(`query parameter ${quoted(name)} is given twice`);
     seen.add(name);
     parse(value, config);
   }
@@ -120,7 +122,7 @@ export function parseControl(text: string): ControlMessage {
   try {
     message = JSON.parse(text);
   } catch {
-    throw new ProtocolError(`a text message must be JSON, got ${JSON.stringify(text.slice(0, 60))}`);
+    throw new ProtocolError(`a text message must be JSON, got ${quoted(text)}`);
   }
   if (typeof message !== 'object' || message === null || Array.isArray(message)) throw new ProtocolError('a control message must be a JSON object with a "type"');
   const { type, ...rest } = message as Record<string, unknown>;
@@ -132,12 +134,12 @@ export function parseControl(text: string): ControlMessage {
     case 'configure': {
       const config: Partial<StreamConfig> = {};
       for (const [name, value] of Object.entries(rest)) {
-        if (!RECONFIGURABLE.includes(name)) throw new ProtocolError(`configure cannot change ${JSON.stringify(name)}; it can change ${RECONFIGURABLE.join(', ')}`);
+        if (!RECONFIGURABLE.includes(name)) throw new ProtocolError(`configure cannot change ${quoted(name)}; it can change ${RECONFIGURABLE.join(', ')}`);
         PARAMETERS[name](String(value), config);
       }
       return { type, changes: config as Partial<Reconfigurable> };
     }
     default:
-      throw new ProtocolError(`unknown message type ${JSON.stringify(type)}; send configure, flush, keepalive or close_stream`);
+      throw new ProtocolError(`unknown message type ${quoted(type)}; send configure, flush, keepalive or close_stream`);
   }
 }
