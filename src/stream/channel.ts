@@ -14,10 +14,11 @@
  * when the front end or the VAD is the bottleneck; this does.
  */
 import { Resampler } from '../audio/resample.ts';
+import { AerError } from '../errors.ts';
 import type { FeatureWindow } from '../features/incremental.ts';
 import { IncrementalMelExtractor } from '../features/incremental.ts';
 import { SAMPLE_RATE } from '../features/recipe.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Scheduler, WindowOutcome } from './scheduler.ts';
 import { type ChangeEvent, ChannelSmoother, type SmoothingOptions } from './smoothing.ts';
 import type { VadBatcher, VadStream } from './vad.ts';
 
@@ -65,6 +66,8 @@ export interface ChannelOptions {
   vad: boolean;
   smoothing: SmoothingOptions;
   labels: string[];
+  /** A file's channel (/v1/classify): its windows wait while live ones are queued. */
+  bulk?: boolean;
 }
 
 export class ChannelPipeline {
@@ -179,22 +182,34 @@ export class ChannelPipeline {
     });
   }
 
-  /** Speech decision, then the model (through the scheduler). `sheddable`: the scheduler may drop it under overload. */
+  /**
+   * Speech decision, then the model (through the scheduler). `sheddable`: the
+   * scheduler may drop it under overload. Never rejects: whatever fails (the
+   * VAD's batch, the engine's) fails this window alone, as an error result.
+   */
   async analyse(timed: TimedWindow, sheddable: boolean): Promise<WindowResult> {
-    const { vad, startS } = timed.segment;
-    if (vad) {
-      // The VAD counts time from its segment's start.
-      const from = timed.startS - startS;
-      const to = timed.endS - startS;
-      await vad.until(to);
-      const speech = vad.speechSeconds(from, to);
-      vad.forgetBefore(from);
-      if (speech < MIN_SPEECH_S) return { kind: 'silence', timed };
+    try {
+      const { vad, startS } = timed.segment;
+      if (vad) {
+        // The VAD counts time from its segment's start.
+        const from = timed.startS - startS;
+        const to = timed.endS - startS;
+        await vad.until(to);
+        const failure = vad.failureBetween(from, to);
+        const speech = vad.speechSeconds(from, to);
+        vad.forgetBefore(from);
+        if (failure) return { kind: 'error', timed, error: new AerError('engine_fault', `voice activity detection failed (${failure.message})`) };
+        if (speech < MIN_SPEECH_S) return { kind: 'silence', timed };
+      }
+      const outcome = await new Promise<WindowOutcome>((done) =>
+        this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, receivedAt: timed.receivedAt, sheddable, bulk: this.options.bulk, done }),
+      );
+      if (outcome.kind === 'shed') return { kind: 'shed', timed };
+      if (outcome.kind === 'error') return { kind: 'error', timed, error: outcome.error };
+      return { kind: 'speech', timed, scores: outcome.probabilities, attention: outcome.attention, smoothed: new Float32Array(0) };
+    } catch (error) {
+      return { kind: 'error', timed, error: error instanceof Error ? error : new Error(String(error)) };
     }
-    const outcome = await new Promise<Parameters<Parameters<Scheduler['submit']>[0]['done']>[0]>((done) => this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, receivedAt: timed.receivedAt, sheddable, done }));
-    if (outcome.kind === 'shed') return { kind: 'shed', timed };
-    if (outcome.kind === 'error') return { kind: 'error', timed, error: outcome.error };
-    return { kind: 'speech', timed, scores: outcome.probabilities, attention: outcome.attention, smoothed: new Float32Array(0) };
   }
 
   /** Smoothing runs in window order, so it is applied as results are delivered in order, not as they arrive. */

@@ -12,8 +12,16 @@
  * stream's newest,
  * and the whole queue is bounded by `maxQueue`. Shed windows are reported to
  * their owner, who tells the client; latency stays bounded instead of growing.
+ *
+ * Live windows go first: a batch takes every waiting live stream's windows
+ * before any of a bulk job's (a file sent to /v1/classify), which only
+ * fills what is left. Results are checked (output-check.ts): a window the
+ * engine answered with non-finite scores fails alone, and the observer hears
+ * whether the engine is sound.
  */
 import type { Engine } from '../engine/engine.ts';
+import { rowProblem } from '../engine/output-check.ts';
+import { AerError } from '../errors.ts';
 import { WINDOW_VALUES } from '../features/recipe.ts';
 
 export interface SchedulerOptions {
@@ -44,6 +52,8 @@ export interface WindowJob {
    * its windows are never shed; its transport pushes back on it instead.
    */
   sheddable?: boolean;
+  /** A bulk job's window (a file being classified): it waits while live windows are queued. */
+  bulk?: boolean;
   features: Float32Array;
   done(outcome: WindowOutcome): void;
 }
@@ -54,6 +64,8 @@ export interface SchedulerObserver {
   queueWait?(ms: number): void;
   shed?(count: number, reason: 'coalesced' | 'stale' | 'queue_full'): void;
   depth?(queued: number): void;
+  /** A batch's results: `problem` says what was wrong when some were not probabilities. */
+  outputs?(problem: string | undefined): void;
 }
 
 interface Queued {
@@ -162,16 +174,20 @@ export class Scheduler {
     }
   }
 
-  /** Round-robin over streams, oldest-waiting stream first, up to maxBatch windows; stale windows shed first. */
+  /** Round-robin over live streams, oldest-waiting first, then over bulk ones, up to maxBatch windows; stale windows shed first. */
   private takeBatch(): Queued[] {
     for (const queue of this.streams.values()) this.shed(this.oldestSheddable(queue, Infinity, this.options.staleMs), 'stale');
     const order = [...this.streams.entries()].filter(([, q]) => q.length > 0).sort((a, b) => a[1][0].at - b[1][0].at);
     const batch: Queued[] = [];
-    while (batch.length < this.options.maxBatch && order.some(([, q]) => q.length > 0)) {
-      for (const [, queue] of order) {
-        if (batch.length === this.options.maxBatch) break;
-        const next = queue.shift();
-        if (next) batch.push(next);
+    const live = order.filter(([, q]) => q[0].job.bulk !== true).map(([, q]) => q);
+    const bulk = order.filter(([, q]) => q[0].job.bulk === true).map(([, q]) => q);
+    for (const queues of [live, bulk]) {
+      while (batch.length < this.options.maxBatch && queues.some((q) => q.length > 0)) {
+        for (const queue of queues) {
+          if (batch.length === this.options.maxBatch) break;
+          const next = queue.shift();
+          if (next) batch.push(next);
+        }
       }
     }
     for (const [stream, queue] of order) if (queue.length === 0) this.streams.delete(stream);
@@ -189,15 +205,23 @@ export class Scheduler {
       batch.forEach((q, i) => input.set(q.job.features, i * WINDOW_VALUES));
       let outcomes: WindowOutcome[];
       try {
-        const { probabilities, attention } = await this.engine.predict(input, batch.length);
+        const prediction = await this.engine.predict(input, batch.length);
+        const { probabilities, attention } = prediction;
         const inferenceMs = this.now() - started;
         this.observer.batch?.(batch.length, inferenceMs);
         const classes = probabilities.length / batch.length;
         const steps = attention.length / batch.length;
+        let problem: string | undefined;
         outcomes = batch.map((q, i) => {
           this.observer.queueWait?.(started - q.at);
+          const wrong = rowProblem(prediction, batch.length, i);
+          if (wrong) {
+            problem = wrong;
+            return { kind: 'error', error: new AerError('engine_fault', `the model's answer is not a set of probabilities (${wrong})`) };
+          }
           return { kind: 'result', probabilities: probabilities.slice(i * classes, (i + 1) * classes), attention: attention.slice(i * steps, (i + 1) * steps), queueMs: started - q.at, inferenceMs, batchSize: batch.length };
         });
+        this.observer.outputs?.(problem);
       } catch (error) {
         // The batch's windows fail; every other window, queued or to come, goes on.
         const failure: WindowOutcome = { kind: 'error', error: error instanceof Error ? error : new Error(String(error)) };

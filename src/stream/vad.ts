@@ -105,7 +105,9 @@ export class VadBatcher {
           p.stream.decided(probabilities[i]);
         });
       } catch (error) {
-        for (const p of round) p.stream.failed(error instanceof Error ? error : new Error(String(error)));
+        // Only the windows that need these chunks fail; each stream's state stays as it was and its next chunk goes on.
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const p of round) p.stream.decided(NaN, failure);
       }
       this.stats.chunks += n;
       this.stats.calls++;
@@ -128,11 +130,12 @@ export class VadStream {
   private readonly chunk = new Float32Array(CONTEXT + CHUNK);
   private filled = 0;
   private submitted = 0;
-  /** Probabilities of chunks first..first + length, as decided. */
+  /** Probabilities of chunks first..first + length, as decided (NaN where the VAD failed). */
   private probabilities: number[] = [];
   private first = 0;
-  private waiters: { chunks: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private error: Error | undefined;
+  private waiters: { chunks: number; resolve: () => void }[] = [];
+  /** Chunks the VAD failed on, by index, with why. */
+  private readonly failures = new Map<number, Error>();
 
   constructor(
     private readonly batcher: VadBatcher,
@@ -159,26 +162,29 @@ export class VadStream {
     }
   }
 
-  /** @internal */
-  decided(probability: number): void {
+  /** @internal the next chunk's speech probability, or NaN and why when the VAD failed on it. */
+  decided(probability: number, failure?: Error): void {
+    if (failure) this.failures.set(this.first + this.probabilities.length, failure);
     this.probabilities.push(probability);
     const decided = this.first + this.probabilities.length;
     this.waiters = this.waiters.filter((w) => (w.chunks <= decided ? (w.resolve(), false) : true));
   }
 
-  /** @internal */
-  failed(error: Error): void {
-    this.error = error;
-    for (const w of this.waiters.splice(0)) w.reject(error);
-  }
-
   /** Resolves when every whole chunk before `seconds` (of the audio pushed) is decided. */
   until(seconds: number): Promise<void> {
-    if (this.error) return Promise.reject(this.error);
     if (this.closed) return Promise.resolve();
     const chunks = Math.min(this.submitted, Math.floor(seconds / VAD_CHUNK_SECONDS + 1e-9));
     if (chunks <= this.first + this.probabilities.length) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ chunks, resolve, reject }));
+    return new Promise((resolve) => this.waiters.push({ chunks, resolve }));
+  }
+
+  /** Why the VAD could not decide a chunk between two times, if it could not. */
+  failureBetween(startS: number, endS: number): Error | undefined {
+    if (this.failures.size === 0) return undefined;
+    const from = Math.floor(startS / VAD_CHUNK_SECONDS);
+    const to = Math.ceil(endS / VAD_CHUNK_SECONDS);
+    for (const [k, error] of this.failures) if (k >= from && k < to) return error;
+    return undefined;
   }
 
   /** Seconds of speech (chunks with probability >= threshold, by their overlap) between two times. */
@@ -199,6 +205,7 @@ export class VadStream {
     if (drop <= 0) return;
     this.probabilities.splice(0, drop);
     this.first += drop;
+    for (const k of this.failures.keys()) if (k < this.first) this.failures.delete(k);
   }
 
   /** Stop: queued chunks are dropped, waiters resolved (the session is going away). */

@@ -4,7 +4,7 @@ import type { Engine, Prediction } from '../../src/engine/engine.ts';
 import { WINDOW_VALUES } from '../../src/features/recipe.ts';
 import { Scheduler, type SchedulerOptions, type WindowOutcome } from '../../src/stream/scheduler.ts';
 
-/** An engine whose "probabilities" echo each window's first value, that can be held and made to fail. */
+/** An engine whose probabilities echo each window's first value (id / 100 and the rest), that can be held and made to fail. */
 class FakeEngine implements Pick<Engine, 'predict'> {
   batches: number[][] = [];
   failNext = false;
@@ -26,7 +26,7 @@ class FakeEngine implements Pick<Engine, 'predict'> {
       this.failNext = false;
       throw new Error('engine failed');
     }
-    return { probabilities: Float32Array.from(ids.flatMap((id) => [id, 1 - id])), attention: Float32Array.from(ids.flatMap((id) => [id, id])) };
+    return { probabilities: Float32Array.from(ids.flatMap((id) => [id / 100, 1 - id / 100])), attention: Float32Array.from(ids.flatMap((id) => [id, id])) };
   }
 }
 
@@ -54,7 +54,7 @@ describe('scheduler', () => {
     const o = outcomes.get(6)!;
     assert.equal(o.kind, 'result');
     if (o.kind === 'result') {
-      assert.deepEqual([...o.probabilities], [6, -5]);
+      assert.deepEqual([...o.probabilities], [...Float32Array.of(0.06, 0.94)]);
       assert.deepEqual([...o.attention], [6, 6]);
       assert.equal(o.batchSize, 4);
     }
@@ -166,5 +166,32 @@ describe('scheduler', () => {
     await scheduler.drain();
     assert.deepEqual(engine.batches, [[0], [2]]);
     assert.equal(outcomes.get(1)!.kind, 'shed');
+  });
+
+  test('live windows go first: a file\'s (bulk) windows only fill what the live ones leave of a batch', async () => {
+    const { engine, scheduler, outcomes } = setup({ maxBatch: 4, maxPerStream: 100 });
+    engine.hold();
+    const submit = (stream: string, id: number, bulk: boolean) => scheduler.submit({ stream, features: windowOf(id), sheddable: !bulk, bulk, done: (o) => outcomes.set(id, o) });
+    submit('warm', 0, false);
+    await new Promise((r) => setTimeout(r, 15));
+    // The file's windows queue first, then two live streams' arrive.
+    for (let id = 10; id < 16; id++) submit('file', id, true);
+    submit('live-a', 1, false);
+    submit('live-b', 2, false);
+    submit('live-a', 3, false);
+    engine.release();
+    await scheduler.drain();
+    assert.deepEqual(engine.batches.slice(1), [[1, 2, 3, 10], [11, 12, 13, 14], [15]]);
+  });
+
+  test('a window whose scores are not probabilities fails alone, and the observer hears why', async () => {
+    const problems: (string | undefined)[] = [];
+    const engine = { predict: async (_w: Float32Array, n: number) => ({ probabilities: Float32Array.from({ length: 2 * n }, (_, k) => (k < 2 ? NaN : 0.5)), attention: new Float32Array(2 * n) }) };
+    const scheduler = new Scheduler(engine, { maxBatch: 2, maxDelayMs: 5 }, { outputs: (p) => problems.push(p) });
+    const outcomes: WindowOutcome[] = [];
+    for (const id of [1, 2]) scheduler.submit({ stream: `s${id}`, features: windowOf(id), done: (o) => outcomes.push(o) });
+    await scheduler.drain();
+    assert.deepEqual(outcomes.map((o) => o.kind), ['error', 'result']);
+    assert.match(problems[0]!, /NaN/);
   });
 });
