@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import { AerError, FFMPEG_HINT } from '../errors.ts';
 import { readOggOpus } from './ogg-opus.ts';
-import { looksLikeWav, readWav, type DecodedAudio } from './wav.ts';
+import { looksLikeWav, readWav, type DecodedAudio, type WavFormat } from './wav.ts';
 
 export interface LoadedAudio extends DecodedAudio {
   /** What the file was, for people: "WAV (16-bit PCM)", "Ogg Opus". */
@@ -32,25 +32,33 @@ function recogniseOther(b: Uint8Array): string | undefined {
   return undefined;
 }
 
-export function decodeAudioFile(bytes: Uint8Array): LoadedAudio {
+/** Which reader a file's first bytes (12 or more, or the whole file) call for; anything else is refused, named when it can be. */
+export function containerOf(bytes: Uint8Array): 'wav' | 'ogg' {
   if (bytes.length === 0) throw new AerError('empty_file', 'the file is empty (0 bytes)');
-  if (looksLikeWav(bytes)) {
-    const wav = readWav(bytes);
-    const f = wav.format;
-    const encoding = f.encoding === 'pcm_int' ? `${f.validBits}-bit PCM` : f.encoding === 'pcm_float' ? `${f.bitsPerSample}-bit float` : `G.711 ${f.encoding === 'mulaw' ? 'mu-law' : 'A-law'}`;
-    const container = f.container === 'RIFF' ? 'WAV' : `WAV (${f.container})`;
-    return { sampleRate: wav.sampleRate, channels: wav.channels, format: `${container}, ${encoding}${f.extensible ? ', extensible' : ''}`, warnings: wav.warnings };
-  }
-  if (ascii(bytes, 0, 4) === 'OggS') {
-    const ogg = readOggOpus(bytes);
-    return { sampleRate: ogg.sampleRate, channels: ogg.channels, format: 'Ogg Opus', warnings: [] };
-  }
+  if (looksLikeWav(bytes)) return 'wav';
+  if (ascii(bytes, 0, 4) === 'OggS') return 'ogg';
   const other = recogniseOther(bytes);
   throw new AerError(
     'unsupported_format',
     other ? `${other} files are not read directly; WAV and Ogg Opus are` : `not a WAV or Ogg Opus file (it starts with ${JSON.stringify(ascii(bytes, 0, Math.min(8, bytes.length)))})`,
     { hint: FFMPEG_HINT },
   );
+}
+
+/** What a WAV's format is called, for people: "WAV, 16-bit PCM". */
+export function describeWav(f: Pick<WavFormat, 'encoding' | 'validBits' | 'bitsPerSample' | 'container' | 'extensible'>): string {
+  const encoding = f.encoding === 'pcm_int' ? `${f.validBits}-bit PCM` : f.encoding === 'pcm_float' ? `${f.bitsPerSample}-bit float` : `G.711 ${f.encoding === 'mulaw' ? 'mu-law' : 'A-law'}`;
+  const container = f.container === 'RIFF' ? 'WAV' : `WAV (${f.container})`;
+  return `${container}, ${encoding}${f.extensible ? ', extensible' : ''}`;
+}
+
+export function decodeAudioFile(bytes: Uint8Array): LoadedAudio {
+  if (containerOf(bytes) === 'wav') {
+    const wav = readWav(bytes);
+    return { sampleRate: wav.sampleRate, channels: wav.channels, format: describeWav(wav.format), warnings: wav.warnings };
+  }
+  const ogg = readOggOpus(bytes);
+  return { sampleRate: ogg.sampleRate, channels: ogg.channels, format: 'Ogg Opus', warnings: [] };
 }
 
 export async function readAudioFile(path: string): Promise<LoadedAudio> {

@@ -43,9 +43,9 @@ const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 /** The sub-format GUID of EXTENSIBLE is the format tag followed by these bytes. */
 const KSDATAFORMAT_SUFFIX = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
 /** A 32-bit chunk size of all ones means "unknown" (streamed WAV, or RF64's ds64). */
-const SIZE_UNKNOWN = 0xffffffff;
+export const SIZE_UNKNOWN = 0xffffffff;
 
-interface Chunk {
+export interface Chunk {
   id: string;
   /** Offset of the chunk's payload. */
   offset: number;
@@ -53,7 +53,7 @@ interface Chunk {
   size: number;
 }
 
-function fourcc(bytes: Uint8Array, offset: number): string {
+export function fourcc(bytes: Uint8Array, offset: number): string {
   return String.fromCharCode(bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]);
 }
 
@@ -164,7 +164,7 @@ function listChunks(bytes: Uint8Array, view: DataView, container: WavFormat['con
   return chunks;
 }
 
-interface Fmt {
+export interface Fmt {
   encoding: WavEncoding;
   formatTag: number;
   extensible: boolean;
@@ -175,7 +175,7 @@ interface Fmt {
   validBits: number;
 }
 
-function parseFmt(bytes: Uint8Array, view: DataView, chunk: Chunk, container: string): Fmt {
+export function parseFmt(bytes: Uint8Array, view: DataView, chunk: Chunk, container: string): Fmt {
   if (chunk.size < 14 || chunk.offset + Math.min(chunk.size, 16) > bytes.length) {
     throw new AerError('malformed_wav', `the "fmt " chunk is ${chunk.size} bytes; it needs at least 16`);
   }
@@ -258,7 +258,7 @@ function formatTagName(tag: number): string {
   return names[tag] ?? 'unknown';
 }
 
-function decodeSamples(bytes: Uint8Array, offset: number, frames: number, fmt: Fmt): Float32Array[] {
+export function decodeSamples(bytes: Uint8Array, offset: number, frames: number, fmt: Fmt): Float32Array[] {
   const n = fmt.channels;
   const out = Array.from({ length: n }, () => new Float32Array(frames));
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, frames * fmt.blockAlign);
