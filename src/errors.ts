@@ -44,7 +44,13 @@ export type ErrorCode =
   /** A request body or message larger than the server accepts. */
   | 'too_large'
   /** A client that sends audio far faster than it can be analysed and does not slow down. */
-  | 'rate_exceeded';
+  | 'rate_exceeded'
+  /** A request or message that took too long to arrive (a stalled or trickling body). */
+  | 'timeout'
+  /** The service cannot take this work now (busy, or shutting down): retry later or elsewhere. */
+  | 'unavailable'
+  /** A model or engine whose outputs are not probabilities (NaN, infinite, not summing to 1). */
+  | 'engine_fault';
 
 export class AerError extends Error {
   readonly code: ErrorCode;

@@ -29,6 +29,11 @@ export class ServiceMetrics {
   readonly activeSessions: Gauge;
   readonly queueDepth: Gauge;
   readonly ready: Gauge;
+  readonly eventsDropped: Counter;
+  readonly internalErrors: Counter<'site'>;
+  readonly classifyActive: Gauge;
+  readonly classifyRequests: Counter<'result'>;
+  readonly engineFaults: Counter;
 
   constructor(readonly engine: string) {
     const r = [this.registry];
@@ -47,10 +52,16 @@ export class ServiceMetrics {
     this.labels = new Counter({ name: 'aer_emotion_labels_total', help: 'Speech windows by their top label', labelNames: ['label'], registers: r });
     this.activeSessions = new Gauge({ name: 'aer_active_sessions', help: 'Open stream sessions', registers: r });
     this.queueDepth = new Gauge({ name: 'aer_queue_depth', help: 'Windows waiting in the scheduler', registers: r });
-    this.ready = new Gauge({ name: 'aer_ready', help: '1 when the model is loaded and warm', registers: r });
+    this.ready = new Gauge({ name: 'aer_ready', help: '1 when the model is loaded, warm and answering sound probabilities', registers: r });
+    this.eventsDropped = new Counter({ name: 'aer_events_dropped_total', help: 'Emotion and change events not sent because the client was not reading them (slow consumer)', registers: r });
+    this.internalErrors = new Counter({ name: 'aer_internal_errors_total', help: 'Unexpected exceptions caught while handling one request or socket (each failed only its own work), by where', labelNames: ['site'], registers: r });
+    this.classifyActive = new Gauge({ name: 'aer_classify_active', help: '/v1/classify requests being analysed', registers: r });
+    this.classifyRequests = new Counter({ name: 'aer_classify_requests_total', help: '/v1/classify requests by outcome (ok, bad_request, busy, client_gone, shutting_down, error)', labelNames: ['result'], registers: r });
+    this.engineFaults = new Counter({ name: 'aer_engine_output_faults_total', help: 'Engine batches whose answer held non-finite or non-probability scores', registers: r });
     // Series that exist from the start, so dashboards and alerts see zeros rather than nothing.
     for (const result of ['speech', 'silence', 'shed', 'error']) this.windows.inc({ result }, 0);
     for (const reason of ['coalesced', 'stale', 'queue_full', 'behind']) this.shed.inc({ reason }, 0);
+    for (const site of ['http', 'upgrade', 'message', 'close']) this.internalErrors.inc({ site }, 0);
     // 'file' is /v1/classify.
     for (const encoding of [...ENCODINGS, 'file']) this.decodeErrors.inc({ encoding }, 0);
   }

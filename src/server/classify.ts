@@ -1,33 +1,163 @@
 /**
- * POST /v1/classify: a whole WAV or Ogg Opus file through the same session
+ * POST /v1/classify: a WAV or Ogg Opus file through the same session
  * pipeline a stream uses (VAD, windows every hop, batched model, smoothing),
  * answered with every window's result at once.
+ *
+ * The body is decoded as it arrives and read from the client only as fast
+ * as its windows are analysed, so memory holds a few seconds of audio and
+ * the events, never the file. Its windows are bulk work: the scheduler
+ * serves live streams first. When the client goes away (`signal`), the
+ * reading stops and the queued windows are dropped.
  */
-import { lastValueFrom, toArray } from 'rxjs';
-import { decodeAudioFile } from '../audio/load.ts';
+import { Subject } from 'rxjs';
+import { AudioFileStream } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
 import { Session, type SessionDeps } from '../stream/session.ts';
 import { MAX_STREAM_CHANNELS, type ServerMessage, type StreamConfig } from './protocol.ts';
 
+/** Windows of the file in flight (per channel) before reading pauses, and where it resumes. */
+const PAUSE_ABOVE = 16;
+const RESUME_AT = 8;
+/** Decoded audio goes to the session at most this much at a time, yielding between, so live streams' work interleaves. */
+const FEED_SECONDS = 1;
+
+export interface ClassifyResult {
+  format: string;
+  duration_s: number;
+  channels: number;
+  warnings: string[];
+  /** Every event, already serialised (JSON text), in order. */
+  events: string[];
+}
+
 /** Interleaved float32 bytes of planar channels. */
-function interleave(channels: Float32Array[]): Uint8Array {
-  const frames = channels[0].length;
-  const out = new Float32Array(frames * channels.length);
-  for (let f = 0; f < frames; f++) for (let c = 0; c < channels.length; c++) out[f * channels.length + c] = channels[c][f];
+function interleave(channels: Float32Array[], from: number, to: number): Uint8Array {
+  const n = channels.length;
+  const out = new Float32Array((to - from) * n);
+  for (let f = from; f < to; f++) for (let c = 0; c < n; c++) out[(f - from) * n + c] = channels[c][f];
   return new Uint8Array(out.buffer);
 }
 
-export async function classifyFile(body: Uint8Array, options: Pick<StreamConfig, 'hopMs' | 'vad' | 'attention' | 'smoothing'>, deps: SessionDeps, id: string): Promise<{ format: string; duration_s: number; channels: number; events: ServerMessage[] }> {
-  const audio = decodeAudioFile(body);
-  if (audio.channels.length > MAX_STREAM_CHANNELS) {
-    throw new AerError('too_many_channels', `the file has ${audio.channels.length} channels; /v1/classify analyses up to ${MAX_STREAM_CHANNELS}`, { hint: 'split or mix the channels first, e.g. ffmpeg -i in.wav -ac 2 out.wav' });
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function classifyStream(
+  body: AsyncIterable<Uint8Array>,
+  options: Pick<StreamConfig, 'hopMs' | 'vad' | 'attention' | 'smoothing'>,
+  deps: SessionDeps,
+  id: string,
+  signal: AbortSignal,
+): Promise<ClassifyResult> {
+  const reader = new AudioFileStream();
+  const events: string[] = [];
+  let session: Session | undefined;
+  let frames = 0;
+  let failure: unknown;
+  let completed: () => void = () => {};
+  const done = new Promise<void>((resolve) => (completed = resolve));
+  /** Wakes the reader when windows were delivered (or the session ended). */
+  const delivered = new Subject<void>();
+  const subscriptions: { unsubscribe(): void }[] = [];
+
+  const open = (sampleRate: number, channels: number): Session => {
+    if (channels > MAX_STREAM_CHANNELS) {
+      throw new AerError('too_many_channels', `the file has ${channels} channels; /v1/classify analyses up to ${MAX_STREAM_CHANNELS}`, { hint: 'split or mix the channels first, e.g. ffmpeg -i in.wav -ac 2 out.wav' });
+    }
+    const s = new Session(id, { ...options, encoding: 'pcm_f32le', sampleRate, channels }, { ...deps, bulk: true });
+    subscriptions.push(
+      s.events$.subscribe({
+        next: (m: ServerMessage) => {
+          events.push(JSON.stringify(m));
+          delivered.next();
+        },
+        error: (e: unknown) => {
+          failure = e;
+          completed();
+          delivered.next();
+        },
+        complete: () => {
+          completed();
+          delivered.next();
+        },
+      }),
+    );
+    return s;
+  };
+
+  const feed = async (channels: Float32Array[]): Promise<void> => {
+    const length = channels[0]?.length ?? 0;
+    if (length === 0) return;
+    const format = reader.format!;
+    session ??= open(format.sampleRate, format.channels);
+    const step = Math.max(1, Math.round(format.sampleRate * FEED_SECONDS));
+    for (let i = 0; i < length; i += step) {
+      session.audio(interleave(channels, i, Math.min(length, i + step)));
+      frames += Math.min(length, i + step) - i;
+      await yieldToLoop();
+      await backPressure(session);
+      if (signal.aborted) throw gone();
+      if (failure) throw failure;
+    }
+  };
+
+  const backPressure = async (s: Session): Promise<void> => {
+    const channels = s.config.channels;
+    if (s.pendingWindows <= PAUSE_ABOVE * channels) return;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        sub.unsubscribe();
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      const sub = delivered.subscribe(() => {
+        if (s.pendingWindows <= RESUME_AT * channels || failure) wake();
+      });
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  };
+
+  const chunks = body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await abortable(chunks.next(), signal);
+      if (next.done) break;
+      await feed(reader.push(next.value));
+    }
+    const last = reader.end();
+    await feed(last.channels);
+    const format = reader.format!;
+    session ??= open(format.sampleRate, format.channels);
+    session.closeStream();
+    await Promise.race([done, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    if (signal.aborted) throw gone();
+    if (failure) throw failure;
+    return { format: format.format, duration_s: frames / format.sampleRate, channels: format.channels, warnings: last.warnings, events };
+  } finally {
+    // Tears the session down when it did not finish (an error, the client gone): its queued windows leave the scheduler.
+    for (const s of subscriptions) s.unsubscribe();
+    delivered.complete();
+    void chunks.return?.().catch(() => {});
   }
-  const session = new Session(id, { hopMs: options.hopMs, vad: options.vad, attention: options.attention, smoothing: options.smoothing, encoding: 'pcm_f32le', sampleRate: audio.sampleRate, channels: audio.channels.length }, deps);
-  const events = lastValueFrom(session.events$.pipe(toArray()));
-  const bytes = interleave(audio.channels);
-  // Fed a second at a time, as a stream would be: windows go to the scheduler while the rest is cut.
-  const step = audio.sampleRate * audio.channels.length * 4;
-  for (let i = 0; i < bytes.length; i += step) session.audio(bytes.subarray(i, i + step));
-  session.closeStream();
-  return { format: audio.format, duration_s: audio.channels[0].length / audio.sampleRate, channels: audio.channels.length, events: await events };
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (a body chunk that may never come). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(gone());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(gone());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function gone(): AerError {
+  return new AerError('io_error', 'the client went away before the answer');
 }

@@ -2,26 +2,39 @@
  * The service: HTTP and WebSocket on one port. /v1/stream upgrades to a
  * stream session; /healthz, /readyz, /metrics, /v1/models and POST
  * /v1/classify answer over HTTP. One engine, one scheduler and one VAD
- * batcher serve every session. stop() is the graceful shutdown: no new
- * sessions, every open one analyses what it received and gets `closed`,
- * all within `shutdownTimeoutMs`.
+ * batcher serve every session.
+ *
+ * - The engine is checked on a fixed input before the service is ready;
+ *   a model that does not answer probabilities is refused.
+ * - An exception while handling one request or socket fails that one
+ *   (500, or close 1011), is logged and counted, and nothing else.
+ * - stop() is the graceful shutdown: the listener stays open (new streams
+ *   get 1013, /readyz 503, classify 503) while every open session analyses
+ *   all it read and gets `closed`, and in-flight classify requests finish,
+ *   all within `shutdownTimeoutMs`; what is left then is reported, not lost
+ *   silently.
  */
 import crypto from 'node:crypto';
 import type { Engine } from '../engine/engine.ts';
-import { AerError, isAerError } from '../errors.ts';
-import { WINDOW_VALUES } from '../features/recipe.ts';
+import { checkEngine } from '../engine/output-check.ts';
+import { AerError, isAerError, type ErrorCode } from '../errors.ts';
 import { ServiceMetrics } from '../metrics/metrics.ts';
+import { LoopLag } from '../stream/loop-lag.ts';
 import { Scheduler, type SchedulerOptions } from '../stream/scheduler.ts';
 import { Session, type SessionDeps } from '../stream/session.ts';
-import { LoopLag } from '../stream/loop-lag.ts';
 import type { VadBatcher } from '../stream/vad.ts';
 import { Tokens } from './auth.ts';
-import { WebDemo } from './web-demo.ts';
-import { classifyFile } from './classify.ts';
+import { classifyStream } from './classify.ts';
+import { EngineHealth } from './engine-health.ts';
+import { MetricsEndpoint } from './metrics-endpoint.ts';
+import { describeModel } from './model-description.ts';
+import { OriginPolicy } from './origin.ts';
 import { CLOSE, parseStreamQuery, PROTOCOL_VERSION, ProtocolError, type StreamConfig } from './protocol.ts';
-import { StreamConnection } from './stream-connection.ts';
+import { DEFAULT_OUTGOING_LIMITS, type OutgoingLimits, StreamConnection } from './stream-connection.ts';
 import { createTransport } from './transport/load-transport.ts';
-import { TRANSPORTS, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportName, type UpgradeRequest } from './transport/transport.ts';
+import { type BodyLimits, DEFAULT_BODY_LIMITS } from './transport/request-body.ts';
+import { TRANSPORTS, type FaultSite, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportName, type UpgradeRequest } from './transport/transport.ts';
+import { WebDemo } from './web-demo.ts';
 
 export interface ServerOptions {
   port: number;
@@ -30,11 +43,22 @@ export interface ServerOptions {
   maxSessions: number;
   /** Largest WebSocket message (bytes); larger closes 1009. */
   maxMessageBytes: number;
-  /** Largest /v1/classify body. */
-  maxClassifyBytes: number;
+  /** /v1/classify bodies: size, stall and rate limits. */
+  body: BodyLimits;
+  /** /v1/classify requests analysed at once; more get 503 with Retry-After. */
+  maxClassify: number;
   idleTimeoutMs: number;
   shutdownTimeoutMs: number;
   scheduler: Partial<SchedulerOptions>;
+  /** What a client that does not read its events may leave waiting. */
+  outgoing: OutgoingLimits;
+  /** Origins (besides the service's own) whose pages may use it from a browser; `*` for any. */
+  allowedOrigins: string[];
+  /** Serve /metrics on this port (of `metricsHost`) instead of the service's. */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /** Where the service's own lines go (faults, refusals worth an operator's eye). */
+  log: (line: string) => void;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -43,28 +67,45 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   transport: 'ws',
   maxSessions: 1000,
   maxMessageBytes: 1024 * 1024,
-  maxClassifyBytes: 64 * 1024 * 1024,
+  body: DEFAULT_BODY_LIMITS,
+  maxClassify: 2,
   idleTimeoutMs: 30_000,
   shutdownTimeoutMs: 10_000,
   scheduler: {},
+  outgoing: DEFAULT_OUTGOING_LIMITS,
+  allowedOrigins: [],
+  metricsPort: undefined,
+  metricsHost: '127.0.0.1',
+  log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
 };
 
 export interface ServiceParts {
   engine: Engine;
   vad: VadBatcher;
-  modelDir: string;
   tokens: Tokens;
 }
 
-function json(status: number, body: unknown): HttpReply {
-  return { status, contentType: 'application/json', body: JSON.stringify(body) };
+/** Seconds a client told to come back (busy, shutting down) should wait. */
+const RETRY_AFTER_S = 5;
+
+function json(status: number, body: unknown, headers?: Record<string, string>): HttpReply {
+  return { status, contentType: 'application/json', body: JSON.stringify(body), headers };
 }
 
-function httpError(status: number, code: string, message: string, hint?: string): HttpReply {
-  return json(status, { error: { code, message, ...(hint ? { hint } : {}) } });
+function httpError(status: number, code: string, message: string, hint?: string, headers?: Record<string, string>): HttpReply {
+  return json(status, { error: { code, message, ...(hint ? { hint } : {}) } }, headers);
 }
 
-const ERROR_STATUS: Partial<Record<string, number>> = { io_error: 500, too_large: 413 };
+const ERROR_STATUS: Partial<Record<ErrorCode, number>> = { io_error: 500, too_large: 413, timeout: 408, unavailable: 503, engine_fault: 500 };
+
+type Handler = (req: HttpRequest) => Promise<HttpReply> | HttpReply;
+
+interface Route {
+  /** Handlers by method; HEAD is served by GET's. */
+  methods: Partial<Record<'GET' | 'POST', Handler>>;
+  /** Needs a token when tokens are configured. */
+  guarded: boolean;
+}
 
 export class AerServer implements TransportApp {
   readonly metrics: ServiceMetrics;
@@ -72,8 +113,15 @@ export class AerServer implements TransportApp {
   private readonly transport: Transport;
   private readonly loopLag = new LoopLag();
   private readonly webDemo = new WebDemo();
+  private readonly origins: OriginPolicy;
+  private readonly health: EngineHealth;
+  private readonly routes: Map<string, Route>;
+  private metricsEndpoint: MetricsEndpoint | undefined;
   private port = 0;
+  private metricsPortBound: number | undefined;
   private readonly connections = new Set<StreamConnection>();
+  /** Classify requests in flight, each with the abort that ends it at the shutdown deadline. */
+  private readonly classifying = new Map<Promise<unknown>, AbortController>();
   private readonly options: ServerOptions;
   private ready = false;
   private stopping = false;
@@ -84,26 +132,55 @@ export class AerServer implements TransportApp {
     options: Partial<ServerOptions> = {},
   ) {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...options };
+    this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.metrics = new ServiceMetrics(parts.engine.name);
-    this.scheduler = new Scheduler(parts.engine, this.options.scheduler, this.metrics.scheduler());
-    this.transport = createTransport(this.options.transport, this, { maxMessageBytes: this.options.maxMessageBytes, maxBodyBytes: this.options.maxClassifyBytes });
+    this.health = new EngineHealth(parts.engine, () => this.updateReady());
+    const observer = this.metrics.scheduler();
+    this.scheduler = new Scheduler(parts.engine, this.options.scheduler, {
+      ...observer,
+      outputs: (problem) => {
+        if (problem) this.metrics.engineFaults.inc();
+        this.health.observe(problem);
+      },
+    });
+    this.transport = createTransport(this.options.transport, this, { maxMessageBytes: this.options.maxMessageBytes, body: this.options.body });
+    this.routes = new Map<string, Route>([
+      ['/healthz', { guarded: false, methods: { GET: () => json(200, { status: 'ok' }) } }],
+      ['/readyz', { guarded: false, methods: { GET: () => this.readiness() } }],
+      ['/metrics', { guarded: true, methods: { GET: () => this.metricsReply() } }],
+      ['/v1/models', { guarded: true, methods: { GET: () => json(200, { models: [describeModel(this.parts.engine)] }) } }],
+      ['/v1/classify', { guarded: true, methods: { POST: (req) => this.classify(req) } }],
+    ]);
   }
 
-  get address(): { port: number; transport: TransportName } {
-    return { port: this.port, transport: this.transport.name };
+  get address(): { port: number; transport: TransportName; metricsPort: number | undefined } {
+    return { port: this.port, transport: this.transport.name, metricsPort: this.metricsPortBound };
   }
 
   get activeSessions(): number {
     return this.connections.size;
   }
 
-  /** Warm the engine (the first batch pays for lazy initialisation), then listen. */
+  /** Check the engine on a fixed input (which also warms it), then listen. */
   async start(): Promise<void> {
-    await this.parts.engine.predict(new Float32Array(WINDOW_VALUES), 1);
+    await checkEngine(this.parts.engine);
     this.ready = true;
-    this.metrics.ready.set(1);
+    this.updateReady();
+    if (this.options.metricsPort !== undefined) {
+      this.metricsEndpoint = new MetricsEndpoint(this.metrics.registry);
+      this.metricsPortBound = await this.metricsEndpoint.listen(this.options.metricsHost, this.options.metricsPort);
+    }
     this.port = await this.transport.listen(this.options.host, this.options.port);
     this.loopLag.start();
+  }
+
+  fault(site: FaultSite, error: unknown): void {
+    this.metrics.internalErrors.inc({ site });
+    this.options.log(`internal error (${site}), that ${site === 'http' ? 'request' : 'socket'} failed alone: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+
+  private updateReady(): void {
+    this.metrics.ready.set(this.ready && !this.stopping && !this.health.faulty ? 1 : 0);
   }
 
   private sessionDeps(encoding: string): SessionDeps {
@@ -127,35 +204,73 @@ export class AerServer implements TransportApp {
   }
 
   async http(req: HttpRequest): Promise<HttpReply> {
-    const url = req.url;
+    const path = req.url.pathname;
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const route = this.routes.get(path);
+    const origin = req.header('origin');
+    const api = route !== undefined && route.guarded;
+    if (api && !this.origins.allows(origin, req.header('host'))) {
+      return httpError(403, 'origin_not_allowed', `pages from ${origin} may not use this service`, 'start the service with --allowed-origins naming that origin');
+    }
+    const cors: Record<string, string> = api && this.origins.listed(origin) ? { 'access-control-allow-origin': origin!, vary: 'origin' } : {};
     try {
-      if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { status: 'ok' });
-      if (req.method === 'GET' && url.pathname === '/readyz') {
-        return this.ready && !this.stopping ? json(200, { status: 'ready', engine: this.parts.engine.detail }) : json(503, { status: this.stopping ? 'stopping' : 'starting' });
+      if (!route) {
+        const page = method === 'GET' ? await this.webDemo.reply(path) : undefined;
+        if (page) return page;
+        return httpError(404, 'not_found', `no route ${req.method} ${path}`, 'see / (the demo), /v1/models, /v1/classify, /v1/stream, /healthz, /readyz, /metrics');
       }
-      if (req.method === 'GET' && url.pathname === '/metrics') return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
-      // The demo page is public; the stream it opens is not (the page asks for a token).
-      const page = req.method === 'GET' ? await this.webDemo.reply(url.pathname) : undefined;
-      if (page) return page;
-      if (!this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url))) return httpError(401, 'unauthorized', 'a valid bearer token is required', 'send Authorization: Bearer <token>');
-      if (req.method === 'GET' && url.pathname === '/v1/models') return json(200, { models: [this.describeModel()] });
-      if (url.pathname === '/v1/classify') {
-        if (req.method !== 'POST') return httpError(405, 'method_not_allowed', 'POST a WAV or Ogg Opus file to /v1/classify');
-        return await this.classify(req);
+      if (method === 'OPTIONS' && api) {
+        return { status: 204, contentType: 'text/plain', body: '', headers: { ...cors, 'access-control-allow-methods': Object.keys(route.methods).join(', '), 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' } };
       }
-      return httpError(404, 'not_found', `no route ${req.method} ${url.pathname}`, 'see / (the demo), /v1/models, /v1/classify, /v1/stream, /healthz, /readyz, /metrics');
+      const handler = route.methods[method as 'GET' | 'POST'];
+      if (!handler) {
+        const allowed = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+        return httpError(405, 'method_not_allowed', `${path} answers ${allowed.join(', ')}, not ${req.method}`, undefined, { allow: allowed.join(', '), ...cors });
+      }
+      if (route.guarded && !this.allowedRequest(path, req)) {
+        return httpError(401, 'unauthorized', 'a valid bearer token is required', 'send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer', ...cors });
+      }
+      const reply = await handler(req);
+      return { ...reply, headers: { ...reply.headers, ...cors } };
     } catch (error) {
-      if (isAerError(error)) return httpError(ERROR_STATUS[error.code] ?? 400, error.code, error.message, error.hint);
-      return httpError(500, 'internal_error', (error as Error).message);
+      if (isAerError(error)) return httpError(ERROR_STATUS[error.code] ?? 400, error.code, error.message, error.hint, cors);
+      throw error;
     }
   }
 
-  private describeModel(): Record<string, unknown> {
-    const m = this.parts.engine.metadata;
-    return { id: 'default', dir: this.parts.modelDir, labels: m.labels, variant: m.variant, version: m.version, created: m.created, engine: this.parts.engine.detail, attention_steps: m.attention_steps, attention_hop_s: m.attention_hop_s, feature_recipe: m.feature_recipe.name, metrics: m.metrics };
+  /** Tokens guard the API; /metrics too, unless it has its own port (where it is not served here). */
+  private allowedRequest(path: string, req: HttpRequest): boolean {
+    if (path === '/metrics' && this.options.metricsPort !== undefined) return true;
+    return this.parts.tokens.allows(Tokens.presented(req.header('authorization'), req.url));
+  }
+
+  private async metricsReply(): Promise<HttpReply> {
+    if (this.options.metricsPort !== undefined) {
+      return httpError(404, 'not_found', `/metrics is served on the metrics port (${this.metricsPortBound ?? this.options.metricsPort})`, 'scrape that port, or start without --metrics-port');
+    }
+    return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+  }
+
+  private async readiness(): Promise<HttpReply> {
+    const unavailable = { 'retry-after': String(RETRY_AFTER_S) };
+    if (this.stopping) return json(503, { status: 'stopping' }, unavailable);
+    if (!this.ready) return json(503, { status: 'starting' }, unavailable);
+    const fault = await this.health.fault();
+    this.updateReady();
+    if (fault) return json(503, { status: 'degraded', reason: fault }, unavailable);
+    return json(200, { status: 'ready', engine: this.parts.engine.detail });
   }
 
   private async classify(req: HttpRequest): Promise<HttpReply> {
+    const retry = { 'retry-after': String(RETRY_AFTER_S) };
+    if (this.stopping) {
+      this.metrics.classifyRequests.inc({ result: 'shutting_down' });
+      return httpError(503, 'shutting_down', 'the server is shutting down', 'send it to another instance', retry);
+    }
+    if (this.classifying.size >= this.options.maxClassify) {
+      this.metrics.classifyRequests.inc({ result: 'busy' });
+      return httpError(503, 'busy', `${this.classifying.size} files are being analysed, the most this server takes at once`, `retry after ${RETRY_AFTER_S} s, or stream the audio over /v1/stream`, retry);
+    }
     const params = new URLSearchParams(req.url.searchParams);
     params.delete('token');
     const fromFile = ['encoding', 'sample_rate', 'channels'].filter((p) => params.has(p));
@@ -167,8 +282,31 @@ export class AerServer implements TransportApp {
     } catch (error) {
       return httpError(400, 'invalid_argument', (error as Error).message);
     }
-    const result = await classifyFile(await req.body(), config, this.sessionDeps('file'), `classify-${++this.classifyCount}`);
-    return json(200, result);
+    const shutdown = new AbortController();
+    const signal = AbortSignal.any([req.signal, shutdown.signal]);
+    const work = classifyStream(req.body, config, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal);
+    this.classifying.set(work, shutdown);
+    this.metrics.classifyActive.set(this.classifying.size);
+    try {
+      const result = await work;
+      this.metrics.classifyRequests.inc({ result: 'ok' });
+      const head = JSON.stringify({ format: result.format, duration_s: result.duration_s, channels: result.channels, warnings: result.warnings });
+      return { status: 200, contentType: 'application/json', body: `${head.slice(0, -1)},"events":[${result.events.join(',')}]}` };
+    } catch (error) {
+      if (req.signal.aborted) {
+        this.metrics.classifyRequests.inc({ result: 'client_gone' });
+        return httpError(499, 'client_gone', 'the client went away');
+      }
+      if (shutdown.signal.aborted) {
+        this.metrics.classifyRequests.inc({ result: 'shutting_down' });
+        return httpError(503, 'shutting_down', 'the server shut down before the file was analysed', 'send it to another instance', retry);
+      }
+      this.metrics.classifyRequests.inc({ result: isAerError(error) ? 'bad_request' : 'error' });
+      throw error;
+    } finally {
+      this.classifying.delete(work);
+      this.metrics.classifyActive.set(this.classifying.size);
+    }
   }
 
   stream(req: UpgradeRequest, socket: StreamSocket): StreamHandlers | undefined {
@@ -176,10 +314,11 @@ export class AerServer implements TransportApp {
     // Refusals are WebSocket close codes, which every client can read; an HTTP status before the upgrade is opaque to browsers.
     const refuse = (code: number, reason: string, error: string): undefined => {
       socket.send(JSON.stringify({ type: 'error', code: error, message: reason, fatal: true }));
-      socket.close(code, reason.slice(0, 120));
+      socket.close(code, reason);
       this.metrics.closed.inc({ reason: error });
       return undefined;
     };
+    if (!this.origins.allows(req.header('origin'), req.header('host'))) return refuse(CLOSE.policy, 'pages from this origin may not stream to this service (--allowed-origins)', 'origin_not_allowed');
     if (!this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url))) return refuse(CLOSE.policy, 'a valid bearer token is required (Authorization: Bearer or ?token=)', 'unauthorized');
     if (this.stopping) return refuse(CLOSE.tryAgainLater, 'the server is shutting down; reconnect to another instance', 'shutting_down');
     if (this.connections.size >= this.options.maxSessions) return refuse(CLOSE.tryAgainLater, `the server is full (${this.options.maxSessions} sessions); try again later`, 'server_full');
@@ -194,11 +333,13 @@ export class AerServer implements TransportApp {
     try {
       session = new Session(id, config, this.sessionDeps(config.encoding));
     } catch (error) {
-      return refuse(CLOSE.badRequest, (error as Error).message, 'bad_request');
+      if (!isAerError(error)) throw error;
+      return refuse(CLOSE.badRequest, error.message, 'bad_request');
     }
     const connection = new StreamConnection(socket, session, {
       idleTimeoutMs: this.options.idleTimeoutMs,
       metrics: this.metrics,
+      outgoing: this.options.outgoing,
       onEnd: (reason) => {
         this.connections.delete(connection);
         this.metrics.activeSessions.set(this.connections.size);
@@ -222,18 +363,26 @@ export class AerServer implements TransportApp {
     return { message: (data, isBinary) => connection.message(data, isBinary), gone: () => connection.gone() };
   }
 
-  /** Graceful shutdown: refuse new sessions, let open ones finish (bounded), then close everything. */
+  /**
+   * Graceful shutdown. The listener stays open while open work finishes
+   * (bounded by the deadline): new streams are refused 1013, classify 503,
+   * /readyz 503. Then what could not finish is ended, with a report.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.metrics.ready.set(0);
-    this.transport.stopListening();
+    this.updateReady();
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
-    await settledBy(Promise.all([...this.connections].map((c) => c.shutdown())), deadline);
+    const open = [...this.connections];
+    await settledBy(Promise.all([...open.map((c) => c.shutdown()), ...[...this.classifying.keys()].map((w) => w.catch(() => {}))]), deadline);
     for (const c of this.connections) c.abort();
+    for (const abort of this.classifying.values()) abort.abort();
     // A stuck engine must not hold the process past the deadline: its batch is abandoned with the process.
     await settledBy(this.scheduler.drain(), deadline);
+    // Replies to the classify requests just ended go out before the connections close.
+    await new Promise((resolve) => setImmediate(resolve));
     await this.transport.closeAll();
+    await this.metricsEndpoint?.close();
     this.loopLag.stop();
   }
 }
@@ -249,4 +398,7 @@ export function checkServerOptions(o: ServerOptions): void {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new AerError('invalid_argument', `--port must be 0-65535, got ${o.port}`);
   if (!TRANSPORTS.includes(o.transport)) throw new AerError('invalid_argument', `--transport must be one of ${TRANSPORTS.join(', ')}, got ${o.transport}`);
   if (!Number.isInteger(o.maxSessions) || o.maxSessions < 1) throw new AerError('invalid_argument', `--max-sessions must be at least 1, got ${o.maxSessions}`);
+  if (!Number.isInteger(o.maxClassify) || o.maxClassify < 1) throw new AerError('invalid_argument', `--max-classify must be at least 1, got ${o.maxClassify}`);
+  if (o.metricsPort !== undefined && o.metricsPort !== 0 && o.metricsPort === o.port && o.metricsHost === o.host) throw new AerError('invalid_argument', `--metrics-port ${o.metricsPort} is the service's own port`, { hint: 'give the metrics their own port, e.g. 9464' });
+  new OriginPolicy(o.allowedOrigins);
 }

@@ -1,35 +1,73 @@
 /**
  * One WebSocket stream, whatever the transport: the session's events go
- * out as JSON text; binary messages are audio, text messages control. The
- * client that sends faster than the service analyses is paused (TCP pushes
- * back on it) rather than buffered without bound; a client silent for
- * `idleTimeoutMs` is closed as if it had sent close_stream.
+ * out as JSON text; binary messages are audio, text messages control.
+ *
+ * - A client that sends faster than the service analyses is paused (TCP
+ *   pushes back on it) rather than buffered without bound.
+ * - A client that does not read its events: past `dropAboveBytes` waiting
+ *   in its send buffer, emotion and change events are dropped (a
+ *   `slow_consumer` warning says how many); past `closeAboveBytes`, or
+ *   after dropping for `closeAfterDroppingMs`, it is closed 1008.
+ * - Repeated non-fatal errors and warnings are coalesced (repeat-coalescer.ts).
+ * - A client silent for `idleTimeoutMs` is closed as if it had sent close_stream.
+ * - Shutdown: reading stops, everything read is analysed and delivered,
+ *   then `closed`; past the deadline `closed` says how much was not analysed.
  */
 import type { Subscription } from 'rxjs';
 import { isAerError } from '../errors.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import type { Session } from '../stream/session.ts';
 import { CLOSE, parseControl, ProtocolError, type ServerMessage } from './protocol.ts';
+import { isRepeatable, RepeatCoalescer, type Repeatable } from './repeat-coalescer.ts';
 import type { StreamSocket } from './transport/transport.ts';
 
 /** Windows in flight per channel above which the client is paused, and below which it is resumed. */
 const PAUSE_ABOVE = 6;
 const RESUME_AT = 2;
+/** A slow consumer is told about dropped events at most this often. */
+const DROP_WARNING_INTERVAL_MS = 5000;
+
+export interface OutgoingLimits {
+  /** Bytes waiting to go to the client above which its emotion and change events are dropped. */
+  dropAboveBytes: number;
+  /** Bytes waiting above which it is closed 1008 slow_consumer. */
+  closeAboveBytes: number;
+  /** Dropping events this long without the client catching up also closes it. */
+  closeAfterDroppingMs: number;
+}
+
+export const DEFAULT_OUTGOING_LIMITS: OutgoingLimits = { dropAboveBytes: 256 * 1024, closeAboveBytes: 1024 * 1024, closeAfterDroppingMs: 30_000 };
+
+export interface ConnectionOptions {
+  idleTimeoutMs: number;
+  metrics: ServiceMetrics;
+  outgoing: OutgoingLimits;
+  onEnd: (reason: string) => void;
+}
 
 export class StreamConnection {
   private readonly subscription: Subscription;
+  private readonly coalescer: RepeatCoalescer;
   private idleTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  /** Shutdown has begun: reading stops, and once what was read is in, the input closes. */
+  private draining = false;
+  private inputClosed = false;
   private ended = false;
   private readonly finished: Promise<void>;
   private finish: () => void = () => {};
+  /** Slow consumer: when dropping began, events dropped since the last warning, and when that warning went. */
+  private droppingSince: number | undefined;
+  private dropped = 0;
+  private lastDropWarning = -Infinity;
 
   constructor(
     private readonly socket: StreamSocket,
     readonly session: Session,
-    private readonly options: { idleTimeoutMs: number; metrics: ServiceMetrics; onEnd: (reason: string) => void },
+    private readonly options: ConnectionOptions,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
+    this.coalescer = new RepeatCoalescer((m) => this.write(m));
     this.subscription = session.events$.subscribe({
       next: (m) => this.send(m),
       error: (error: unknown) => {
@@ -49,7 +87,8 @@ export class StreamConnection {
   }
 
   message(data: Uint8Array, isBinary: boolean): void {
-    if (this.ended) return;
+    // After a shutdown closed the input, nothing more is taken (the transport has stopped reading).
+    if (this.ended || this.inputClosed) return;
     this.touch();
     if (isBinary) {
       try {
@@ -90,22 +129,27 @@ export class StreamConnection {
   gone(): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.idleTimer);
+    this.stopTimers();
     this.subscription.unsubscribe();
     this.options.onEnd('client_gone');
     this.finish();
   }
 
-  /** Graceful shutdown: analyse what was received, send `closed`, close. */
-  shutdown(): Promise<void> {
+  /** Graceful shutdown: stop reading, analyse everything read, send `closed`, close. */
+  async shutdown(): Promise<void> {
+    if (this.ended || this.draining) return this.finished;
+    this.draining = true;
+    await this.socket.stopReading();
+    this.inputClosed = true;
     this.session.closeStream('server_shutdown');
     return this.finished;
   }
 
-  /** Shutdown took too long: close now. */
+  /** Shutdown ran out of time: `closed` with what was not analysed, then close 1001. */
   abort(): void {
     if (this.ended) return;
-    this.end(1001, 'server shutting down', 'server_shutdown');
+    this.send(this.session.closedMessage('server_shutdown'));
+    this.end(CLOSE.goingAway, 'server shutting down', 'server_shutdown');
   }
 
   private touch(): void {
@@ -115,6 +159,30 @@ export class StreamConnection {
 
   private send(message: ServerMessage): void {
     if (this.ended) return;
+    if (isRepeatable(message)) return this.coalescer.offer(message as Repeatable);
+    // What was held back goes before the end of the stream.
+    if (message.type === 'closed' || message.type === 'error') this.coalescer.flush();
+    this.write(message);
+  }
+
+  private write(message: ServerMessage): void {
+    if (this.ended) return;
+    const { outgoing } = this.options;
+    const buffered = this.socket.bufferedAmount();
+    if (buffered > outgoing.closeAboveBytes) return this.slowConsumer(`${buffered} bytes of events are waiting for it`);
+    if ((message.type === 'emotion' || message.type === 'change') && buffered > outgoing.dropAboveBytes) {
+      const now = performance.now();
+      this.droppingSince ??= now;
+      if (now - this.droppingSince > outgoing.closeAfterDroppingMs) return this.slowConsumer(`it has not read its events for ${Math.round((now - this.droppingSince) / 1000)} s`);
+      this.dropped++;
+      this.options.metrics.eventsDropped.inc();
+      if (now - this.lastDropWarning >= DROP_WARNING_INTERVAL_MS) this.dropWarning(now);
+      return;
+    }
+    if (this.droppingSince !== undefined && buffered <= outgoing.dropAboveBytes) {
+      this.droppingSince = undefined;
+      if (this.dropped > 0) this.dropWarning(performance.now());
+    }
     this.socket.send(JSON.stringify(message));
     this.options.metrics.events.inc({ type: message.type });
     if (this.paused && this.session.pendingWindows <= RESUME_AT * this.session.config.channels) {
@@ -123,10 +191,28 @@ export class StreamConnection {
     }
   }
 
+  private dropWarning(now: number): void {
+    const dropped = this.dropped;
+    this.dropped = 0;
+    this.lastDropWarning = now;
+    this.socket.send(JSON.stringify({ type: 'warning', code: 'slow_consumer', dropped, message: `${dropped} event(s) were dropped: the client is not reading its events as fast as they come` } satisfies ServerMessage));
+    this.options.metrics.events.inc({ type: 'warning' });
+  }
+
+  private slowConsumer(why: string): void {
+    this.socket.send(JSON.stringify({ type: 'error', code: 'slow_consumer', message: `closed: ${why}; read the events as they come`, fatal: true } satisfies ServerMessage));
+    this.end(CLOSE.policy, 'slow_consumer', 'slow_consumer');
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.idleTimer);
+    this.coalescer.stop();
+  }
+
   private end(code: number, reason: string, why: string): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.idleTimer);
+    this.stopTimers();
     this.subscription.unsubscribe();
     this.socket.close(code, reason);
     this.options.onEnd(why === 'close_stream' ? this.session.closedReason : why);

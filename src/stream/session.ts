@@ -25,6 +25,8 @@ export interface SessionDeps {
   /** True while the main thread is saturated (see LoopLag): live streams then skip audio they are behind on. */
   saturated?: () => boolean;
   observer?: SessionObserver;
+  /** A file being classified rather than a live stream: its windows yield to live ones in the scheduler. */
+  bulk?: boolean;
 }
 
 /** What a session reports, for metrics. */
@@ -55,6 +57,8 @@ export class Session {
   private closeReason = 'close_stream';
   /** Per channel, when the audio of each window cut and not yet delivered arrived, oldest first. */
   private readonly inFlight: number[][];
+  /** Per channel, the end of the last window delivered (seconds): audio after it has not been analysed yet. */
+  private readonly analysedTo: number[];
   /** Overload warnings are sent at most once a second per channel, with the count of windows since. */
   private readonly overload = new Map<number, { count: number; lastSent: number }>();
   /** Events, in order per channel, then `closed` once the input ends. */
@@ -70,11 +74,12 @@ export class Session {
     this.now = deps.now ?? (() => performance.now());
     const decoder = createStreamDecoder(config);
     this.inFlight = Array.from({ length: config.channels }, () => []);
+    this.analysedTo = Array.from({ length: config.channels }, () => 0);
     this.channels = Array.from(
       { length: config.channels },
       (_, index) =>
         new ChannelPipeline(
-          { index, stream: `${id}/${index}`, inputRate: decoder.sampleRate, hopMs: config.hopMs, vad: config.vad, smoothing: { ...DEFAULT_SMOOTHING, kind: config.smoothing }, labels: deps.labels },
+          { index, stream: `${id}/${index}`, inputRate: decoder.sampleRate, hopMs: config.hopMs, vad: config.vad, smoothing: { ...DEFAULT_SMOOTHING, kind: config.smoothing }, labels: deps.labels, bulk: deps.bulk },
           deps.scheduler,
           deps.vad,
         ),
@@ -232,8 +237,14 @@ export class Session {
     return Math.max(0, ...this.channels.map((c) => c.audioSeconds));
   }
 
+  /** Seconds of audio received that no delivered window has covered yet (0 once the stream ended normally). */
+  get unanalysedSeconds(): number {
+    return Math.max(0, ...this.channels.map((c, i) => c.audioSeconds - this.analysedTo[i]));
+  }
+
+  /** `closed`; when the server had to cut the session short, it says how much of the audio received was not analysed. */
   closedMessage(reason: string): ClosedMessage {
-    return { type: 'closed', reason, stats: { audio_s: round(this.audioSeconds, 3), ...this.stats } };
+    return { type: 'closed', reason, stats: { audio_s: round(this.audioSeconds, 3), unanalysed_s: round(this.unanalysedSeconds, 3), ...this.stats } };
   }
 
   private teardown(): void {
@@ -245,6 +256,7 @@ export class Session {
     const latency = this.now() - timed.receivedAt;
     this.stats.windows++;
     this.inFlight[channel.index].shift();
+    this.analysedTo[channel.index] = Math.max(this.analysedTo[channel.index], timed.endS);
     const base = { type: 'emotion' as const, channel: channel.index, seq: timed.seq, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
     switch (result.kind) {
       case 'silence':

@@ -19,6 +19,9 @@ export interface Service {
   url: string;
   http: string;
   engine: Engine;
+  vad: VadBatcher;
+  /** What the service logged (faults), instead of the test's stderr. */
+  logs: string[];
   stop(): Promise<void>;
 }
 
@@ -41,12 +44,21 @@ export async function startService(options: Partial<ServerOptions> = {}, tokens:
   const loaded = await loadEngine('onnx', dir);
   const engine = wrap ? wrap(loaded) : loaded;
   const vad = await VadBatcher.load();
-  const server = new AerServer({ engine, vad, modelDir: dir, tokens: new Tokens(tokens) }, { port: 0, host: '127.0.0.1', ...options });
-  await server.start();
+  const logs: string[] = [];
+  const server = new AerServer({ engine, vad, tokens: new Tokens(tokens) }, { port: 0, host: '127.0.0.1', log: (line) => logs.push(line), ...options });
+  try {
+    await server.start();
+  } catch (error) {
+    await engine.dispose();
+    await vad.dispose();
+    throw error;
+  }
   const port = server.address.port;
   return {
     server,
     engine,
+    vad,
+    logs,
     url: `ws://127.0.0.1:${port}/v1/stream`,
     http: `http://127.0.0.1:${port}`,
     stop: async () => {
@@ -136,4 +148,54 @@ export async function metricsAfterSession(service: Service): Promise<string> {
   client.control({ type: 'close_stream' });
   await client.closed;
   return (await fetch(`${service.http}/metrics`)).text();
+}
+
+/** A whole normal session (PCM, VAD off) that must end well: what every fault test checks afterwards. */
+export async function normalSession(url: string, query = '?encoding=pcm_s16le&sample_rate=16000&vad=false', seconds = 3.5): Promise<TestClient> {
+  const client = new TestClient(url + query);
+  await client.opened;
+  for (const m of pieces(s16([voiced(seconds)]), 640)) client.send(m);
+  client.control({ type: 'close_stream' });
+  const { code } = await client.closed;
+  if (code !== 1000) throw new Error(`the normal session closed ${code}: ${JSON.stringify(client.messages.map((m) => m.type))}`);
+  if (client.of('emotion').length < 2 || client.messages.at(-1)?.type !== 'closed') throw new Error(`the normal session got ${JSON.stringify(client.messages.map((m) => m.type))}`);
+  return client;
+}
+
+/**
+ * A live session beside a fault (`url` with a 16 kHz pcm_s16le query): it
+ * streams at real-time pace, 20 ms a message, until `finish`, which closes
+ * it and returns what it got.
+ */
+export function liveBeside(url: string): { finish(): Promise<TestClient> } {
+  const client = new TestClient(url);
+  const audio = pieces(s16([voiced(120)]), 640);
+  let next = 0;
+  let timer: NodeJS.Timeout | undefined;
+  void client.opened.then(() => {
+    timer = setInterval(() => {
+      if (next < audio.length) client.send(audio[next++]);
+    }, 20);
+  });
+  return {
+    async finish() {
+      await client.opened;
+      clearInterval(timer);
+      client.control({ type: 'close_stream' });
+      const { code } = await client.closed;
+      if (code !== 1000) throw new Error(`the live session beside closed ${code}`);
+      return client;
+    },
+  };
+}
+
+/** A counter or gauge's value in Prometheus text (0 when absent). */
+export function metricValue(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** The engine, with some of its methods replaced (a test's fault). */
+export function wrapEngine(engine: Engine, predict: Engine['predict']): Engine {
+  return Object.assign(Object.create(engine) as Engine, { predict });
 }

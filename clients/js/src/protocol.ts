@@ -61,11 +61,16 @@ export interface ChangeMessage {
 
 export interface WarningMessage {
   type: 'warning';
-  code: 'overloaded' | 'audio_problem';
+  /** overloaded: windows skipped to keep up; audio_problem: damaged audio concealed; slow_consumer: events dropped because the client does not read them. */
+  code: 'overloaded' | 'audio_problem' | 'slow_consumer';
   message: string;
   channel?: number;
   /** Windows not analysed, for overloaded. */
   windows?: number;
+  /** Events not sent, for slow_consumer. */
+  dropped?: number;
+  /** Repeats of this warning since the last one sent, when it stands for more than one (at most one a second is sent). */
+  count?: number;
 }
 
 export interface ErrorMessage {
@@ -73,10 +78,15 @@ export interface ErrorMessage {
   code: string;
   message: string;
   fatal: boolean;
+  /** Repeats of this error since the last one sent, when it stands for more than one (at most one a second is sent). */
+  count?: number;
 }
 
 export interface ClosedStats {
+  /** Seconds of audio the server read from this stream. */
   audio_s: number;
+  /** Of those, seconds no window covered: 0 unless the server had to end the session before it could analyse everything (a shutdown past its deadline). */
+  unanalysed_s: number;
   windows: number;
   speech_windows: number;
   shed_windows: number;

@@ -4,22 +4,25 @@
  * interchangeable. The service answers requests and streams; the
  * transport owns sockets, framing and limits.
  */
-import { AerError } from '../../errors.ts';
+import type { BodyLimits, RequestBody } from './request-body.ts';
 
 export interface HttpRequest {
-  /** Upper case: GET, POST, ... */
+  /** Upper case: GET, HEAD, POST, ... */
   method: string;
   url: URL;
   /** A header by its lower-case name. */
   header(name: string): string | undefined;
-  /** The whole body; rejects with AerError `too_large` over the transport's `maxBodyBytes`. */
-  body(): Promise<Uint8Array>;
+  /** The body as it arrives, read from the client only as fast as it is consumed; limits as in BodyLimits. */
+  body: RequestBody;
+  /** Aborted when the client goes away before its reply is sent. */
+  signal: AbortSignal;
 }
 
 export interface HttpReply {
   status: number;
   contentType: string;
   body: string;
+  headers?: Record<string, string>;
 }
 
 export interface UpgradeRequest {
@@ -30,10 +33,18 @@ export interface UpgradeRequest {
 /** The server's side of one open WebSocket. */
 export interface StreamSocket {
   send(text: string): void;
+  /** Any reason is cut to fit a close frame (closeReason); a peer that does not answer the close is dropped after a short grace. */
   close(code: number, reason: string): void;
   /** Stop reading from the client (back pressure), and start again. */
   pause(): void;
   resume(): void;
+  /** Bytes sent but not yet taken by the network: a client that does not read its events makes this grow. */
+  bufferedAmount(): number;
+  /**
+   * Stop reading for good (shutdown): resolves once every message already
+   * read from the client has been handed to `message()`; nothing is read after.
+   */
+  stopReading(): Promise<void>;
 }
 
 /** What the service does with an open WebSocket's traffic. */
@@ -44,19 +55,34 @@ export interface StreamHandlers {
   gone(): void;
 }
 
+/** Where an unexpected exception was caught: it fails that request or socket only. */
+export type FaultSite = 'http' | 'upgrade' | 'message' | 'close';
+
 /** The service as the transport sees it. */
 export interface TransportApp {
   http(request: HttpRequest): Promise<HttpReply>;
   /** A WebSocket to /v1/stream opened; undefined when the service refused it (and closed the socket). */
   stream(request: UpgradeRequest, socket: StreamSocket): StreamHandlers | undefined;
+  /** An exception escaped a handler: the transport has failed that request (500) or socket (1011); the service logs and counts it. */
+  fault(site: FaultSite, error: unknown): void;
 }
 
 export interface TransportOptions {
   /** Largest WebSocket message; larger closes 1009. */
   maxMessageBytes: number;
-  /** Largest HTTP request body. */
-  maxBodyBytes: number;
+  /** Request bodies: size, stall and rate limits. */
+  body: BodyLimits;
 }
+
+/** Headers of a request must arrive within this. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** An idle keep-alive connection is closed after this. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** A WebSocket peer that does not answer our close frame within this is dropped. */
+export const CLOSE_GRACE_MS = 2_000;
+
+/** An internal failure's reply: no detail of the exception goes to the client (it is logged). */
+export const INTERNAL_ERROR_REPLY: HttpReply = { status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'internal_error', message: 'the service failed on this request; it has been logged' } }) };
 
 export const TRANSPORTS = ['ws', 'uws'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
@@ -69,10 +95,6 @@ export interface Transport {
   stopListening(): void;
   /** Close every connection still open. */
   closeAll(): Promise<void>;
-}
-
-export function bodyTooLarge(limit: number): AerError {
-  return new AerError('too_large', `the body is larger than ${limit} bytes`, { hint: 'stream long recordings over /v1/stream instead' });
 }
 
 /** The path streams are served on. */

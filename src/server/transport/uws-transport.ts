@@ -14,16 +14,23 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import { AerError } from '../../errors.ts';
-import { bodyTooLarge, STREAM_PATH, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportOptions, type UpgradeRequest } from './transport.ts';
+import { closeReason } from '../client-text.ts';
+import { SpooledBody } from './spooled-body.ts';
+import { RequestBody } from './request-body.ts';
+import { INTERNAL_ERROR_REPLY, STREAM_PATH, type FaultSite, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportOptions, type UpgradeRequest } from './transport.ts';
 
 /** The parts of the uWS.js API used here (its own typings do not load as an ES module). */
 interface UwsResponse {
   onAborted(handler: () => void): UwsResponse;
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): UwsResponse;
+  pause(): void;
+  resume(): void;
   cork(cb: () => void): UwsResponse;
   writeStatus(status: string): UwsResponse;
   writeHeader(key: string, value: string): UwsResponse;
   end(body?: string | Uint8Array, closeConnection?: boolean): UwsResponse;
+  endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): UwsResponse;
+  close(): UwsResponse;
   upgrade(userData: unknown, key: string, protocol: string, extensions: string, context: unknown): void;
 }
 interface UwsRequest {
@@ -36,6 +43,8 @@ interface UwsRequest {
 interface UwsSocket<T> {
   send(message: string | Uint8Array, isBinary?: boolean): number;
   end(code?: number, reason?: string): void;
+  close(): void;
+  getBufferedAmount(): number;
   getUserData(): T;
 }
 interface UwsApp {
@@ -95,12 +104,15 @@ class UwsStream implements StreamSocket {
   private closed = false;
   private paused = false;
   private draining = false;
+  /** False once shutdown stopped reading: later messages were read after the drain began and are not taken. */
+  private reading = true;
   private readonly held: { data: Uint8Array; isBinary: boolean }[] = [];
   private heldBytes = 0;
 
   constructor(
     readonly request: UpgradeRequest,
     private readonly maxMessageBytes: number,
+    private readonly fault: (site: FaultSite, error: unknown) => void,
   ) {}
 
   send(text: string): void {
@@ -110,7 +122,11 @@ class UwsStream implements StreamSocket {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.ws.end(code, reason);
+    try {
+      this.ws.end(code, closeReason(reason));
+    } catch {
+      this.ws.close();
+    }
   }
 
   pause(): void {
@@ -119,21 +135,26 @@ class UwsStream implements StreamSocket {
 
   resume(): void {
     this.paused = false;
-    if (this.draining) return;
-    this.draining = true;
-    while (!this.paused && !this.closed && this.held.length > 0) {
-      const next = this.held.shift()!;
-      this.heldBytes -= next.data.length;
-      this.handlers?.message(next.data, next.isBinary);
-    }
-    this.draining = false;
+    this.deliverHeld();
+  }
+
+  bufferedAmount(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  /** Messages held while paused were read before the drain: they are handed over, in order, and nothing more is taken. */
+  stopReading(): Promise<void> {
+    this.reading = false;
+    this.paused = false;
+    this.deliverHeld();
+    return Promise.resolve();
   }
 
   /** uWS neuters the message's buffer when the callback returns: copy what is kept. */
   received(message: ArrayBuffer, isBinary: boolean): void {
-    if (this.closed) return;
+    if (this.closed || !this.reading) return;
     if (message.byteLength > this.maxMessageBytes) return this.close(1009, `message of ${message.byteLength} bytes is over the limit of ${this.maxMessageBytes}`);
-    if (!this.paused && this.held.length === 0) return this.handlers?.message(new Uint8Array(message), isBinary);
+    if (!this.paused && this.held.length === 0) return this.dispatch(new Uint8Array(message), isBinary);
     this.held.push({ data: new Uint8Array(message.slice(0)), isBinary });
     this.heldBytes += message.byteLength;
     if (this.heldBytes > MAX_HELD_BYTES) {
@@ -146,7 +167,31 @@ class UwsStream implements StreamSocket {
   ended(): void {
     this.closed = true;
     this.held.length = 0;
-    this.handlers?.gone();
+    try {
+      this.handlers?.gone();
+    } catch (error) {
+      this.fault('close', error);
+    }
+  }
+
+  private deliverHeld(): void {
+    if (this.draining) return;
+    this.draining = true;
+    while (!this.paused && !this.closed && this.held.length > 0) {
+      const next = this.held.shift()!;
+      this.heldBytes -= next.data.length;
+      this.dispatch(next.data, next.isBinary);
+    }
+    this.draining = false;
+  }
+
+  private dispatch(data: Uint8Array, isBinary: boolean): void {
+    try {
+      this.handlers?.message(data, isBinary);
+    } catch (error) {
+      this.close(1011, 'internal error');
+      this.fault('message', error);
+    }
   }
 }
 
@@ -154,15 +199,21 @@ interface Held {
   stream: UwsStream;
 }
 
+const NO_BODY: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: async function* () {} };
+
 export class UwsTransport implements Transport {
   readonly name = 'uws';
   private readonly uws: Uws;
   private readonly app: UwsApp;
   private listenSocket: unknown;
 
-  constructor(service: TransportApp, options: TransportOptions) {
+  constructor(
+    private readonly service: TransportApp,
+    private readonly options: TransportOptions,
+  ) {
     this.uws = loadUws();
     this.app = this.uws.App();
+    const fault = (site: FaultSite, error: unknown) => service.fault(site, error);
     this.app.ws<Held>(STREAM_PATH, {
       // Oversize messages are closed 1009 by UwsStream; uWS's own limit (1006) only stops a flood.
       maxPayloadLength: options.maxMessageBytes * 4,
@@ -172,19 +223,36 @@ export class UwsTransport implements Transport {
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res: UwsResponse, req: UwsRequest, context: unknown) => {
-        const headers = headersOf(req);
-        const stream = new UwsStream({ url: urlOf(req), header: (name) => headers.get(name) }, options.maxMessageBytes);
-        res.upgrade({ stream } satisfies Held, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+        try {
+          const headers = headersOf(req);
+          const stream = new UwsStream({ url: urlOf(req), header: (name) => headers.get(name) }, options.maxMessageBytes, fault);
+          res.upgrade({ stream } satisfies Held, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+        } catch (error) {
+          res.close();
+          fault('upgrade', error);
+        }
       },
       open: (ws: UwsSocket<Held>) => {
         const { stream } = ws.getUserData();
         stream.ws = ws;
-        stream.handlers = service.stream(stream.request, stream);
+        try {
+          stream.handlers = service.stream(stream.request, stream);
+        } catch (error) {
+          stream.close(1011, 'internal error');
+          fault('upgrade', error);
+        }
       },
       message: (ws: UwsSocket<Held>, message: ArrayBuffer, isBinary: boolean) => ws.getUserData().stream.received(message, isBinary),
       close: (ws: UwsSocket<Held>) => ws.getUserData().stream.ended(),
     });
-    this.app.any('/*', (res, req) => this.http(service, options, res, req));
+    this.app.any('/*', (res, req) => {
+      try {
+        this.http(res, req);
+      } catch (error) {
+        res.close();
+        fault('http', error);
+      }
+    });
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -208,37 +276,55 @@ export class UwsTransport implements Transport {
   }
 
   /** The request is only valid until the handler returns: read it all first. */
-  private http(service: TransportApp, options: TransportOptions, res: UwsResponse, req: UwsRequest): void {
+  private http(res: UwsResponse, req: UwsRequest): void {
     const headers = headersOf(req);
     const method = req.getMethod().toUpperCase();
-    let aborted = false;
-    res.onAborted(() => (aborted = true));
-    const body = method === 'GET' || method === 'HEAD' ? Promise.resolve(new Uint8Array(0)) : collect(res, options.maxBodyBytes);
-    body.catch(() => {});
-    const request: HttpRequest = { method, url: urlOf(req), header: (name) => headers.get(name), body: () => body };
-    void service.http(request).then((reply) => {
-      if (aborted) return;
-      res.cork(() => {
-        res.writeStatus(`${reply.status} ${http.STATUS_CODES[reply.status] ?? ''}`).writeHeader('content-type', reply.contentType).end(reply.body);
+    const url = urlOf(req);
+    let done = false;
+    const aborted = new AbortController();
+    const hasBody = method !== 'GET' && method !== 'HEAD';
+    const source = hasBody ? new SpooledBody({ pause: () => !done && res.pause() }, this.options.body.maxBytes) : undefined;
+    if (source) {
+      res.onData((chunk, isLast) => {
+        source.data(new Uint8Array(chunk.slice(0)));
+        if (isLast) source.end();
       });
+    }
+    res.onAborted(() => {
+      done = true;
+      source?.fail(new AerError('io_error', 'the client went away'));
+      aborted.abort();
+    });
+    const length = headers.get('content-length');
+    const body = new RequestBody(source ?? NO_BODY, this.options.body, length !== undefined && /^[0-9]{1,15}$/.test(length) ? Number(length) : undefined);
+    const request: HttpRequest = { method, url, header: (name) => headers.get(name), body, signal: aborted.signal };
+    const reply = (r: HttpReply) => {
+      if (done) return;
+      done = true;
+      const unread = hasBody && !body.complete;
+      res.cork(() => {
+        res.writeStatus(`${r.status} ${http.STATUS_CODES[r.status] ?? ''}`).writeHeader('content-type', r.contentType);
+        for (const [key, value] of Object.entries(r.headers ?? {})) res.writeHeader(key, value);
+        if (method === 'HEAD') res.endWithoutBody(Buffer.byteLength(r.body));
+        else res.end(r.body, unread);
+      });
+    };
+    let handled: Promise<HttpReply>;
+    try {
+      handled = this.service.http(request);
+    } catch (error) {
+      handled = Promise.reject(error);
+    }
+    handled.then(reply).catch((error: unknown) => {
+      this.service.fault('http', error);
+      // A reply that failed half-written cannot be repaired: the connection goes.
+      const broken = done;
+      try {
+        if (broken) res.close();
+        else reply(INTERNAL_ERROR_REPLY);
+      } catch {
+        // The client went away meanwhile.
+      }
     });
   }
-}
-
-function collect(res: UwsResponse, limit: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    res.onData((chunk, isLast) => {
-      if (!over) {
-        size += chunk.byteLength;
-        if (size > limit) {
-          over = true;
-          reject(bodyTooLarge(limit));
-        } else chunks.push(Buffer.from(chunk.slice(0)));
-      }
-      if (isLast && !over) resolve(new Uint8Array(Buffer.concat(chunks)));
-    });
-  });
 }

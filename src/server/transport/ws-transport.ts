@@ -1,9 +1,17 @@
-/** The default transport: node:http for requests, `ws` for /v1/stream upgrades on the same port. */
-import http, { type IncomingMessage } from 'node:http';
+/**
+ * The default transport: node:http for requests, `ws` for /v1/stream
+ * upgrades on the same port. Every handler is guarded: an exception fails
+ * its own request (500) or socket (1011), never the process.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
-import { bodyTooLarge, STREAM_PATH, type HttpRequest, type Transport, type TransportApp, type TransportOptions } from './transport.ts';
+import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
+import { closeReason } from '../client-text.ts';
+import { AerError } from '../../errors.ts';
+import { SpooledBody } from './spooled-body.ts';
+import { RequestBody } from './request-body.ts';
+import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, INTERNAL_ERROR_REPLY, KEEP_ALIVE_TIMEOUT_MS, STREAM_PATH, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportOptions } from './transport.ts';
 
 function header(request: IncomingMessage): (name: string) => string | undefined {
   return (name) => {
@@ -12,18 +20,49 @@ function header(request: IncomingMessage): (name: string) => string | undefined 
   };
 }
 
-async function readBody(request: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.resume();
-      throw bodyTooLarge(limit);
-    }
-    chunks.push(chunk as Buffer);
+function declaredLength(request: IncomingMessage): number | undefined {
+  const value = request.headers['content-length'];
+  return value !== undefined && /^[0-9]{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/** How long closeAll waits for replies in progress. */
+const REPLY_GRACE_MS = 1000;
+
+class WsStream implements StreamSocket {
+  private reading = true;
+
+  constructor(private readonly ws: WebSocket) {}
+
+  send(text: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
   }
-  return new Uint8Array(Buffer.concat(chunks));
+
+  close(code: number, reason: string): void {
+    try {
+      this.ws.close(code, closeReason(reason));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    if (this.reading) this.ws.resume();
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** ws hands over every whole frame of a chunk it read within that chunk's event, so a tick after pausing nothing is left. */
+  stopReading(): Promise<void> {
+    this.reading = false;
+    this.ws.pause();
+    return new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 export class WsTransport implements Transport {
@@ -31,26 +70,34 @@ export class WsTransport implements Transport {
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
   private closed: Promise<void> | undefined;
+  /** Requests not yet answered. */
+  private responding = 0;
 
   constructor(
     private readonly app: TransportApp,
     private readonly options: TransportOptions,
   ) {
-    this.server = http.createServer((req, res) => {
-      const request: HttpRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://localhost'), header: header(req), body: () => readBody(req, options.maxBodyBytes) };
-      void app.http(request).then((reply) => {
-        res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
-        res.end(reply.body);
-      });
+    // The body's own limits (request-body.ts) replace Node's whole-request timeout: a classify body is read as fast as it is analysed.
+    this.server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (req, res) => this.request(req, res));
+    // closeTimeout (not in @types/ws yet): a peer that ignores our close frame is dropped after the grace, not ws's 30 s.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false, closeTimeout: CLOSE_GRACE_MS } as ServerOptions);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.upgrade(req, socket, head);
+      } catch (error) {
+        socket.destroy();
+        this.app.fault('upgrade', error);
+      }
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false });
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
     });
   }
 
@@ -61,26 +108,91 @@ export class WsTransport implements Transport {
   async closeAll(): Promise<void> {
     this.stopListening();
     for (const client of this.wss.clients) client.terminate();
+    // Replies being written (a classify answer at the shutdown deadline) get a moment to go out.
+    for (let waited = 0; this.responding > 0 && waited < REPLY_GRACE_MS; waited += 10) await new Promise((r) => setTimeout(r, 10));
     this.server.closeAllConnections();
     await this.closed;
     this.wss.close();
   }
 
+  private request(req: IncomingMessage, res: ServerResponse): void {
+    const aborted = new AbortController();
+    this.responding++;
+    res.on('close', () => {
+      this.responding--;
+      if (!res.writableFinished) aborted.abort();
+    });
+    const spooled = new SpooledBody({ pause: () => req.pause() }, this.options.body.maxBytes);
+    req.on('data', (chunk: Buffer) => spooled.data(chunk));
+    req.on('end', () => spooled.end());
+    req.on('error', (error) => spooled.fail(error));
+    res.on('close', () => {
+      if (!req.readableEnded) spooled.fail(new AerError('io_error', 'the client went away'));
+    });
+    const body = new RequestBody(spooled, this.options.body, declaredLength(req));
+    const request: HttpRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://localhost'), header: header(req), body, signal: aborted.signal };
+    const reply = (r: HttpReply) => {
+      if (res.headersSent || res.destroyed) return;
+      // A reply before the body was read to its end (an error, a refusal) ends the connection rather than reading the rest.
+      const unread = req.method !== 'GET' && req.method !== 'HEAD' && !body.complete && !req.readableEnded;
+      res.writeHead(r.status, { ...r.headers, 'content-type': r.contentType, 'content-length': Buffer.byteLength(r.body), ...(unread ? { connection: 'close' } : {}) });
+      res.end(r.body);
+    };
+    let handled: Promise<HttpReply>;
+    try {
+      handled = this.app.http(request);
+    } catch (error) {
+      handled = Promise.reject(error);
+    }
+    handled.then(reply).catch((error: unknown) => {
+      this.app.fault('http', error);
+      try {
+        reply(INTERNAL_ERROR_REPLY);
+      } catch {
+        res.destroy();
+      }
+    });
+  }
+
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== STREAM_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const handlers = this.app.stream(
-        { url, header: header(req) },
-        { send: (t) => ws.send(t), close: (c, r) => ws.close(c, r), pause: () => ws.pause(), resume: () => ws.resume() },
-      );
+      const stream = new WsStream(ws);
+      let handlers: StreamHandlers | undefined;
+      const failed = (site: 'upgrade' | 'message' | 'close', error: unknown) => {
+        stream.close(1011, 'internal error');
+        this.app.fault(site, error);
+      };
+      try {
+        handlers = this.app.stream({ url, header: header(req) }, stream);
+      } catch (error) {
+        return failed('upgrade', error);
+      }
       if (!handlers) return;
-      ws.on('message', (data: Buffer, isBinary) => handlers.message(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary));
-      ws.on('close', () => handlers.gone());
-      ws.on('error', () => handlers.gone());
+      const h = handlers;
+      ws.on('message', (data: Buffer, isBinary) => {
+        try {
+          h.message(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary);
+        } catch (error) {
+          failed('message', error);
+        }
+      });
+      let gone = false;
+      const end = () => {
+        if (gone) return;
+        gone = true;
+        try {
+          h.gone();
+        } catch (error) {
+          this.app.fault('close', error);
+        }
+      };
+      ws.on('close', end);
+      ws.on('error', end);
     });
   }
 }
