@@ -43,6 +43,8 @@ describe('docker compose', () => {
 
   test('the service is built from this Dockerfile, and every published port is on 127.0.0.1 and reaches what listens', () => {
     assert.equal(compose.services.aer.build, '.');
+    // The metrics port is for Prometheus inside the compose network: not published.
+    assert.ok((compose.services.aer.ports as string[]).every((p) => Number(p.split(':')[2]) !== Number(compose.services.aer.environment.AER_METRICS_PORT)));
     const listens: Record<string, number> = { aer: imagePort, prometheus: 9090, grafana: 3000 };
     for (const [name, service] of Object.entries<Doc>(compose.services)) {
       for (const port of service.ports as string[]) {
@@ -59,7 +61,9 @@ describe('docker compose', () => {
     assert.equal(dir, path.join(GRAFANA_DIR, 'prometheus'));
     const config = parse(fs.readFileSync(path.join(dir, 'prometheus.yml'), 'utf8'));
     for (const rules of config.rule_files as string[]) assert.ok(fs.existsSync(path.join(dir, rules)));
-    assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, [`aer:${imagePort}`]);
+    const metrics = compose.services.aer.environment;
+    assert.equal(metrics.AER_METRICS_HOST, '0.0.0.0');
+    assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, [`aer:${metrics.AER_METRICS_PORT}`]);
     assert.ok(compose.services.aer);
   });
 
@@ -118,13 +122,17 @@ describe('Kubernetes manifests', () => {
     assert.ok(pod.spec.terminationGracePeriodSeconds >= preStop + DEFAULT_SERVER_OPTIONS.shutdownTimeoutMs / 1000 + 5);
   });
 
-  test('the Service selects the pods and the ServiceMonitor selects the Service, by port name', () => {
+  test('the Service selects the pods and the ServiceMonitor selects the Service\'s metrics port, where the pod serves /metrics', () => {
     const svc = kind('Service');
     const monitor = kind('ServiceMonitor');
     for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(pod.metadata.labels[k], v);
     assert.equal(svc.spec.ports[0].targetPort, container.ports[0].name);
     for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) assert.equal(svc.metadata.labels[k], v);
-    assert.equal(monitor.spec.endpoints[0].port, svc.spec.ports[0].name);
+    const scraped = (svc.spec.ports as { name: string; targetPort: string }[]).find((p) => p.name === monitor.spec.endpoints[0].port);
+    assert.ok(scraped, 'the ServiceMonitor scrapes a port the Service does not have');
+    const metricsPort = (container.ports as { name: string; containerPort: number }[]).find((p) => p.name === scraped.targetPort);
+    assert.equal(metricsPort?.containerPort, Number(env.AER_METRICS_PORT));
+    assert.equal(env.AER_METRICS_HOST, '0.0.0.0');
     assert.equal(monitor.spec.endpoints[0].path, '/metrics');
     for (const [k, v] of Object.entries(kind('PodDisruptionBudget').spec.selector.matchLabels)) assert.equal(pod.metadata.labels[k], v);
   });

@@ -25,7 +25,7 @@ interface Series {
 /** The shipped prometheus.yml and alerts.yml, pointed at the test's service and scraping every second. */
 function prometheusConfig(dir: string, target: string): string {
   const shipped = fs.readFileSync(path.join(GRAFANA_DIR, 'prometheus/prometheus.yml'), 'utf8');
-  const config = shipped.replace(/targets: \['aer:8080'\]/, `targets: ['${target}']`).replace(/(scrape|evaluation)_interval: \d+s/g, `$1_interval: ${SCRAPE_SECONDS}s`);
+  const config = shipped.replace(/targets: \['aer:9464'\]/, `targets: ['${target}']`).replace(/(scrape|evaluation)_interval: \d+s/g, `$1_interval: ${SCRAPE_SECONDS}s`);
   assert.notEqual(config, shipped, 'prometheus.yml no longer has the target this test replaces');
   fs.copyFileSync(path.join(GRAFANA_DIR, 'prometheus/alerts.yml'), path.join(dir, 'alerts.yml'));
   const file = path.join(dir, 'prometheus.yml');
@@ -70,11 +70,12 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
   }
 
   before(async () => {
-    service = await startService();
+    // As compose runs it: /metrics on its own port.
+    service = await startService({ metricsPort: 0 });
     const dir = tempDir();
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
-    const target = new URL(service.http).host;
+    const target = `127.0.0.1:${service.server.address.metricsPort}`;
     prometheus = spawn('prometheus', [`--config.file=${prometheusConfig(dir, target)}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     prometheus.stderr!.on('data', (d) => (log = (log + String(d)).slice(-4000)));
     for (let i = 0; i < 3; i++) load.push(streamInLoop(service));
@@ -112,7 +113,7 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
 
   test('the instance variable lists the scraped service', async () => {
     const reply = (await (await fetch(`${api}/api/v1/label/instance/values?match[]=aer_ready`)).json()) as { data: string[] };
-    assert.deepEqual(reply.data, [new URL(service.http).host]);
+    assert.deepEqual(reply.data, [`127.0.0.1:${service.server.address.metricsPort}`]);
   });
 
   test('the latency panels show real figures under load', async () => {
