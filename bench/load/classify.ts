@@ -10,7 +10,6 @@
  *
  *   node --import tsx bench/load/classify.ts [--files 1] [--live 10] [--mib 64] [--server-args "--max-classify 2"]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import { resample } from '../../src/audio/resample.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { header, table } from '../lib/machine.ts';
 import { opusPackets } from '../lib/opus-packets.ts';
+import { startServer } from '../lib/serve.ts';
 import { speech } from '../lib/speech.ts';
 
 const { values } = parseArgs({
@@ -52,20 +52,10 @@ fs.writeFileSync(wavPath, writeWav({ sampleRate: 8000, channels: [looped] }));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 process.stdout.write(`upload: ${(fs.statSync(wavPath).size / 2 ** 20).toFixed(1)} MiB, ${(seconds / 60).toFixed(1)} min of ${source}\n`);
 
-const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', '0', '--idle-timeout-ms', '0', ...values['server-args']!.split(' ').filter(Boolean)], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-let log = '';
-const port = await new Promise<number>((resolve, reject) => {
-  server.stderr.on('data', (d) => {
-    log += d;
-    const m = /listening on http:\/\/[^:]+:(\d+)/.exec(log);
-    if (m) resolve(Number(m[1]));
-  });
-  server.on('close', () => reject(new Error(`the server exited:\n${log}`)));
-});
+const server = await startServer(root, ['--idle-timeout-ms', '0', ...values['server-args']!.split(' ').filter(Boolean)]);
+const { port, rssMiB } = server;
 const base = `http://127.0.0.1:${port}`;
-process.stdout.write(`server: ${root} (pid ${server.pid})\n\n`);
-
-const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]) / 1024;
+process.stdout.write(`server: ${root} (pid ${server.child.pid})\n\n`);
 
 // Live streams: 48 kHz Opus, 20 ms packets, at their own phase.
 const packets = opusPackets(resample(speech(60).samples, 22050, 48000));
@@ -167,7 +157,7 @@ clearInterval(sampler);
 probing = false;
 await healthLoop;
 for (const s of live) s.ws.terminate();
-server.kill('SIGTERM');
+server.child.kill('SIGTERM');
 
 process.stdout.write('Uploads\n');
 table(answers.map((a, i) => [i + 1, a.status, a.seconds.toFixed(1), a.events, `${(a.bytes / 2 ** 20).toFixed(1)} MiB`]), ['upload', 'status', 'answered after s', 'events', 'answer size']);

@@ -8,14 +8,13 @@
  *
  *   node --import tsx bench/load/sessions-memory.ts [--sessions 1000] [--rounds 3] [--seconds 4] [--root DIR]
  */
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { resample } from '../../src/audio/resample.ts';
 import { header, table } from '../lib/machine.ts';
+import { startServer } from '../lib/serve.ts';
 import { speech } from '../lib/speech.ts';
 
 const { values } = parseArgs({
@@ -37,17 +36,8 @@ const audio = new Uint8Array(pcm.length * 2);
 pcm.forEach((v, i) => new DataView(audio.buffer).setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32767))), true));
 process.stdout.write(`speech: ${source}; server: ${root}\n\n`);
 
-const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', '0', '--max-sessions', String(sessions + 10), '--idle-timeout-ms', '0'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-let log = '';
-const port = await new Promise<number>((resolve, reject) => {
-  server.stderr.on('data', (d) => {
-    log += d;
-    const m = /listening on http:\/\/[^:]+:(\d+)/.exec(log);
-    if (m) resolve(Number(m[1]));
-  });
-  server.on('close', () => reject(new Error(`the server exited:\n${log}`)));
-});
-const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]) / 1024;
+const server = await startServer(root, ['--max-sessions', String(sessions + 10), '--idle-timeout-ms', '0']);
+const { port, rssMiB } = server;
 
 /** One session: connect, send the audio in 100 ms messages, close_stream, wait for the close. */
 function session(): Promise<number> {
@@ -75,6 +65,6 @@ for (let r = 1; r <= rounds; r++) {
   const rss = rssMiB();
   rows.push([`after round ${r}`, `${events.reduce((a, b) => a + b, 0)} events in ${took.toFixed(1)} s`, `${rss.toFixed(0)} MiB`, `${rss - first >= 0 ? '+' : ''}${(rss - first).toFixed(0)} MiB`]);
 }
-server.kill('SIGTERM');
+server.child.kill('SIGTERM');
 table(rows, ['', 'sessions', 'RSS', 'vs before']);
 process.exit(0);

@@ -3,11 +3,12 @@
  * pipeline a stream uses (VAD, windows every hop, batched model, smoothing),
  * answered with every window's result at once.
  *
- * The body is decoded as it arrives and read from the client only as fast
- * as its windows are analysed, so memory holds a few seconds of audio and
- * the events, never the file. Its windows are bulk work: the scheduler
- * serves live streams first. When the client goes away (`signal`), the
- * reading stops and the queued windows are dropped.
+ * The body is taken from the transport as its windows are analysed (what
+ * arrives ahead waits on disk: spooled-body.ts) and decoded a second at a
+ * time, so memory holds a few seconds of audio and the events, never the
+ * file. Its windows are bulk work: the scheduler serves live streams
+ * first. When the client goes away (`signal`), the work stops and the
+ * queued windows are dropped.
  */
 import { Subject } from 'rxjs';
 import { AudioFileStream } from '../audio/file-stream.ts';

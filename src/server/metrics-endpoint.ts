@@ -4,8 +4,8 @@
  * one, and a network policy can keep the two apart.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listen } from './transport/listen.ts';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './transport/transport.ts';
 
 export class MetricsEndpoint {
@@ -30,13 +30,7 @@ export class MetricsEndpoint {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   close(): Promise<void> {

@@ -4,12 +4,12 @@
  * its own request (500) or socket (1011), never the process.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
 import { closeReason } from '../client-text.ts';
 import { AerError } from '../../errors.ts';
 import { SpooledBody } from './spooled-body.ts';
+import { listen } from './listen.ts';
 import { RequestBody } from './request-body.ts';
 import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, INTERNAL_ERROR_REPLY, KEEP_ALIVE_TIMEOUT_MS, STREAM_PATH, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportOptions } from './transport.ts';
 
@@ -92,13 +92,7 @@ export class WsTransport implements Transport {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   stopListening(): void {
