@@ -3,16 +3,18 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { AerError } from '../errors.ts';
 import { recipeOf, type TrainConfig } from '../train/config.ts';
 import { checkRecordable, recordCrossval } from '../train/experiments/record-crossval.ts';
+import { CONDITIONS, type Condition } from '../train/conditions/names.ts';
 import { crossvalJobs } from '../train/experiments/plans.ts';
 import type { Job } from '../train/experiments/run-jobs.ts';
 import { addExperimentOptions, type ExperimentFlags, runExperiment } from './experiment.ts';
-import { action, parseNumberOption } from './run.ts';
+import { action, conditionList, parseNumberOption } from './run.ts';
 import { addTrainingOptions } from './train-options.ts';
 
 interface CrossvalFlags extends ExperimentFlags {
   folds: number;
   only?: number[];
   recordIn?: string;
+  conditions: Condition[];
 }
 
 function foldList(value: string): number[] {
@@ -39,7 +41,8 @@ export function registerCrossval(program: Command): void {
     .description('speaker-grouped cross-validation of AER-Net and both baselines on the same folds (mean and spread)')
     .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4)
     .option('--only <folds>', 'run only these folds (e.g. 1 or 1,3): a quick look while choosing a recipe', foldList)
-    .option('--record-in <model>', 'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md');
+    .option('--record-in <model>', 'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md')
+    .option('--conditions <list>', `also measure every fold under the service's conditions: all, or some of ${CONDITIONS.join(', ')}`, conditionList, [...CONDITIONS]);
   addExperimentOptions(addTrainingOptions(command))
     .addHelpText(
       'after',
@@ -57,6 +60,7 @@ Examples:
         runExperiment(
           {
             name: 'crossval',
+            conditions: flags.conditions,
             plan: (clips, config) => {
               if (flags.only?.some((k) => k > flags.folds)) throw new AerError('invalid_argument', `--only ${flags.only.join(',')} names a fold past --folds ${flags.folds}`);
               if (flags.only && flags.recordIn) throw new AerError('invalid_argument', '--record-in needs every fold; leave --only out');
@@ -64,8 +68,8 @@ Examples:
             },
             describe: (config, jobs) => describe(config, jobs, flags.folds),
             check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data) : undefined),
-            finished: async (summaries, command) => {
-              if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries);
+            finished: async (summaries, command, conditions) => {
+              if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries, conditions);
             },
           },
           flags,

@@ -9,14 +9,17 @@ import { loadModelDir, writeAtomically } from '../model/model-dir.ts';
 import { countSkip } from '../train/datasets/clip.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
 import { prepareData } from '../train/data.ts';
-import { evaluateModel } from '../train/evaluate-clips.ts';
+import { type ConditionResults, evaluateConditions, networkScorer } from '../train/conditions/evaluate.ts';
+import { CONDITIONS, type Condition, ROW_DESCRIPTIONS } from '../train/conditions/names.ts';
+import { packWeights } from '../model/weights.ts';
+import { VadBatcher } from '../stream/vad.ts';
 import type { Evaluation } from '../train/metrics.ts';
-import { defaultWorkerCount } from '../train/parallel/pool.ts';
+import { defaultWorkerCount, ReplicaPool } from '../train/parallel/pool.ts';
 import { overlapNote, trainedSpeakerOverlap } from '../train/trained-speakers.ts';
 import { confusionTable, metricsTable, skippedList } from '../train/report/markdown.ts';
 import { confusionMatrixSvg } from '../train/report/svg.ts';
 import { TrainingProgress } from './progress.ts';
-import { action, parseNumberOption, printJson } from './run.ts';
+import { action, conditionList, parseNumberOption, printJson } from './run.ts';
 
 interface EvalFlags {
   model: string;
@@ -28,7 +31,11 @@ interface EvalFlags {
   backend: BackendChoice;
   cache?: string;
   json?: boolean;
+  conditions: Condition[];
 }
+
+/** The seed of the conditions' random draws (gaps, noise, calls): fixed, so two evaluations see the same audio. */
+const EVAL_SEED = 1;
 
 function textSummary(evaluation: Evaluation, skipped: number): string {
   const lines = [`accuracy ${(evaluation.accuracy * 100).toFixed(1)} %  macro-F1 ${evaluation.macro_f1.toFixed(3)}  macro precision ${evaluation.macro_precision.toFixed(3)}  macro recall ${evaluation.macro_recall.toFixed(3)}  (n = ${evaluation.n}, skipped ${skipped})`, ''];
@@ -40,6 +47,28 @@ function textSummary(evaluation: Evaluation, skipped: number): string {
   lines.push('', `confusion (rows: true, columns: predicted ${evaluation.labels.join(', ')})`);
   evaluation.confusion.forEach((row, i) => lines.push(`${evaluation.labels[i].padEnd(10)} ${row.map((v) => String(v).padStart(5)).join('')}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** One line per condition row: accuracy, macro-F1 and how many windows or clips it scored. */
+function conditionLines(results: ConditionResults): string {
+  const lines = ['', `${'condition'.padEnd(26)} accuracy  macro-F1       n`];
+  for (const [row, byMethod] of Object.entries(results.rows)) {
+    const e = byMethod.aernet;
+    lines.push(`${row.padEnd(26)} ${`${(e.accuracy * 100).toFixed(1)} %`.padStart(8)} ${e.macro_f1.toFixed(3).padStart(9)} ${String(e.n).padStart(7)}${e.unlabelled ? `  (${e.unlabelled} heard as silence)` : ''}`);
+  }
+  for (const [condition, why] of Object.entries(results.failed)) lines.push(`${condition.padEnd(26)} not measured: ${why}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function conditionsMarkdown(results: ConditionResults): string {
+  return [
+    '## Under the service\'s conditions',
+    '',
+    '| condition | accuracy | macro-F1 | n | what |',
+    '|---|---:|---:|---:|---|',
+    ...Object.entries(results.rows).map(([row, m]) => `| ${row} | ${(m.aernet.accuracy * 100).toFixed(1)} % | ${m.aernet.macro_f1.toFixed(3)} | ${m.aernet.n} | ${ROW_DESCRIPTIONS[row] ?? ''} |`),
+    ...Object.entries(results.failed).map(([condition, why]) => `| ${condition} | | | | not measured: ${why} |`),
+  ].join('\n');
 }
 
 async function run(flags: EvalFlags): Promise<void> {
@@ -55,14 +84,25 @@ async function run(flags: EvalFlags): Promise<void> {
     return false;
   });
   if (clips.length === 0) throw new AerError('invalid_dataset', `none of the clips has a label the model knows (${labels.join(', ')})`);
-  const evaluation = await evaluateModel(loaded.model, loaded.metadata.options, clips, labels, flags.positions, flags.workers, flags.backend);
+  const pool = await ReplicaPool.start(Math.max(1, Math.min(flags.workers, Math.ceil(clips.length / 8))), loaded.metadata.options, flags.backend);
+  const vad = flags.conditions.includes('stream') ? await VadBatcher.load() : undefined;
+  let results: ConditionResults;
+  try {
+    const inputs = { test: clips, others: [], labels, positions: flags.positions, seed: EVAL_SEED, vad };
+    results = await evaluateConditions(flags.conditions, inputs, [networkScorer(pool, packWeights(loaded.model))], (row) => progress.message(`measuring under ${row}`));
+  } finally {
+    await pool.close();
+    await vad?.dispose();
+  }
+  const evaluation = results.rows.clean?.aernet;
+  const conditions = Object.fromEntries(Object.entries(results.rows).map(([row, m]) => [row, m.aernet]));
   const skippedCount = Object.values(skipped).reduce((a, b) => a + b, 0);
   const trainedSpeakers = trainedSpeakerOverlap(clips, loaded.metadata.training);
   const note = overlapNote(trainedSpeakers, clips.length);
   if (flags.report) {
     await fs.mkdir(flags.report, { recursive: true });
     const title = `${path.basename(path.resolve(flags.model))} on ${flags.data.map((d) => path.basename(d)).join(' + ')}`;
-    await writeAtomically(path.join(flags.report, 'confusion.svg'), confusionMatrixSvg(evaluation, title));
+    if (evaluation) await writeAtomically(path.join(flags.report, 'confusion.svg'), confusionMatrixSvg(evaluation, title));
     await writeAtomically(
       path.join(flags.report, 'report.md'),
       [
@@ -71,17 +111,14 @@ async function run(flags: EvalFlags): Promise<void> {
         `Data: ${flags.data.join(', ')}; ${clips.length} clips, ${flags.positions} window position(s) each; skipped: ${skippedList(skipped)}.`,
         '',
         ...(note ? [`Note: ${note}.`, ''] : []),
-        metricsTable(evaluation),
-        '',
-        confusionTable(evaluation),
-        '',
-        '![confusion matrix](confusion.svg)',
+        ...(evaluation ? ['## Clean clips', '', metricsTable(evaluation), '', confusionTable(evaluation), '', '![confusion matrix](confusion.svg)', ''] : []),
+        conditionsMarkdown(results),
         '',
       ].join('\n'),
     );
   }
-  if (flags.json) printJson({ ...evaluation, skipped: skippedCount, skipped_reasons: skipped, positions: flags.positions, model: flags.model, trained_speakers: trainedSpeakers });
-  else process.stdout.write(textSummary(evaluation, skippedCount) + (note ? `\nnote: ${note}\n` : '') + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
+  if (flags.json) printJson({ ...(evaluation ?? {}), conditions, failed_conditions: results.failed, skipped: skippedCount, skipped_reasons: skipped, positions: flags.positions, model: flags.model, trained_speakers: trainedSpeakers });
+  else process.stdout.write((evaluation ? textSummary(evaluation, skippedCount) : '') + conditionLines(results) + (note ? `\nnote: ${note}\n` : '') + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
 }
 
 export function registerEval(program: Command): void {
@@ -96,6 +133,7 @@ export function registerEval(program: Command): void {
     .option('--workers <n>', 'inference threads', parseNumberOption('--workers', 1, 64), defaultWorkerCount())
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...BACKENDS]).default('auto'))
     .option('--cache <dir>', 'clip cache folder (default: ~/.cache/aer-stream/clips, or $AER_CACHE_DIR)')
+    .option('--conditions <list>', `under which conditions: all, or some of ${CONDITIONS.join(', ')} (docs/evaluation.md)`, conditionList, [...CONDITIONS])
     .option('--json', 'print the metrics as JSON')
     .action(action(run));
 }

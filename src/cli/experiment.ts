@@ -9,8 +9,10 @@ import { writeAtomically } from '../model/model-dir.ts';
 import type { LoadedClip } from '../train/clip-store.ts';
 import { recipeOf, type TrainConfig } from '../train/config.ts';
 import { prepareData, summarizeData } from '../train/data.ts';
+import type { Condition } from '../train/conditions/names.ts';
 import { type Job, type JobResult, runJobs } from '../train/experiments/run-jobs.ts';
-import { type MethodSummary, perRunTable, summarize, summaryTable } from '../train/experiments/summary.ts';
+import { conditionTable, type ConditionSummary, type MethodSummary, perRunTable, summarize, summarizeConditions, summaryTable } from '../train/experiments/summary.ts';
+import { VadBatcher } from '../stream/vad.ts';
 import { TrainingProgress } from './progress.ts';
 import { printJson } from './run.ts';
 import { interruptOnSigint, trainConfigFrom, type TrainingFlags } from './train-options.ts';
@@ -30,7 +32,9 @@ export interface Experiment {
   /** Checks before any job runs (options that refer to other files). */
   check?(config: TrainConfig, data: Record<string, unknown>[]): Promise<void>;
   /** What to do with the finished experiment's summaries, besides the report. */
-  finished?(summaries: MethodSummary[], command: string): Promise<void>;
+  finished?(summaries: MethodSummary[], command: string, conditions: ConditionSummary | undefined): Promise<void>;
+  /** Also measure every job's models under these conditions. */
+  conditions?: Condition[];
 }
 
 export function addExperimentOptions(command: Command): Command {
@@ -46,20 +50,29 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
   const data = await prepareData(config.data, config.dataset, { cacheDir: flags.cache, onProgress: (d, t) => progress.bar('reading clips', d, t) });
   await experiment.check?.(config, summarizeData(data));
   const jobs = experiment.plan(data.clips, config);
-  const { results, interrupted } = await runJobs(jobs, flags.out, {
-    resume: flags.resume,
-    signal: controller.signal,
-    events: {
-      onJob: (job, index, total, state) => {
-        progress = new TrainingProgress(config.epochs);
-        const what = state === 'done-before' ? 'done before, result read back' : state === 'resume' ? 'resuming its checkpoint' : `${job.train.length} training clips, ${job.test.length} test clips`;
-        progress.message(`[${index + 1}/${total}] ${job.kind === 'network' ? `AER-Net (${job.config.model.variant})` : 'SVM + random forest'}, ${job.title}: ${what}`);
+  const conditions = experiment.conditions ?? [];
+  const vad = conditions.includes('stream') ? await VadBatcher.load() : undefined;
+  let run: Awaited<ReturnType<typeof runJobs>>;
+  try {
+    run = await runJobs(jobs, flags.out, {
+      resume: flags.resume,
+      signal: controller.signal,
+      conditions: { names: conditions, vad, onRow: (row) => progress.message(`  measuring under ${row}`) },
+      events: {
+        onJob: (job, index, total, state) => {
+          progress = new TrainingProgress(config.epochs);
+          const what = state === 'done-before' ? 'done before, result read back' : state === 'resume' ? 'resuming its checkpoint' : `${job.train.length} training clips, ${job.test.length} test clips`;
+          progress.message(`[${index + 1}/${total}] ${job.kind === 'network' ? `AER-Net (${job.config.model.variant})` : 'SVM + random forest'}, ${job.title}: ${what}`);
+        },
+        onStep: (p) => progress.step(p),
+        onEpoch: (record, info) => progress.epoch(record, info),
+        onJobDone: (result) => progress.message(`  ${Object.entries(result.evaluations).map(([k, e]) => `${k} ${(e.accuracy * 100).toFixed(1)} % (F1 ${e.macro_f1.toFixed(3)})`).join(', ')}`),
       },
-      onStep: (p) => progress.step(p),
-      onEpoch: (record, info) => progress.epoch(record, info),
-      onJobDone: (result) => progress.message(`  ${Object.entries(result.evaluations).map(([k, e]) => `${k} ${(e.accuracy * 100).toFixed(1)} % (F1 ${e.macro_f1.toFixed(3)})`).join(', ')}`),
-    },
-  });
+    });
+  } finally {
+    await vad?.dispose();
+  }
+  const { results, interrupted } = run;
   if (interrupted) {
     progress.message(`interrupted: finished jobs and a checkpoint are in ${flags.out}; continue with the same command and --resume`);
     if (flags.json) printJson({ ended: 'interrupted', out: flags.out });
@@ -67,15 +80,16 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
     return;
   }
   const summaries = summarize(results);
-  const report = experimentReport(experiment, config, jobs, summaries, data.skipped, results);
-  await writeAtomically(path.join(flags.out, 'summary.json'), `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, recipe: recipeOf(config), data: summarizeData(data), summaries, results }, null, 1)}\n`);
+  const byCondition = summarizeConditions(results);
+  const report = experimentReport(experiment, config, jobs, summaries, data.skipped, results, byCondition);
+  await writeAtomically(path.join(flags.out, 'summary.json'), `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, recipe: recipeOf(config), data: summarizeData(data), summaries, conditions: byCondition, results }, null, 1)}\n`);
   await writeAtomically(path.join(flags.out, 'report.md'), report);
-  await experiment.finished?.(summaries, `aer ${process.argv.slice(2).join(' ')}`);
-  if (flags.json) printJson({ experiment: experiment.name, out: flags.out, summaries });
-  else process.stdout.write(`\n${summaryTable(summaries, experiment.paper)}\n\nreport written to ${flags.out}/report.md\n`);
+  await experiment.finished?.(summaries, `aer ${process.argv.slice(2).join(' ')}`, byCondition);
+  if (flags.json) printJson({ experiment: experiment.name, out: flags.out, summaries, conditions: byCondition });
+  else process.stdout.write(`\n${summaryTable(summaries, experiment.paper)}\n${byCondition ? `\nUnder the service's conditions (accuracy, mean ± std over runs):\n\n${conditionTable(byCondition)}\n` : ''}\nreport written to ${flags.out}/report.md\n`);
 }
 
-function experimentReport(experiment: Experiment, config: TrainConfig, jobs: Job[], summaries: MethodSummary[], skipped: Record<string, number>, results: JobResult[]): string {
+function experimentReport(experiment: Experiment, config: TrainConfig, jobs: Job[], summaries: MethodSummary[], skipped: Record<string, number>, results: JobResult[], byCondition: ConditionSummary | undefined): string {
   const network = results.filter((r) => r.network);
   return [
     experiment.describe(config, jobs),
@@ -88,6 +102,7 @@ function experimentReport(experiment: Experiment, config: TrainConfig, jobs: Job
     '',
     summaryTable(summaries, experiment.paper),
     '',
+    ...(byCondition ? ['## Under the service\'s conditions', '', 'Accuracy (mean ± std over the runs) and macro-F1 of each method on each condition row, the same windows for every method (rows: docs/evaluation.md).', '', conditionTable(byCondition), ''] : []),
     // One run per method (the ablation) is all in the summary already.
     ...(summaries.some((s) => s.runs.length > 1) ? ['## Per run', '', perRunTable(summaries), ''] : []),
     ...(network.length > 0

@@ -5,6 +5,7 @@
  */
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { AerError, isAerError } from '../errors.ts';
+import { type Condition, parseConditions } from '../train/conditions/names.ts';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -58,4 +59,13 @@ export function parseChannelOption(value: string): 'mix' | number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('use "mix" or a channel number from 0.');
   return n;
+}
+
+/** `--conditions`: all, or a comma list of condition names. */
+export function conditionList(value: string): Condition[] {
+  try {
+    return parseConditions(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }

@@ -17,20 +17,30 @@ export interface Evaluation {
   per_class: Record<string, ClassMetrics>;
   /** confusion[true][predicted] */
   confusion: number[][];
+  /** Samples that got no label at all (a stream window the VAD called silence), counted as wrong; absent when none. */
+  unlabelled?: number;
 }
 
-/** `truth` and `predicted` are class indices into `labels`. Macro means are over the classes present in the truth. */
+/**
+ * `truth` and `predicted` are class indices into `labels`; a predicted -1 is
+ * no label (wrong, and in no column). Macro means are over the classes
+ * present in the truth.
+ */
 export function evaluate(labels: string[], truth: ArrayLike<number>, predicted: ArrayLike<number>): Evaluation {
   const k = labels.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  for (let i = 0; i < truth.length; i++) confusion[truth[i]][predicted[i]]++;
+  const missed = new Array<number>(k).fill(0);
+  for (let i = 0; i < truth.length; i++) {
+    if (predicted[i] < 0) missed[truth[i]]++;
+    else confusion[truth[i]][predicted[i]]++;
+  }
   const per_class: Record<string, ClassMetrics> = {};
   let correct = 0;
   const present: string[] = [];
   for (let c = 0; c < k; c++) {
     const tp = confusion[c][c];
     correct += tp;
-    const support = confusion[c].reduce((a, b) => a + b, 0);
+    const support = confusion[c].reduce((a, b) => a + b, 0) + missed[c];
     const predictedAs = confusion.reduce((a, row) => a + row[c], 0);
     const precision = predictedAs === 0 ? 0 : tp / predictedAs;
     const recall = support === 0 ? 0 : tp / support;
@@ -48,6 +58,7 @@ export function evaluate(labels: string[], truth: ArrayLike<number>, predicted: 
     macro_f1: mean('f1'),
     per_class,
     confusion,
+    ...(missed.some((m) => m > 0) ? { unlabelled: missed.reduce((a, b) => a + b, 0) } : {}),
   };
 }
 

@@ -34,7 +34,8 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
 
   test('eval --json gives the documented keys; --report writes the matrix and a report', () => {
     const report = path.join(work, 'report');
-    const run = aer('eval', '--model', model, '--data', data, '--cache', cache, '--json', '--report', report);
+    // Two clips of a speaker and emotion are too little for continuous speech: reported, and the other conditions still measured.
+    const run = aer('eval', '--model', model, '--data', data, '--cache', cache, '--json', '--report', report, '--conditions', 'clean,continuous,telephone');
     assert.equal(run.status, 0, run.stderr);
     const result = json(run.stdout);
     for (const key of ['accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'per_class', 'confusion', 'labels', 'n', 'skipped']) assert.ok(key in result, key);
@@ -42,6 +43,11 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.equal(result.skipped, 1);
     assert.deepEqual(Object.keys((result.per_class as Record<string, object>).sad), ['precision', 'recall', 'f1', 'support']);
     assert.equal((result.confusion as number[][]).flat().reduce((a, b) => a + b, 0), 48);
+    const conditions = result.conditions as Record<string, { accuracy: number; n: number }>;
+    assert.deepEqual(Object.keys(conditions), ['clean', 'telephone_mulaw', 'telephone_alaw']);
+    assert.equal(conditions.clean.accuracy, result.accuracy);
+    assert.equal(conditions.telephone_alaw.n, 48);
+    assert.match((result.failed_conditions as Record<string, string>).continuous, /continuous needs 3 s of one speaker in one emotion/);
     // Three of the four speakers trained the model (the fourth was its early-stopping speaker).
     const trained = result.trained_speakers as { clips: number; speakers: string[] };
     assert.equal(trained.clips, 36);
@@ -50,8 +56,11 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const reportText = fs.readFileSync(path.join(report, 'report.md'), 'utf8');
     assert.match(reportText, /\| class \| precision \| recall \| F1 \| support \|/);
     assert.match(reportText, /Note: 36 of 48 clips are from speakers the model was trained on/);
-    const text = aer('eval', '--model', model, '--data', data, '--cache', cache);
+    assert.match(reportText, /\| telephone_mulaw \| [\d.]+ % \|/);
+    assert.match(reportText, /\| continuous \| \| \| \| not measured: continuous needs 3 s/);
+    const text = aer('eval', '--model', model, '--data', data, '--cache', cache, '--conditions', 'clean');
     assert.match(text.stdout, /accuracy .* macro-F1/);
+    assert.match(text.stdout, /^clean +[\d.]+ % +[\d.]+ +48$/m);
     assert.match(text.stdout, /note: 36 of 48 clips are from speakers the model was trained on/);
   });
 
@@ -83,6 +92,9 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.equal(badModel.status, 1);
     assert.match(badModel.stderr, /error \[invalid_model\]/);
     const empty = aer('eval', '--model', model, '--data', tempDir());
+    const phone = aer('eval', '--model', model, '--data', data, '--conditions', 'clean,phone');
+    assert.equal(phone.status, 2);
+    assert.match(phone.stderr, /unknown condition "phone"; the conditions are clean, continuous, telephone, opus, noise, stream, or all/);
     assert.equal(empty.status, 1);
     assert.match(empty.stderr, /no audio files/);
   });
@@ -103,12 +115,17 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
 
   test('crossval measures the network and both baselines on the same speaker folds, and resumes', () => {
     const out = path.join(work, 'crossval');
-    const args = ['crossval', ...small, '--folds', '2', '--epochs', '1', '--out', out, '--json'];
+    const args = ['crossval', ...small, '--folds', '2', '--epochs', '1', '--out', out, '--json', '--conditions', 'clean,telephone'];
     const run = aer(...args);
     assert.equal(run.status, 0, run.stderr);
     const summaries = (json(run.stdout) as { summaries: { method: string; runs: { n: number }[] }[] }).summaries;
     assert.deepEqual(summaries.map((s) => s.method), ['AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)']);
     for (const s of summaries) assert.equal(s.runs.reduce((a, r) => a + r.n, 0), 48);
+    // Every method on every condition row, over both folds.
+    const byCondition = (json(run.stdout) as { conditions: { rows: { row: string; methods: { method: string; runs: number }[] }[] } }).conditions;
+    assert.deepEqual(byCondition.rows.map((r) => r.row), ['clean', 'telephone_mulaw', 'telephone_alaw']);
+    for (const r of byCondition.rows) assert.deepEqual(r.methods.map((m) => [m.method, m.runs]), summaries.map((s) => [s.method, 2]));
+    assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /## Under the service's conditions[^]*\| telephone_alaw \| [\d.]+ % ± /);
     assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /## Per run/);
     const again = aer(...args);
     assert.equal(again.status, 2);
@@ -121,7 +138,7 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match((json(changed.stdout).error as { code: string; message: string }).code, /invalid_checkpoint/);
     assert.match((json(changed.stdout).error as { message: string }).message, /planned with other options/);
 
-    const one = aer('crossval', ...small, '--folds', '2', '--only', '2', '--epochs', '1', '--out', path.join(work, 'cv-one'), '--json');
+    const one = aer('crossval', ...small, '--folds', '2', '--only', '2', '--epochs', '1', '--out', path.join(work, 'cv-one'), '--json', '--conditions', 'clean');
     assert.equal(one.status, 0, one.stderr);
     const oneRuns = (json(one.stdout) as { summaries: { runs: { title: string }[] }[] }).summaries[0].runs;
     assert.deepEqual(oneRuns.map((r) => r.title.slice(0, 6)), ['fold 2']);
@@ -131,7 +148,7 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const recipe = [...small, '--split', 'none', '--epochs', '1'];
     const model = path.join(work, 'all-speakers');
     assert.equal(aer('train', ...recipe, '--out', model).status, 0);
-    const recorded = aer('crossval', ...recipe, '--folds', '2', '--out', path.join(work, 'cv-recorded'), '--record-in', model);
+    const recorded = aer('crossval', ...recipe, '--folds', '2', '--out', path.join(work, 'cv-recorded'), '--record-in', model, '--conditions', 'clean');
     assert.equal(recorded.status, 0, recorded.stderr);
     const metadata = JSON.parse(fs.readFileSync(path.join(model, 'aer.json'), 'utf8')) as { metrics: { crossval: { methods: { method: string }[]; folds: string[] } } };
     assert.deepEqual(metadata.metrics.crossval.methods.map((m) => m.method), summaries.map((s) => s.method));

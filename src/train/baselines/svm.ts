@@ -41,8 +41,14 @@ function loadLibSvm(): Promise<LibSvmClass> {
   return loading;
 }
 
-/** Trains on (rows, labels) and predicts the class of each test row. */
-export async function svmPredict(train: Float32Array[], labels: ArrayLike<number>, test: Float32Array[], options: SvmOptions = DEFAULT_SVM): Promise<Int32Array> {
+export interface SvmModel {
+  /** The class of each row. */
+  predict(rows: Float32Array[]): Int32Array;
+  free(): void;
+}
+
+/** Trains on (rows, labels): PCA, then the SVM on the projections. */
+export async function trainSvm(train: Float32Array[], labels: ArrayLike<number>, options: SvmOptions = DEFAULT_SVM): Promise<SvmModel> {
   const SVM = await loadLibSvm();
   const pca = fitPca(train, options.components);
   const project = (rows: Float32Array[]) => rows.map((r) => Array.from(projectPca(pca, r)));
@@ -50,8 +56,19 @@ export async function svmPredict(train: Float32Array[], labels: ArrayLike<number
   const svm = new SVM({ type: SVM.SVM_TYPES.C_SVC, kernel: SVM.KERNEL_TYPES.RBF, gamma: 1 / (pca.axes.length * meanVariance), cost: options.cost, quiet: true });
   try {
     svm.train(project(train), Array.from(labels));
-    return Int32Array.from(svm.predict(project(test)));
-  } finally {
+  } catch (error) {
     svm.free();
+    throw error;
+  }
+  return { predict: (rows) => Int32Array.from(svm.predict(project(rows))), free: () => svm.free() };
+}
+
+/** Trains on (rows, labels) and predicts the class of each test row. */
+export async function svmPredict(train: Float32Array[], labels: ArrayLike<number>, test: Float32Array[], options: SvmOptions = DEFAULT_SVM): Promise<Int32Array> {
+  const model = await trainSvm(train, labels, options);
+  try {
+    return model.predict(test);
+  } finally {
+    model.free();
   }
 }

@@ -9,8 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
 import { writeAtomically } from '../../model/model-dir.ts';
-import type { MethodSummary } from './summary.ts';
-import { summaryTable } from './summary.ts';
+import { conditionTable, type ConditionSummary, type MethodSummary, summaryTable } from './summary.ts';
 
 export interface CrossvalRecord {
   command: string;
@@ -18,6 +17,8 @@ export interface CrossvalRecord {
   methods: Omit<MethodSummary, 'pooled'>[];
   /** The network's confusion matrix over all folds' test clips. */
   pooled_confusion: { labels: string[]; confusion: number[][] };
+  /** Every method under the service's conditions, when the cross-validation measured them. */
+  conditions?: ConditionSummary;
 }
 
 const REPORT_SECTION = '## Cross-validation of this recipe';
@@ -58,7 +59,7 @@ export async function checkRecordable(modelDir: string, recipe: unknown, data: R
   if (dataDiffs.length > 0) throw new AerError('invalid_argument', `${modelDir} was trained on other data (${dataDiffs.slice(0, 3).join('; ')})`, { hint: 'cross-validate on the --data folders that trained it' });
 }
 
-export async function recordCrossval(modelDir: string, command: string, summaries: MethodSummary[]): Promise<CrossvalRecord> {
+export async function recordCrossval(modelDir: string, command: string, summaries: MethodSummary[], conditions?: ConditionSummary): Promise<CrossvalRecord> {
   const model = await modelTraining(modelDir);
   const network = summaries.find((s) => s.method.startsWith('AER-Net'));
   const record: CrossvalRecord = {
@@ -66,13 +67,14 @@ export async function recordCrossval(modelDir: string, command: string, summarie
     folds: network?.runs.map((r) => r.title) ?? [],
     methods: summaries.map(({ pooled: _pooled, ...rest }) => rest),
     pooled_confusion: network ? { labels: network.pooled.labels, confusion: network.pooled.confusion } : { labels: [], confusion: [] },
+    ...(conditions ? { conditions } : {}),
   };
   const metrics = { ...((model.raw.metrics as Record<string, unknown> | undefined) ?? {}), crossval: record };
   await writeAtomically(path.join(modelDir, 'aer.json'), `${JSON.stringify({ ...model.raw, metrics }, null, 2)}\n`);
   const reportFile = path.join(modelDir, 'report.md');
   const report = await fs.readFile(reportFile, 'utf8').catch(() => '');
   const before = report.includes(REPORT_SECTION) ? report.slice(0, report.indexOf(REPORT_SECTION)).trimEnd() : report.trimEnd();
-  const section = [REPORT_SECTION, '', `Speakers held out in turn (${record.folds.join('; ')}), measured by \`${command}\`:`, '', summaryTable(record.methods), ''].join('\n');
+  const section = [REPORT_SECTION, '', `Speakers held out in turn (${record.folds.join('; ')}), measured by \`${command}\`:`, '', summaryTable(record.methods), '', ...(conditions ? ["Under the service's conditions (docs/evaluation.md):", '', conditionTable(conditions), ''] : [])].join('\n');
   await writeAtomically(reportFile, `${before ? `${before}\n\n` : ''}${section}`);
   return record;
 }

@@ -10,9 +10,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
 import { writeAtomically } from '../../model/model-dir.ts';
+import type { VadBatcher } from '../../stream/vad.ts';
 import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import type { LoadedClip } from '../clip-store.ts';
+import { baselineScorers, type ConditionResults, evaluateConditions, networkScorer, type Scorer } from '../conditions/evaluate.ts';
+import type { Condition } from '../conditions/names.ts';
 import { speakersOf } from '../datasets/clip.ts';
 import { recipeOf, type TrainConfig } from '../config.ts';
 import { fingerprint } from '../data.ts';
@@ -45,6 +48,22 @@ export interface JobResult {
   train: { clips: number; speakers: string[] };
   test: { clips: number; speakers: string[] };
   network?: { variant: string; validationSpeakers: string[]; bestEpoch: number; epochsRun: number; ended: string };
+  /** The job's models under the service's conditions (when asked for): row -> method -> evaluation. */
+  conditions?: ConditionResults;
+}
+
+/** Measuring each job's models under conditions too: which, and the VAD the stream rows need. */
+export interface JobConditions {
+  names: Condition[];
+  vad?: VadBatcher;
+  onRow?(row: string): void;
+}
+
+export interface RunOptions {
+  resume?: boolean;
+  signal?: AbortSignal;
+  events?: JobEvents;
+  conditions?: JobConditions;
 }
 
 export interface JobEvents extends FitEvents {
@@ -59,9 +78,9 @@ function describe(job: Job): Record<string, unknown> {
   return { id: job.id, kind: job.kind, recipe: job.kind === 'network' ? recipeOf(job.config) : DEFAULT_BASELINES, train: fingerprint(job.train), test: fingerprint(job.test) };
 }
 
-async function checkPlan(out: string, jobs: Job[], resume: boolean): Promise<void> {
+async function checkPlan(out: string, jobs: Job[], resume: boolean, conditions: Condition[]): Promise<void> {
   const planFile = path.join(out, 'plan.json');
-  const plan = { format: PLAN_FORMAT, jobs: jobs.map(describe) };
+  const plan = { format: PLAN_FORMAT, jobs: jobs.map(describe), ...(conditions.length > 0 ? { conditions } : {}) };
   const existing = await fs.readFile(planFile, 'utf8').then((t) => t, () => undefined);
   if (!resume) {
     if (existing !== undefined) throw new AerError('invalid_argument', `${out} already holds an experiment`, { hint: 'continue it with --resume, or pick another --out' });
@@ -76,8 +95,8 @@ async function checkPlan(out: string, jobs: Job[], resume: boolean): Promise<voi
   await writeAtomically(planFile, `${JSON.stringify(plan, null, 1)}\n`);
 }
 
-export async function runJobs(jobs: Job[], out: string, options: { resume?: boolean; signal?: AbortSignal; events?: JobEvents } = {}): Promise<{ results: JobResult[]; interrupted: boolean }> {
-  await checkPlan(out, jobs, options.resume === true);
+export async function runJobs(jobs: Job[], out: string, options: RunOptions = {}): Promise<{ results: JobResult[]; interrupted: boolean }> {
+  await checkPlan(out, jobs, options.resume === true, options.conditions?.names ?? []);
   const results: JobResult[] = [];
   for (const [index, job] of jobs.entries()) {
     const file = path.join(out, `${job.id}.json`);
@@ -88,7 +107,7 @@ export async function runJobs(jobs: Job[], out: string, options: { resume?: bool
       continue;
     }
     if (options.signal?.aborted) return { results, interrupted: true };
-    const result = job.kind === 'network' ? await networkJob(job, path.join(out, job.id, 'checkpoint'), index, jobs.length, options) : await baselinesJob(job, index, jobs.length, options.events);
+    const result = job.kind === 'network' ? await networkJob(job, path.join(out, job.id, 'checkpoint'), index, jobs.length, options) : await baselinesJob(job, index, jobs.length, options);
     if (!result) return { results, interrupted: true };
     await writeAtomically(file, `${JSON.stringify(result, null, 1)}\n`);
     await fs.rm(path.join(out, job.id), { recursive: true, force: true });
@@ -100,21 +119,34 @@ export async function runJobs(jobs: Job[], out: string, options: { resume?: bool
 
 const sides = (job: Job) => ({ train: { clips: job.train.length, speakers: speakersOf(job.train) }, test: { clips: job.test.length, speakers: speakersOf(job.test) } });
 
-async function baselinesJob(job: Job, index: number, total: number, events?: JobEvents): Promise<JobResult> {
-  events?.onJob?.(job, index, total, 'start');
+/** The job's test clips under the conditions asked for, scored by these models (the other clips give babble). */
+async function underConditions(job: Job, scorers: Scorer[], conditions: JobConditions | undefined): Promise<{ conditions?: ConditionResults }> {
+  if (!conditions || conditions.names.length === 0) return {};
+  const inputs = { test: job.test, others: job.train, labels: [...LABELS], positions: job.config.evalPositions, seed: job.config.seed, vad: conditions.vad };
+  return { conditions: await evaluateConditions(conditions.names, inputs, scorers, conditions.onRow) };
+}
+
+async function baselinesJob(job: Job, index: number, total: number, options: RunOptions): Promise<JobResult> {
+  options.events?.onJob?.(job, index, total, 'start');
   const results = await runBaselines(job.train, job.test);
-  return {
-    id: job.id,
-    title: job.title,
-    kind: 'baselines',
-    evaluations: Object.fromEntries(results.map((r) => [r.name, r.evaluation])),
-    seconds: Object.fromEntries(results.map((r) => [r.name, Math.round(r.seconds * 10) / 10])),
-    ...sides(job),
-  };
+  const baselines = options.conditions?.names.length ? await baselineScorers(job.train, [...LABELS]) : undefined;
+  try {
+    return {
+      id: job.id,
+      title: job.title,
+      kind: 'baselines',
+      evaluations: Object.fromEntries(results.map((r) => [r.name, r.evaluation])),
+      seconds: Object.fromEntries(results.map((r) => [r.name, Math.round(r.seconds * 10) / 10])),
+      ...sides(job),
+      ...(baselines ? await underConditions(job, baselines.scorers, options.conditions) : {}),
+    };
+  } finally {
+    baselines?.dispose();
+  }
 }
 
 /** Trains on the job's training clips (validating on speakers split off them) and measures the best weights on its test clips; undefined when interrupted. */
-async function networkJob(job: Job, checkpointDir: string, index: number, total: number, options: { signal?: AbortSignal; events?: JobEvents }): Promise<JobResult | undefined> {
+async function networkJob(job: Job, checkpointDir: string, index: number, total: number, options: RunOptions): Promise<JobResult | undefined> {
   const { config } = job;
   const split = config.split === 'none' ? { train: job.train, validation: [] } : splitClips(job.train, config.split, config.validationFraction, createRandom(config.seed));
   let resumeFrom: Checkpoint | undefined;
@@ -140,6 +172,7 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
       seconds: { aernet: Math.round(result.seconds) },
       ...sides(job),
       network: { variant: config.model.variant, validationSpeakers: speakersOf(split.validation), bestEpoch: result.bestEpoch, epochsRun: result.history.length, ended: result.ended },
+      ...(await underConditions(job, [networkScorer(pool, result.weights)], options.conditions)),
     };
   } finally {
     await pool.close();

@@ -1,4 +1,5 @@
 /** Per method over an experiment's jobs: each run's figures, their mean and spread, and the pooled confusion matrix. */
+import { CONDITION_ROWS } from '../conditions/names.ts';
 import { evaluate, type Evaluation } from '../metrics.ts';
 import type { JobResult } from './run-jobs.ts';
 
@@ -90,5 +91,56 @@ export function perRunTable(summaries: MethodSummary[]): string {
     `| run | ${summaries.map((s) => s.method).join(' | ')} |`,
     `|---|${summaries.map(() => '---:').join('|')}|`,
     ...titles.map((t) => `| ${t} | ${summaries.map((s) => { const r = s.runs.find((x) => x.title === t); return r ? `${pct(r.accuracy)} (F1 ${r.macro_f1.toFixed(3)})` : ''; }).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** Per condition row and method: the mean and spread over the runs that measured it. */
+export interface ConditionSummary {
+  rows: { row: string; methods: { method: string; mean: { accuracy: number; macro_f1: number }; std: { accuracy: number; macro_f1: number }; runs: number }[] }[];
+  /** Conditions that could not be built in some run, with why. */
+  failed: Record<string, string[]>;
+}
+
+export function summarizeConditions(results: JobResult[]): ConditionSummary | undefined {
+  const measured = results.filter((r) => r.conditions);
+  if (measured.length === 0) return undefined;
+  const order = Object.values(CONDITION_ROWS).flat();
+  const cells = new Map<string, Map<string, Evaluation[]>>();
+  const failed: Record<string, string[]> = {};
+  for (const r of measured) {
+    for (const [row, byMethod] of Object.entries(r.conditions!.rows)) {
+      const methods = cells.get(row) ?? new Map<string, Evaluation[]>();
+      cells.set(row, methods);
+      for (const [key, evaluation] of Object.entries(byMethod)) {
+        const name = methodName(key, r);
+        methods.set(name, [...(methods.get(name) ?? []), evaluation]);
+      }
+    }
+    for (const [condition, why] of Object.entries(r.conditions!.failed)) if (!failed[condition]?.includes(why!)) failed[condition] = [...(failed[condition] ?? []), why!];
+  }
+  const rows = [...cells.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return {
+    rows: rows.map((row) => ({
+      row,
+      methods: [...cells.get(row)!.entries()].map(([method, evaluations]) => {
+        const accuracy = spread(evaluations.map((e) => e.accuracy));
+        const f1 = spread(evaluations.map((e) => e.macro_f1));
+        return { method, mean: { accuracy: accuracy.mean, macro_f1: f1.mean }, std: { accuracy: accuracy.std, macro_f1: f1.std }, runs: evaluations.length };
+      }),
+    })),
+    failed,
+  };
+}
+
+/** Accuracy (mean ± std over runs, macro-F1 beside) per condition row (rows) and method (columns). */
+export function conditionTable(summary: ConditionSummary): string {
+  const methods = [...new Set(summary.rows.flatMap((r) => r.methods.map((m) => m.method)))];
+  const cell = (m: ConditionSummary['rows'][number]['methods'][number] | undefined) =>
+    m ? `${pct(m.mean.accuracy)}${m.runs > 1 ? ` ± ${(m.std.accuracy * 100).toFixed(1)}` : ''} (F1 ${m.mean.macro_f1.toFixed(3)})` : '';
+  return [
+    `| condition | ${methods.join(' | ')} |`,
+    `|---|${methods.map(() => '---:').join('|')}|`,
+    ...summary.rows.map((r) => `| ${r.row} | ${methods.map((name) => cell(r.methods.find((m) => m.method === name))).join(' | ')} |`),
+    ...Object.entries(summary.failed).map(([condition, why]) => `\n${condition}: not measured: ${why.join('; ')}`),
   ].join('\n');
 }

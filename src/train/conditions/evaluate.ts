@@ -1,0 +1,88 @@
+/**
+ * Measuring models under the service's conditions: every row of every
+ * condition asked for, scored by each model on the same windows (the
+ * network and the baselines of a fold see identical inputs). A condition
+ * that cannot be built from the data (too few clips, one speaker) is
+ * reported with what is missing, and the others still run.
+ */
+import { WINDOW_VALUES } from '../../features/recipe.ts';
+import { isAerError } from '../../errors.ts';
+import { trainForest, forestProbabilities } from '../baselines/forest.ts';
+import { DEFAULT_BASELINES, type BaselineOptions } from '../baselines/run.ts';
+import { trainSvm } from '../baselines/svm.ts';
+import type { LoadedClip } from '../clip-store.ts';
+import type { Evaluation } from '../metrics.ts';
+import type { ReplicaPool } from '../parallel/pool.ts';
+import type { Condition } from './names.ts';
+import { conditionRows, type RowInputs, scoreRow } from './rows.ts';
+
+/** A model as the conditions use it: probabilities (count x classes) for windows. */
+export interface Scorer {
+  name: string;
+  predict(windows: Float32Array, count: number): Promise<Float32Array>;
+}
+
+export interface ConditionResults {
+  /** Row -> scorer -> evaluation, rows in the conditions' order. */
+  rows: Record<string, Record<string, Evaluation>>;
+  /** Conditions that could not be built, with why. */
+  failed: Partial<Record<Condition, string>>;
+}
+
+export async function evaluateConditions(conditions: readonly Condition[], inputs: RowInputs, scorers: readonly Scorer[], onRow?: (row: string) => void): Promise<ConditionResults> {
+  const results: ConditionResults = { rows: {}, failed: {} };
+  for (const condition of conditions) {
+    try {
+      for await (const row of conditionRows(condition, inputs)) {
+        onRow?.(row.row);
+        for (const scorer of scorers) {
+          const probabilities = row.count > 0 ? await scorer.predict(row.windows, row.count) : new Float32Array(0);
+          for (const [name, evaluation] of Object.entries(scoreRow(row, probabilities, inputs.labels))) (results.rows[name] ??= {})[scorer.name] = evaluation;
+        }
+      }
+    } catch (error) {
+      if (!isAerError(error)) throw error;
+      results.failed[condition] = error.hint ? `${error.message} (${error.hint})` : error.message;
+    }
+  }
+  return results;
+}
+
+/** The network with the given weights, on its replica pool. */
+export function networkScorer(pool: ReplicaPool, weights: Float32Array, name = 'aernet'): Scorer {
+  return { name, predict: async (windows) => (await pool.predict(weights, windows.slice())).probabilities };
+}
+
+function rowsOf(windows: Float32Array, count: number): Float32Array[] {
+  return Array.from({ length: count }, (_, i) => windows.subarray(i * WINDOW_VALUES, (i + 1) * WINDOW_VALUES));
+}
+
+/** Both baselines trained on `train` (as `aer baselines` trains them), as scorers; the SVM's votes are one-hot. */
+export async function baselineScorers(train: readonly LoadedClip[], labels: readonly string[], options: BaselineOptions = DEFAULT_BASELINES): Promise<{ scorers: Scorer[]; dispose(): void }> {
+  const y = Int32Array.from(train, (c) => labels.indexOf(c.label));
+  const rows = train.map((c) => c.features);
+  const svm = await trainSvm(rows, y, options.svm);
+  const forest = trainForest(rows, y, labels.length, options.forest);
+  const classes = labels.length;
+  return {
+    scorers: [
+      {
+        name: 'svm',
+        predict: async (windows, count) => {
+          const out = new Float32Array(count * classes);
+          svm.predict(rowsOf(windows, count)).forEach((k, i) => (out[i * classes + k] = 1));
+          return out;
+        },
+      },
+      {
+        name: 'forest',
+        predict: async (windows, count) => {
+          const out = new Float32Array(count * classes);
+          rowsOf(windows, count).forEach((r, i) => out.set(forestProbabilities(forest, r), i * classes));
+          return out;
+        },
+      },
+    ],
+    dispose: () => svm.free(),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * A call pushed through the service's own streaming code: a Session (the
+ * decoder, each channel's resampler, incremental Mel windows on the hop
+ * grid, Silero VAD), exactly as /v1/stream runs it. Which windows exist and
+ * which are speech does not depend on the model, so the run records each
+ * speech window's model input (a scheduler stand-in takes them in order)
+ * and any model can then be scored on the same windows, with the service's
+ * smoothing replayed on its scores.
+ */
+import { lastValueFrom, toArray } from 'rxjs';
+import { SAMPLE_RATE } from '../../features/recipe.ts';
+import { resample } from '../../audio/resample.ts';
+import type { EmotionMessage } from '../../server/protocol.ts';
+import type { Scheduler, WindowJob } from '../../stream/scheduler.ts';
+import { Session } from '../../stream/session.ts';
+import type { VadBatcher } from '../../stream/vad.ts';
+import type { Call } from './call.ts';
+import { telephoneLine, TELEPHONE_RATE } from './channel-sim.ts';
+
+export interface StreamWindow {
+  channel: number;
+  seq: number;
+  startS: number;
+  endS: number;
+  speech: boolean;
+  /** The model input, for speech windows. */
+  features?: Float32Array;
+}
+
+/** How the call reaches the service: 16 kHz PCM from a softphone, or a telephone line (8 kHz G.711, expanded as the service decodes it). */
+export type CallPath = 'pcm16k' | 'telephone';
+
+/** Stands in for the shared scheduler: keeps each stream's windows in the order they were submitted, and answers at once. */
+function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]>): Scheduler {
+  const probabilities = new Float32Array(labels).fill(1 / labels);
+  return {
+    submit(job: WindowJob) {
+      recorded.set(job.stream, [...(recorded.get(job.stream) ?? []), job.features]);
+      job.done({ kind: 'result', probabilities, attention: new Float32Array(0), queueMs: 0, inferenceMs: 0, batchSize: 1 });
+    },
+    cancel() {},
+  } as unknown as Scheduler;
+}
+
+export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, labels: string[]): Promise<StreamWindow[]> {
+  const rate = path === 'telephone' ? TELEPHONE_RATE : 16000;
+  const channels = call.channels.map((c) => (path === 'telephone' ? telephoneLine(c, 'mulaw') : resample(c, SAMPLE_RATE, rate)));
+  const recorded = new Map<string, Float32Array[]>();
+  const session = new Session('condition', { encoding: 'pcm_f32le', sampleRate: rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false }, {
+    scheduler: recordingScheduler(labels.length, recorded),
+    vad,
+    labels,
+    attentionHopS: 0,
+  });
+  const events = lastValueFrom(session.events$.pipe(toArray()));
+  // Interleaved float32, a second at a time, as a client would send it.
+  const frames = channels[0].length;
+  for (let f = 0; f < frames; f += rate) {
+    const n = Math.min(rate, frames - f);
+    const chunk = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      chunk[2 * i] = channels[0][f + i];
+      chunk[2 * i + 1] = channels[1][f + i];
+    }
+    session.audio(new Uint8Array(chunk.buffer));
+  }
+  session.closeStream();
+  const emotions = (await events).filter((m): m is EmotionMessage => m.type === 'emotion');
+  return [0, 1].flatMap((channel) => {
+    const mine = emotions.filter((e) => e.channel === channel).sort((a, b) => a.seq - b.seq);
+    const inputs = recorded.get(`condition/${channel}`) ?? [];
+    const speech = mine.filter((e) => e.speech);
+    if (speech.length !== inputs.length) throw new Error(`channel ${channel}: ${speech.length} speech windows but ${inputs.length} model inputs recorded`);
+    let k = 0;
+    return mine.map((e) => ({ channel, seq: e.seq, startS: e.start_s, endS: e.end_s, speech: e.speech, features: e.speech ? inputs[k++] : undefined }));
+  });
+}
