@@ -4,7 +4,10 @@
  * EmoDB clip read as the recipe reads it always starts the window and ends
  * in silence. So: random placement of the clip in the window (random crops
  * of longer clips), small shifts, gain, additive noise at a random SNR, and
- * SpecAugment-style masks on the features.
+ * SpecAugment-style masks on the features. And what the service hears
+ * that clips are not: windows full of continuous speech (a speaker's clips
+ * of one emotion joined), and the channels calls come through (a telephone
+ * line, Opus), which move the Mel bands far more than noise does.
  *
  * Gain alone cannot change the features: power_to_db(ref=max) and the
  * z-score remove any overall level. It matters only together with noise,
@@ -14,7 +17,9 @@
 import { AerError } from '../errors.ts';
 import { windowFeatures } from '../features/extract.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
+import { rms } from './conditions/noise-mix.ts';
 import { gaussian, type Random } from './random.ts';
+import { channelDraw, continuousWindow, type TrainingAudio } from './training-audio.ts';
 
 export interface AugmentOptions {
   /** Put short clips at a random position in the window, and crop long ones at a random start. */
@@ -33,6 +38,10 @@ export interface AugmentOptions {
   /** Frequency masks per window, each up to `freqMaskBands` Mel bands wide (0: off). */
   freqMasks: number;
   freqMaskBands: number;
+  /** Probability of a window of continuous speech (the clip continued by others of its speaker and emotion) instead of the clip alone. */
+  continuous: number;
+  /** Probability of hearing the window through a simulated channel (a telephone line or Opus, equally likely). */
+  channel: number;
 }
 
 export const NO_AUGMENTATION: AugmentOptions = {
@@ -45,6 +54,8 @@ export const NO_AUGMENTATION: AugmentOptions = {
   timeMaskFrames: 0,
   freqMasks: 0,
   freqMaskBands: 0,
+  continuous: 0,
+  channel: 0,
 };
 
 /** The defaults, chosen by measurement (models/default/README.md). */
@@ -58,15 +69,20 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
   timeMaskFrames: 10,
   freqMasks: 2,
   freqMaskBands: 8,
+  continuous: 0,
+  channel: 0,
 };
 
+/** What `continuous` and `channel` switch on: half the windows each. */
+const CONDITION_PROBABILITY = 0.5;
+
 /** The names `--augment` takes, each switching one kind on with its default strength. */
-export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'specaugment'] as const;
+export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'specaugment', 'continuous', 'channel'] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
 /** `--augment all|none|placement,noise,...` to options. */
 export function parseAugment(spec: string): AugmentOptions {
-  if (spec === 'all') return { ...DEFAULT_AUGMENTATION, shiftMs: 100 };
+  if (spec === 'all') return { ...DEFAULT_AUGMENTATION, shiftMs: 100, continuous: CONDITION_PROBABILITY, channel: CONDITION_PROBABILITY };
   if (spec === 'none') return { ...NO_AUGMENTATION };
   if (spec === 'default') return { ...DEFAULT_AUGMENTATION };
   const options = { ...NO_AUGMENTATION };
@@ -86,6 +102,12 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'specaugment':
         Object.assign(options, { timeMasks: 2, timeMaskFrames: 10, freqMasks: 2, freqMaskBands: 8 });
+        break;
+      case 'continuous':
+        options.continuous = CONDITION_PROBABILITY;
+        break;
+      case 'channel':
+        options.channel = CONDITION_PROBABILITY;
         break;
       default:
         throw new AerError('invalid_argument', `unknown augmentation ${JSON.stringify(kind)}; use default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`);
@@ -110,16 +132,13 @@ export function placeInWindow(signal: Float32Array, where: number, shiftSamples 
   return window;
 }
 
-function rms(signal: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < signal.length; i++) sum += signal[i] * signal[i];
-  return Math.sqrt(sum / Math.max(1, signal.length));
-}
-
-/** The model input of one augmented training window of a clip. */
-export function augmentedFeatures(signal: Float32Array, options: AugmentOptions, random: Random): Float32Array {
+/** The model input of one augmented training window of clip `id`. */
+export function augmentedFeatures(audio: TrainingAudio, id: number, options: AugmentOptions, random: Random): Float32Array {
+  const heard = channelDraw(audio, options, random);
+  const signal = heard(id);
+  const continuous = options.continuous > 0 && random() < options.continuous ? continuousWindow(audio, id, heard, random) : undefined;
   const shift = options.shiftMs > 0 ? Math.round(((2 * random() - 1) * options.shiftMs * SAMPLE_RATE) / 1000) : 0;
-  const window = placeInWindow(signal, options.placement ? random() : 0, shift);
+  const window = continuous ?? placeInWindow(signal, options.placement ? random() : 0, shift);
   if (options.gainDb > 0) {
     const gain = 10 ** (((2 * random() - 1) * options.gainDb) / 20);
     for (let i = 0; i < window.length; i++) window[i] *= gain;

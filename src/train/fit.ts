@@ -19,6 +19,7 @@ import { LABELS } from './labels.ts';
 import { argmaxRows } from './metrics.ts';
 import type { ReplicaPool, Shard } from './parallel/pool.ts';
 import { deriveRandom, shuffled } from './random.ts';
+import { prepareTrainingAudio, type TrainingAudio } from './training-audio.ts';
 import { evaluationWindows, meanCrossEntropy } from './windows.ts';
 
 export interface StepProgress {
@@ -60,8 +61,8 @@ export interface FitResult {
 }
 
 /** A batch's shards: features made with each clip's own augmentation draw. */
-function makeShards(run: FitRun, order: number[], labels: Int32Array, sampleWeights: Float32Array, epoch: number, step: number): { shards: Shard[]; size: number } {
-  const { config, train, pool } = run;
+function makeShards(run: FitRun, audio: TrainingAudio, order: number[], labels: Int32Array, sampleWeights: Float32Array, epoch: number, step: number): { shards: Shard[]; size: number } {
+  const { config, pool } = run;
   const batch = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
   const shards: Shard[] = [];
   let at = 0;
@@ -71,7 +72,7 @@ function makeShards(run: FitRun, order: number[], labels: Int32Array, sampleWeig
     const ids = batch.slice(first, at);
     const features = new Float32Array(size * WINDOW_VALUES);
     // Each clip's augmentation draw depends on its place in the epoch only, not on how the batch is sharded.
-    ids.forEach((id, j) => features.set(augmentedFeatures(train[id].signal, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j)), j * WINDOW_VALUES));
+    ids.forEach((id, j) => features.set(augmentedFeatures(audio, id, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j)), j * WINDOW_VALUES));
     shards.push({
       features,
       labels: Int32Array.from(ids, (id) => labels[id]),
@@ -91,6 +92,7 @@ export async function fit(run: FitRun): Promise<FitResult> {
   const validationLabels = labelIndices(validation);
   const validationWindows = validation.length > 0 ? evaluationWindows(validation, 1) : undefined;
   const steps = Math.ceil(train.length / config.batchSize);
+  const audio = prepareTrainingAudio(train, config.augment, config.seed);
   const trainOrder = train.map((_, i) => i);
 
   const adam = new Adam(trainableCount);
@@ -131,12 +133,12 @@ export async function fit(run: FitRun): Promise<FitResult> {
   while (state.epoch < config.epochs) {
     const epochStarted = Date.now();
     const order = shuffled(trainOrder, deriveRandom(config.seed, 1, state.epoch));
-    let next = state.step < steps ? makeShards(run, order, labels, sampleWeights, state.epoch, state.step) : undefined;
+    let next = state.step < steps ? makeShards(run, audio, order, labels, sampleWeights, state.epoch, state.step) : undefined;
     for (; state.step < steps; state.step++) {
       if (run.signal?.aborted) break;
       const current = next!;
       const pending = pool.step(weights, current.shards, current.size);
-      next = state.step + 1 < steps ? makeShards(run, order, labels, sampleWeights, state.epoch, state.step + 1) : undefined;
+      next = state.step + 1 < steps ? makeShards(run, audio, order, labels, sampleWeights, state.epoch, state.step + 1) : undefined;
       const result = await pending;
       adam.step(weights.subarray(0, trainableCount), result.gradients, state.learningRate);
       weights.set(result.frozen, trainableCount);

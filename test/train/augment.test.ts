@@ -2,12 +2,22 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAerError } from '../../src/errors.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../../src/features/recipe.ts';
-import { augmentedFeatures, DEFAULT_AUGMENTATION, maskFeatures, NO_AUGMENTATION, parseAugment, placeInWindow } from '../../src/train/augment.ts';
+import { type AugmentOptions, augmentedFeatures, DEFAULT_AUGMENTATION, maskFeatures, NO_AUGMENTATION, parseAugment, placeInWindow } from '../../src/train/augment.ts';
+import type { LoadedClip } from '../../src/train/clip-store.ts';
+import { rms } from '../../src/train/conditions/noise-mix.ts';
 import { createRandom } from '../../src/train/random.ts';
+import { continuousWindow, prepareTrainingAudio } from '../../src/train/training-audio.ts';
 import { clipFeatures } from '../../src/features/extract.ts';
 import { tone } from '../helpers/signals.ts';
 
 const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => i + 1);
+
+function loaded(signal: Float32Array, speaker = 's', label: LoadedClip['label'] = 'sad', k = 0): LoadedClip {
+  return { path: `/${speaker}/${label}/${k}.wav`, label, speaker, corpus: 'test', signal, features: new Float32Array(0) };
+}
+
+/** A run's audio of one clip. */
+const alone = (signal: Float32Array, options: AugmentOptions) => prepareTrainingAudio([loaded(signal)], options, 1);
 
 describe('augmentation', () => {
   it('places a short clip at the window start, end or between, and shifts it', () => {
@@ -31,14 +41,15 @@ describe('augmentation', () => {
 
   it('without augmentation, a training window is the recipe window', () => {
     const clip = tone(440, SAMPLE_RATE, 2 * SAMPLE_RATE);
-    assert.deepEqual(augmentedFeatures(clip, NO_AUGMENTATION, createRandom(1)), clipFeatures(clip));
+    assert.deepEqual(augmentedFeatures(alone(clip, NO_AUGMENTATION), 0, NO_AUGMENTATION, createRandom(1)), clipFeatures(clip));
   });
 
   it('is seeded: the same draw gives the same window, another draw another', () => {
     const clip = tone(440, SAMPLE_RATE, 2 * SAMPLE_RATE);
-    const a = augmentedFeatures(clip, DEFAULT_AUGMENTATION, createRandom(7));
-    assert.deepEqual(augmentedFeatures(clip, DEFAULT_AUGMENTATION, createRandom(7)), a);
-    assert.notDeepEqual(augmentedFeatures(clip, DEFAULT_AUGMENTATION, createRandom(8)), a);
+    const audio = alone(clip, DEFAULT_AUGMENTATION);
+    const a = augmentedFeatures(audio, 0, DEFAULT_AUGMENTATION, createRandom(7));
+    assert.deepEqual(augmentedFeatures(audio, 0, DEFAULT_AUGMENTATION, createRandom(7)), a);
+    assert.notDeepEqual(augmentedFeatures(audio, 0, DEFAULT_AUGMENTATION, createRandom(8)), a);
   });
 
   it('masks whole frames and whole bands', () => {
@@ -57,6 +68,45 @@ describe('augmentation', () => {
     assert.equal(some.noiseProbability, DEFAULT_AUGMENTATION.noiseProbability);
     assert.equal(some.timeMasks, 0);
     assert.equal(parseAugment('all').shiftMs, 100);
+    assert.deepEqual([parseAugment('continuous,channel').continuous, parseAugment('channel').channel, parseAugment('default').channel], [0.5, 0.5, 0]);
     assert.throws(() => parseAugment('placement,reverb'), (e: unknown) => isAerError(e) && /unknown augmentation "reverb".*specaugment/.test(e.message));
+  });
+
+  it("continuous speech: a window starts inside the clip and its speaker's clips of the same emotion fill the rest, with short gaps", () => {
+    // Each clip a constant, so every sample says which clip it came from.
+    const clips = [1, 2, 3].map((v, k) => loaded(new Float32Array(SAMPLE_RATE).fill(v), 's', 'sad', k));
+    clips.push(loaded(new Float32Array(SAMPLE_RATE).fill(9), 's', 'angry', 3), loaded(new Float32Array(SAMPLE_RATE).fill(8), 't', 'sad', 4));
+    const audio = prepareTrainingAudio(clips, NO_AUGMENTATION, 1);
+    assert.deepEqual(audio.siblings, [[1, 2], [0, 2], [0, 1], [], []]);
+    assert.deepEqual(audio.channels, [[], [], [], [], []], 'no channel copies unless asked for');
+    for (let seed = 0; seed < 20; seed++) {
+      const window = continuousWindow(audio, 0, (id) => audio.clean[id], createRandom(seed))!;
+      assert.equal(window.length, WINDOW_SAMPLES);
+      assert.equal(window[0], 1, 'it starts in the clip');
+      assert.ok(window.every((v) => v === 0 || v === 1 || v === 2 || v === 3), 'only clips of this speaker and emotion');
+      let gap = 0;
+      let longest = 0;
+      for (const v of window) longest = Math.max(longest, (gap = v === 0 ? gap + 1 : 0));
+      assert.ok(longest <= 0.4 * SAMPLE_RATE + 1, `a gap of ${longest} samples`);
+    }
+    assert.equal(continuousWindow(audio, 3, (id) => audio.clean[id], createRandom(1)), undefined, 'a clip with no sibling has no continuation');
+    // Through augmentedFeatures: a lone clip falls back to its placement.
+    const options = { ...NO_AUGMENTATION, continuous: 1 };
+    assert.deepEqual(augmentedFeatures(audio, 3, options, createRandom(1)), clipFeatures(clips[3].signal));
+    assert.notDeepEqual(augmentedFeatures(audio, 0, options, createRandom(1)), clipFeatures(clips[0].signal));
+  });
+
+  it('channel simulation: each clip also as a telephone line and Opus deliver it, precomputed, drawn per window', () => {
+    const wide = tone(6000, SAMPLE_RATE, SAMPLE_RATE, 0.3).map((v, i) => v + 0.3 * Math.sin((2 * Math.PI * 1000 * i) / SAMPLE_RATE));
+    const options = { ...NO_AUGMENTATION, channel: 1 };
+    const audio = prepareTrainingAudio([loaded(wide)], options, 1);
+    const [telephone, opus] = audio.channels[0];
+    assert.equal(telephone.length, wide.length);
+    assert.equal(opus.length, wide.length);
+    // The 6 kHz half is gone on the telephone line: about half the power is left.
+    assert.ok(Math.abs(rms(telephone.subarray(4000)) / rms(wide) - Math.SQRT1_2) < 0.05);
+    const draws = new Set(Array.from({ length: 20 }, (_, seed) => augmentedFeatures(audio, 0, options, createRandom(seed)).slice(0, 2000).join()));
+    assert.equal(draws.size, 2, 'the telephone or the Opus copy, never the clean clip');
+    assert.ok(!draws.has(clipFeatures(wide).slice(0, 2000).join()));
   });
 });

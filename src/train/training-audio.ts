@@ -1,0 +1,83 @@
+/**
+ * The audio a training run draws its windows from: each clip; the same clip
+ * as a telephone line and an Opus link deliver it (precomputed once per run,
+ * so an epoch pays nothing for codecs); and the clips that can continue it
+ * as continuous speech (same speaker, same emotion), so a window can be
+ * full of speech as the service's windows are.
+ */
+import { SAMPLE_RATE, WINDOW_SAMPLES } from '../features/recipe.ts';
+import type { AugmentOptions } from './augment.ts';
+import type { LoadedClip } from './clip-store.ts';
+import { MAX_GAP_S } from './conditions/continuous.ts';
+import { viaOpus, viaTelephone } from './conditions/channel-sim.ts';
+import { deriveRandom, type Random } from './random.ts';
+
+/** Opus bit rates a clip's Opus copy is drawn from (kbit/s): narrow- to wideband voice. */
+const OPUS_KBPS = [8, 12, 16];
+
+export interface TrainingAudio {
+  /** Per clip, 22050 Hz. */
+  clean: Float32Array[];
+  /** Per clip, its simulated channels ([telephone, Opus]); empty when channel augmentation is off. */
+  channels: Float32Array[][];
+  /** Per clip, the other clips of its speaker and emotion. */
+  siblings: number[][];
+}
+
+/** The run's audio; `onProgress` follows the channel simulation, the one slow part. */
+export function prepareTrainingAudio(clips: readonly LoadedClip[], options: AugmentOptions, seed: number, onProgress?: (done: number, total: number) => void): TrainingAudio {
+  const groups = new Map<string, number[]>();
+  clips.forEach((c, i) => {
+    const key = `${c.speaker}\u0000${c.label}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  const channels = clips.map((c, i) => {
+    if (options.channel <= 0) return [];
+    const random = deriveRandom(seed, 5, i);
+    const law = random() < 0.5 ? 'mulaw' : 'alaw';
+    const kbps = OPUS_KBPS[Math.floor(random() * OPUS_KBPS.length)];
+    const heard = [viaTelephone(c.signal, law), viaOpus(c.signal, kbps)];
+    onProgress?.(i + 1, clips.length);
+    return heard;
+  });
+  return {
+    clean: clips.map((c) => c.signal),
+    channels,
+    siblings: clips.map((c, i) => groups.get(`${c.speaker}\u0000${c.label}`)!.filter((j) => j !== i)),
+  };
+}
+
+/** Clip `id` as one channel draw hears it: clean, or (with probability `options.channel`) through a telephone line or Opus. */
+export function channelDraw(audio: TrainingAudio, options: AugmentOptions, random: Random): (id: number) => Float32Array {
+  if (options.channel <= 0 || random() >= options.channel) return (id) => audio.clean[id];
+  const k = random() < 0.5 ? 0 : 1;
+  return (id) => audio.channels[id][k];
+}
+
+/**
+ * A 3 s window of continuous speech starting inside clip `id`: the clip
+ * from a random sample on (so windows fall on and off any grid), then its
+ * siblings in a random order with random gaps, until the window is full.
+ * Undefined when the clip has no sibling to continue it.
+ */
+export function continuousWindow(audio: TrainingAudio, id: number, heard: (id: number) => Float32Array, random: Random): Float32Array | undefined {
+  const siblings = audio.siblings[id];
+  if (siblings.length === 0) return undefined;
+  const window = new Float32Array(WINDOW_SAMPLES);
+  const first = heard(id);
+  let from = Math.floor(random() * first.length);
+  let at = 0;
+  let next = first;
+  let previous = id;
+  while (at < WINDOW_SAMPLES) {
+    const piece = next.subarray(from, from + (WINDOW_SAMPLES - at));
+    window.set(piece, at);
+    at += piece.length + Math.round(random() * MAX_GAP_S * SAMPLE_RATE);
+    // Any sibling but the one just heard (when there is another).
+    const choices = siblings.length > 1 ? siblings.filter((s) => s !== previous) : siblings;
+    previous = choices[Math.floor(random() * choices.length)];
+    next = heard(previous);
+    from = 0;
+  }
+  return window;
+}
