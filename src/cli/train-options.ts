@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet.ts';
 import { BACKENDS, type BackendChoice } from '../model/backend.ts';
-import { parseAugment } from '../train/augment.ts';
+import { AUGMENT_KINDS, parseAugment } from '../train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/config.ts';
 import { checkDatasetName, DATASET_NAMES } from '../train/datasets/scan.ts';
 import { defaultWorkerCount } from '../train/parallel/pool.ts';
@@ -64,7 +64,7 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
     .option('--lr-factor <f>', 'ReduceLROnPlateau: factor of a cut', parseNumberOption('--lr-factor', 0.01, 0.99), d.lrFactor)
     .option('--min-lr <lr>', 'ReduceLROnPlateau: lowest learning rate', parseNumberOption('--min-lr', 0, 1), d.minLearningRate)
     .option('--no-class-weights', 'weigh every clip alike instead of balancing the classes')
-    .option('--augment <kinds>', 'augmentation: default, all, none, or a list of placement, shift, gain, noise, specaugment', 'default')
+    .option('--augment <kinds>', `augmentation: default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`, 'default')
     .addOption(new Option('--variant <variant>', 'the model: full AER-Net, or an ablation').choices(['full', 'cnn_res', 'cnn']).default(DEFAULT_OPTIONS.variant))
     .option('--lstm-units <n>', 'units of each direction of the BiLSTM', whole('--lstm-units', 4, 2048), DEFAULT_OPTIONS.lstmUnits)
     .option('--attention-units <n>', 'width of the attention scoring layer', whole('--attention-units', 4, 2048), DEFAULT_OPTIONS.attentionUnits)
