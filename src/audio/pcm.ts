@@ -1,12 +1,22 @@
 /**
  * Raw interleaved PCM from a stream: bytes in messages of any length (a
  * sample or frame may be split between messages) -> planar float32.
+ * Linear (16-bit integer, 32-bit float) or G.711 (mu-law, A-law: a byte a
+ * sample, what telephone networks carry).
  */
 import { AerError } from '../errors.ts';
+import { alawToFloat, mulawToFloat } from './g711.ts';
 import { MAX_CHANNELS } from './limits.ts';
 
-export const PCM_ENCODINGS = ['pcm_s16le', 'pcm_f32le'] as const;
+export const PCM_ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'mulaw', 'alaw'] as const;
 export type PcmEncoding = (typeof PCM_ENCODINGS)[number];
+
+/** Bytes of one sample. */
+export function sampleBytes(encoding: PcmEncoding): number {
+  return encoding === 'pcm_f32le' ? 4 : encoding === 'pcm_s16le' ? 2 : 1;
+}
+
+const G711_TABLES: Partial<Record<PcmEncoding, Float32Array>> = { mulaw: mulawToFloat, alaw: alawToFloat };
 
 export class PcmStreamDecoder {
   readonly encoding: PcmEncoding;
@@ -22,7 +32,7 @@ export class PcmStreamDecoder {
     }
     this.encoding = encoding;
     this.channelCount = channels;
-    this.frameBytes = channels * (encoding === 'pcm_s16le' ? 2 : 4);
+    this.frameBytes = channels * sampleBytes(encoding);
   }
 
   /** Bytes held back because they do not make a whole frame yet. */
@@ -46,7 +56,10 @@ export class PcmStreamDecoder {
     const out = Array.from({ length: n }, () => new Float32Array(frames));
     const view = new DataView(bytes.buffer, bytes.byteOffset, frames * this.frameBytes);
     let p = 0;
-    if (this.encoding === 'pcm_s16le') {
+    const table = G711_TABLES[this.encoding];
+    if (table) {
+      for (let f = 0; f < frames; f++) for (let c = 0; c < n; c++, p++) out[c][f] = table[bytes[p]];
+    } else if (this.encoding === 'pcm_s16le') {
       for (let f = 0; f < frames; f++) for (let c = 0; c < n; c++, p += 2) out[c][f] = view.getInt16(p, true) / 32768;
     } else {
       for (let f = 0; f < frames; f++) {

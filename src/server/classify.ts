@@ -1,5 +1,6 @@
 /**
- * POST /v1/classify: a WAV or Ogg Opus file through the same session
+ * POST /v1/classify: a WAV or Ogg Opus file (or raw PCM or G.711 bytes
+ * whose format the query names) through the same session
  * pipeline a stream uses (VAD, windows every hop, batched model, smoothing),
  * answered with every window's result at once.
  *
@@ -11,10 +12,12 @@
  * queued windows are dropped.
  */
 import { Subject } from 'rxjs';
-import { AudioFileStream } from '../audio/file-stream.ts';
+import { AudioFileStream, type FileReader } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
 import { Session, type SessionDeps } from '../stream/session.ts';
-import { MAX_STREAM_CHANNELS, type ServerMessage, type StreamConfig } from './protocol.ts';
+import { PCM_ENCODINGS, type PcmEncoding } from '../audio/pcm.ts';
+import { RawFileStream } from '../audio/raw-file-stream.ts';
+import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type ServerMessage, type StreamConfig } from './protocol.ts';
 
 /** Windows of the file in flight (per channel) before reading pauses, and where it resumes. */
 const PAUSE_ABOVE = 16;
@@ -39,6 +42,29 @@ function interleave(channels: Float32Array[], from: number, to: number): Uint8Ar
   return new Uint8Array(out.buffer);
 }
 
+/**
+ * What a classify request's query says: the analysis options, and how to
+ * read the body: a file that names its own format (no encoding), or raw
+ * PCM or G.711 whose encoding, sample_rate (default by encoding) and
+ * channels the query names.
+ */
+export function classifyInput(query: URLSearchParams): { config: StreamConfig; reader: FileReader } {
+  const params = new URLSearchParams(query);
+  params.delete('token');
+  const encoding = params.get('encoding');
+  if (encoding === null) {
+    const fromFile = ['sample_rate', 'channels'].filter((p) => params.has(p));
+    if (fromFile.length > 0) throw new ProtocolError(`/v1/classify reads ${fromFile.join(', ')} from the file; leave them out, or name the raw encoding the body holds (encoding=${PCM_ENCODINGS.join(', ')})`);
+    params.set('encoding', 'pcm_f32le');
+    return { config: parseStreamQuery(params), reader: new AudioFileStream() };
+  }
+  if (!(PCM_ENCODINGS as readonly string[]).includes(encoding)) {
+    throw new ProtocolError(`/v1/classify's encoding names a raw body (${PCM_ENCODINGS.join(', ')}); a WAV or Ogg Opus file says its own format, so leave encoding out`);
+  }
+  const config = parseStreamQuery(params);
+  return { config, reader: new RawFileStream(encoding as PcmEncoding, config.sampleRate, config.channels) };
+}
+
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function classifyStream(
@@ -47,8 +73,8 @@ export async function classifyStream(
   deps: SessionDeps,
   id: string,
   signal: AbortSignal,
+  reader: FileReader = new AudioFileStream(),
 ): Promise<ClassifyResult> {
-  const reader = new AudioFileStream();
   const events: string[] = [];
   let session: Session | undefined;
   let frames = 0;

@@ -5,7 +5,7 @@
  * malformed is a ProtocolError carrying the close code (4400 bad request)
  * and a reason the client can show.
  */
-import { CLOSE, ENCODINGS, type Encoding } from '../../clients/js/src/protocol.ts';
+import { CLOSE, defaultSampleRate, ENCODINGS, type Encoding } from '../../clients/js/src/protocol.ts';
 import { AerError, type ErrorCode } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
 import { quoted } from './client-text.ts';
@@ -105,7 +105,7 @@ export function parseStreamQuery(params: URLSearchParams): StreamConfig {
   }
   return {
     encoding: config.encoding,
-    sampleRate: config.sampleRate ?? (opus ? 48000 : 16000),
+    sampleRate: config.sampleRate ?? defaultSampleRate(config.encoding),
     channels: config.channels ?? 1,
     hopMs: config.hopMs ?? DEFAULT_HOP_MS,
     smoothing: config.smoothing ?? 'ema',

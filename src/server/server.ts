@@ -24,7 +24,8 @@ import { Scheduler, type SchedulerOptions } from '../stream/scheduler.ts';
 import { Session, type SessionDeps } from '../stream/session.ts';
 import type { VadBatcher } from '../stream/vad.ts';
 import { Tokens } from './auth.ts';
-import { classifyStream } from './classify.ts';
+import type { FileReader } from '../audio/file-stream.ts';
+import { classifyInput, classifyStream } from './classify.ts';
 import { EngineHealth } from './engine-health.ts';
 import { MetricsEndpoint } from './metrics-endpoint.ts';
 import { describeModel } from './model-description.ts';
@@ -271,20 +272,16 @@ export class AerServer implements TransportApp {
       this.metrics.classifyRequests.inc({ result: 'busy' });
       return httpError(503, 'busy', `${this.classifying.size} files are being analysed, the most this server takes at once`, `retry after ${RETRY_AFTER_S} s, or stream the audio over /v1/stream`, retry);
     }
-    const params = new URLSearchParams(req.url.searchParams);
-    params.delete('token');
-    const fromFile = ['encoding', 'sample_rate', 'channels'].filter((p) => params.has(p));
-    if (fromFile.length > 0) return httpError(400, 'invalid_argument', `/v1/classify reads ${fromFile.join(', ')} from the file; leave them out`);
-    params.set('encoding', 'pcm_f32le');
     let config: StreamConfig;
+    let reader: FileReader;
     try {
-      config = parseStreamQuery(params);
+      ({ config, reader } = classifyInput(req.url.searchParams));
     } catch (error) {
       return httpError(400, 'invalid_argument', (error as Error).message);
     }
     const shutdown = new AbortController();
     const signal = AbortSignal.any([req.signal, shutdown.signal]);
-    const work = classifyStream(req.body, config, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal);
+    const work = classifyStream(req.body, config, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal, reader);
     this.classifying.set(work, shutdown);
     this.metrics.classifyActive.set(this.classifying.size);
     try {

@@ -1,6 +1,6 @@
 /**
- * A session's decoder: one binary message in (PCM frames, one Opus packet,
- * or Ogg pages), planar float32 out at the decoder's rate. Streams are
+ * A session's decoder: one binary message in (PCM or G.711 frames, one Opus
+ * packet, or Ogg pages), planar float32 out at the decoder's rate. Streams are
  * lenient: damaged Opus packets and Ogg pages are concealed and reported as
  * problems; what cannot be a stream of the declared encoding at all (PCM
  * with NaNs, 64 KiB without an Ogg Opus header) is an AerError.
@@ -33,7 +33,9 @@ export function createStreamDecoder(config: StreamConfig): StreamDecoder {
   const empty = (): Float32Array[] => Array.from({ length: config.channels }, () => new Float32Array(0));
   switch (config.encoding) {
     case 'pcm_s16le':
-    case 'pcm_f32le': {
+    case 'pcm_f32le':
+    case 'mulaw':
+    case 'alaw': {
       const pcm = new PcmStreamDecoder(config.encoding, config.channels);
       return {
         sampleRate: config.sampleRate,

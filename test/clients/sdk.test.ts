@@ -59,7 +59,7 @@ describe('client SDK', () => {
     assert.equal(session.audioSeconds, 3.5);
   });
 
-  test('Opus packets, two channels; a message over 1 MiB of PCM is cut at frame boundaries', async () => {
+  test('Opus packets, G.711 bytes, two channels; a message over 1 MiB of PCM is cut at frame boundaries', async () => {
     const opus = await connect(service.url, { encoding: 'opus', vad: false });
     const encoder = new Encoder({ channels: 1, sample_rate: 48000, application: 'voip' });
     const pcm = toS16(resample(voiced(3.2), 16000, 48000));
@@ -67,6 +67,14 @@ describe('client SDK', () => {
     assert.ok(Math.abs(opus.audioSeconds - 3.2) < 0.021);
     const closed = await opus.close();
     assert.ok(closed.stats.windows >= 1 && closed.stats.decode_errors === 0);
+
+    // G.711: 8 kHz by default, a byte a frame per channel; samples are refused (a telephony bridge has bytes).
+    const phone = await connect(service.url, { encoding: 'mulaw', channels: 2, vad: false });
+    await phone.send(new Uint8Array(2 * 8000 * 3.5).fill(0x55));
+    assert.equal(phone.audioSeconds, 3.5);
+    await rejectsWith(phone.send(new Float32Array(320)), 'invalid_audio', /opened for mulaw: send encoded bytes/);
+    const phoned = await phone.close();
+    assert.deepEqual([phoned.stats.audio_s, phoned.stats.bytes], [3.5, 56000]);
 
     const stereo = await connect(service.url, { channels: 2, encoding: 'pcm_f32le', vad: false });
     const frames = 140_000;

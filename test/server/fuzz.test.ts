@@ -24,7 +24,7 @@ const pick = <T>(r: Rng, list: readonly T[]): T => list[Math.floor(r() * list.le
 const int = (r: Rng, max: number) => Math.floor(r() * max);
 
 const NAMES = ['encoding', 'sample_rate', 'channels', 'hop_ms', 'smoothing', 'vad', 'attention', 'token', 'Encoding', 'sample-rate', '', '€', '__proto__', 'constructor', 'hop_ms[]'];
-const VALUES = ['pcm_s16le', 'pcm_f32le', 'opus', 'ogg_opus', 'mp3', '16000', '48000', '0x3e80', '1.6e4', '-1', '0', '1', '2', '3', '99999999999999999999', 'NaN', 'true', 'false', 'ema', 'none', '', ' ', '€'.repeat(40), '😀', '%', '%zz', '%00', '%E2%82', '\u0000', 'a'.repeat(3000)];
+const VALUES = ['pcm_s16le', 'pcm_f32le', 'mulaw', 'alaw', 'opus', 'ogg_opus', 'mp3', '16000', '48000', '0x3e80', '1.6e4', '-1', '0', '1', '2', '3', '99999999999999999999', 'NaN', 'true', 'false', 'ema', 'none', '', ' ', '€'.repeat(40), '😀', '%', '%zz', '%00', '%E2%82', '\u0000', 'a'.repeat(3000)];
 
 /** Any text: from the lists, random code points (lone surrogates included), or percent-escapes of random bytes. */
 function text(r: Rng): string {

@@ -2,7 +2,7 @@
 import { AerClientError } from './errors.ts';
 import type { Encoding } from './protocol.ts';
 
-/** Int16Array / Float32Array samples (interleaved), or bytes already in the session's encoding (one Opus packet per call). */
+/** Int16Array / Float32Array samples (interleaved), or bytes already in the session's encoding (one Opus packet per call; G.711 bytes as a telephone network carries them). */
 export type AudioInput = Int16Array | Float32Array | Uint8Array | ArrayBuffer;
 
 export interface AudioFormat {
@@ -25,7 +25,7 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
 export function encodeInput(input: AudioInput, format: AudioFormat): Uint8Array {
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (bytes instanceof Uint8Array) return bytes;
-  if (format.encoding === 'opus' || format.encoding === 'ogg_opus') {
+  if (format.encoding !== 'pcm_s16le' && format.encoding !== 'pcm_f32le') {
     throw new AerClientError('invalid_audio', `this session was opened for ${format.encoding}: send encoded bytes (a Uint8Array), not samples; open it with encoding pcm_s16le or pcm_f32le to send samples`);
   }
   if (bytes.length % format.channels !== 0) throw new AerClientError('invalid_audio', `${bytes.length} samples are not whole frames of ${format.channels} interleaved channels`);
@@ -56,7 +56,7 @@ export function clockRate(format: AudioFormat): number {
 
 /** Bytes of one PCM frame (a sample of every channel) in the format's encoding. */
 export function bytesPerFrame(format: AudioFormat): number {
-  return (format.encoding === 'pcm_f32le' ? 4 : 2) * format.channels;
+  return (format.encoding === 'pcm_f32le' ? 4 : format.encoding === 'pcm_s16le' ? 2 : 1) * format.channels;
 }
 
 /** Frames of audio (at clockRate) in bytes of the session's encoding; whole numbers, so the clock does not drift. Ogg pages count 0: their time is in their granule positions. */
@@ -64,6 +64,8 @@ export function framesOf(bytes: Uint8Array, format: AudioFormat): number {
   switch (format.encoding) {
     case 'pcm_s16le':
     case 'pcm_f32le':
+    case 'mulaw':
+    case 'alaw':
       return bytes.length / bytesPerFrame(format);
     case 'opus':
       return opusPacketSamples(bytes);

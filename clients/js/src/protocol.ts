@@ -4,8 +4,14 @@
  * The service imports these types too, so the two cannot drift.
  */
 export const PROTOCOL_VERSION = 'v1';
-export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'opus', 'ogg_opus'] as const;
+export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'mulaw', 'alaw', 'opus', 'ogg_opus'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
+
+/** The rate a stream has without sample_rate: Opus's 48 kHz, a telephone's 8 kHz for G.711, else 16 kHz. */
+export function defaultSampleRate(encoding: Encoding): number {
+  if (encoding === 'opus' || encoding === 'ogg_opus') return 48000;
+  return encoding === 'mulaw' || encoding === 'alaw' ? 8000 : 16000;
+}
 
 /** WebSocket close codes the service uses. */
 export const CLOSE = { normal: 1000, goingAway: 1001, abnormal: 1006, policy: 1008, tooBig: 1009, internal: 1011, tryAgainLater: 1013, badRequest: 4400 } as const;

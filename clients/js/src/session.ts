@@ -10,7 +10,7 @@
 import { filter, map, type Observable, Subject } from 'rxjs';
 import { type AudioFormat, type AudioInput, bytesPerFrame, clockRate, encodeInput, framesOf } from './audio.ts';
 import { AerClientError } from './errors.ts';
-import { type ChangeMessage, CLOSE, type ClosedMessage, type ControlMessage, type EmotionMessage, type Encoding, type ErrorMessage, type ReadyMessage, type ServerMessage, type WarningMessage } from './protocol.ts';
+import { type ChangeMessage, CLOSE, type ClosedMessage, type ControlMessage, defaultSampleRate, type EmotionMessage, type Encoding, type ErrorMessage, type ReadyMessage, type ServerMessage, type WarningMessage } from './protocol.ts';
 import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from './socket.ts';
 
 /** The server's per-message limit (1 MiB); PCM is cut below it at frame boundaries. */
@@ -26,7 +26,7 @@ export interface ReconnectOptions {
 
 export interface ConnectOptions {
   encoding?: Encoding;
-  /** Rate of the PCM sent; for Opus, the rate encoded at (default 16000 for PCM, 48000 for Opus). */
+  /** Rate of the PCM sent; for Opus, the rate encoded at (default 16000 for PCM, 8000 for G.711, 48000 for Opus). */
   sampleRate?: number;
   channels?: number;
   hopMs?: number;
@@ -133,8 +133,7 @@ export class AerSession {
     private readonly factory: { create: SocketFactory; headers: boolean },
   ) {
     const encoding = options.encoding ?? 'pcm_s16le';
-    const opus = encoding === 'opus' || encoding === 'ogg_opus';
-    this.format = { encoding, sampleRate: options.sampleRate ?? (opus ? 48000 : 16000), channels: options.channels ?? 1 };
+    this.format = { encoding, sampleRate: options.sampleRate ?? defaultSampleRate(encoding), channels: options.channels ?? 1 };
     const payloads = <K extends keyof SessionEvents>(type: K) => this.events.pipe(filter((e): e is Extract<Event, { type: K }> => e.type === type), map((e) => e.payload as SessionEvents[K]));
     this.messages$ = this.events.pipe(filter((e) => ['ready', 'emotion', 'change', 'warning', 'error'].includes(e.type)), map((e) => e.payload as ServerMessage));
     this.emotions$ = payloads('emotion');
