@@ -9,13 +9,14 @@
  */
 import { lastValueFrom, toArray } from 'rxjs';
 import { SAMPLE_RATE } from '../../features/recipe.ts';
+import { sampleBytes } from '../../audio/pcm.ts';
 import { resample } from '../../audio/resample.ts';
 import type { EmotionMessage } from '../../server/protocol.ts';
 import type { Scheduler, WindowJob } from '../../stream/scheduler.ts';
 import { Session } from '../../stream/session.ts';
 import type { VadBatcher } from '../../stream/vad.ts';
 import type { Call } from './call.ts';
-import { telephoneLine, TELEPHONE_RATE } from './channel-sim.ts';
+import { telephoneBytes, TELEPHONE_RATE } from './channel-sim.ts';
 
 export interface StreamWindow {
   channel: number;
@@ -27,8 +28,28 @@ export interface StreamWindow {
   features?: Float32Array;
 }
 
-/** How the call reaches the service: 16 kHz PCM from a softphone, or a telephone line (8 kHz G.711, expanded as the service decodes it). */
+/** How the call reaches the service: 16 kHz float PCM from a softphone, or a telephone line (8 kHz G.711 mu-law bytes, as telephony platforms send them). */
 export type CallPath = 'pcm16k' | 'telephone';
+
+/** The call's bytes on the wire, interleaved, and the stream's format. */
+function onTheWire(call: Call, path: CallPath): { bytes: Uint8Array; encoding: 'pcm_f32le' | 'mulaw'; rate: number } {
+  if (path === 'telephone') {
+    const [a, b] = call.channels.map((c) => telephoneBytes(c, 'mulaw'));
+    const bytes = new Uint8Array(a.length * 2);
+    for (let i = 0; i < a.length; i++) {
+      bytes[2 * i] = a[i];
+      bytes[2 * i + 1] = b[i];
+    }
+    return { bytes, encoding: 'mulaw', rate: TELEPHONE_RATE };
+  }
+  const [a, b] = call.channels.map((c) => resample(c, SAMPLE_RATE, 16000));
+  const samples = new Float32Array(a.length * 2);
+  for (let i = 0; i < a.length; i++) {
+    samples[2 * i] = a[i];
+    samples[2 * i + 1] = b[i];
+  }
+  return { bytes: new Uint8Array(samples.buffer), encoding: 'pcm_f32le', rate: 16000 };
+}
 
 /** Stands in for the shared scheduler: keeps each stream's windows in the order they were submitted, and answers at once. */
 function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]>): Scheduler {
@@ -43,27 +64,18 @@ function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]
 }
 
 export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, labels: string[]): Promise<StreamWindow[]> {
-  const rate = path === 'telephone' ? TELEPHONE_RATE : 16000;
-  const channels = call.channels.map((c) => (path === 'telephone' ? telephoneLine(c, 'mulaw') : resample(c, SAMPLE_RATE, rate)));
+  const wire = onTheWire(call, path);
   const recorded = new Map<string, Float32Array[]>();
-  const session = new Session('condition', { encoding: 'pcm_f32le', sampleRate: rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false }, {
+  const session = new Session('condition', { encoding: wire.encoding, sampleRate: wire.rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false }, {
     scheduler: recordingScheduler(labels.length, recorded),
     vad,
     labels,
     attentionHopS: 0,
   });
   const events = lastValueFrom(session.events$.pipe(toArray()));
-  // Interleaved float32, a second at a time, as a client would send it.
-  const frames = channels[0].length;
-  for (let f = 0; f < frames; f += rate) {
-    const n = Math.min(rate, frames - f);
-    const chunk = new Float32Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      chunk[2 * i] = channels[0][f + i];
-      chunk[2 * i + 1] = channels[1][f + i];
-    }
-    session.audio(new Uint8Array(chunk.buffer));
-  }
+  // A second at a time, as a client would send it.
+  const second = wire.rate * 2 * sampleBytes(wire.encoding);
+  for (let at = 0; at < wire.bytes.length; at += second) session.audio(wire.bytes.subarray(at, at + second));
   session.closeStream();
   const emotions = (await events).filter((m): m is EmotionMessage => m.type === 'emotion');
   return [0, 1].flatMap((channel) => {
