@@ -9,7 +9,11 @@
  * the capacity, also given as a share of the raw onnxruntime throughput
  * measured in the same run. Binds 127.0.0.1 only; bounded in time.
  *
- *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--precision auto|fp32|int8] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
+ * With --simulated-ms MS the server runs the simulated engine (uniform
+ * scores after MS ms a batch) instead of the model: the serving ceiling of
+ * this machine without the model's cost, what a GPU host would see.
+ *
+ *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--precision auto|fp32|int8] [--simulated-ms 2] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,8 +45,10 @@ const { values } = parseArgs({
     'max-delay-ms': { type: 'string', default: '20' },
     transport: { type: 'string', default: 'ws' },
     precision: { type: 'string', default: 'auto' },
+    'simulated-ms': { type: 'string' },
   },
 });
+const simulatedMs = values['simulated-ms'];
 const kind = values.kind === 'pcm' ? 'pcm' : 'opus';
 if (!(PRECISIONS as readonly string[]).includes(values.precision!)) throw new Error(`--precision ${values.precision}: one of ${PRECISIONS.join(', ')}`);
 const precision = values.precision as Precision;
@@ -107,7 +113,7 @@ function breakdown(before: Record<string, { sum: number; count: number }>, after
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
 
 header(`Load: ${kind === 'opus' ? 'Opus 48 kHz, 20 ms packets' : 'PCM s16 16 kHz, 20 ms messages'}, hop ${values['hop-ms']} ms, VAD on, real-time pace over loopback, ${values.transport} transport`);
-const { perSecond: raw, int8 } = await rawThroughput();
+const { perSecond: raw, int8 } = simulatedMs === undefined ? await rawThroughput() : { perSecond: NaN, int8: false };
 const { samples, source } = speech(60);
 const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) : (() => {
   const pcm = resample(samples, 22050, 16000);
@@ -116,10 +122,10 @@ const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) 
   pcm.forEach((v, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32767))), true));
   return Array.from({ length: Math.floor(bytes.length / 640) }, (_, i) => bytes.subarray(i * 640, i * 640 + 640));
 })();
-process.stdout.write(`speech: ${source}, 60 s looped; raw onnxruntime on this machine (${int8 ? 'int8' : 'fp32'}): ${raw.toFixed(0)} windows/s at batch 32\n\n`);
+process.stdout.write(`speech: ${source}, 60 s looped; ${simulatedMs === undefined ? `raw onnxruntime on this machine (${int8 ? 'int8' : 'fp32'}): ${raw.toFixed(0)} windows/s at batch 32` : `engine: simulated, ${simulatedMs} ms a batch (not the model)`}\n\n`);
 
 const port = await freePort();
-const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0', '--transport', values.transport!, '--precision', precision], { stdio: ['ignore', 'ignore', 'pipe'] });
+const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0', '--transport', values.transport!, ...(simulatedMs === undefined ? ['--precision', precision] : ['--engine', 'simulated', '--simulated-ms', simulatedMs])], { stdio: ['ignore', 'ignore', 'pipe'] });
 let serverLog = '';
 server.stderr.on('data', (d) => (serverLog += d));
 const base = `http://127.0.0.1:${port}`;
@@ -197,6 +203,6 @@ server.kill('SIGTERM');
 table(rows, ['streams', 'windows/s', 'p50 ms', 'p95 ms', 'p99 ms', 'shed', 'server CPU', 'client CPU', 'mean latency ms', 'mean queue wait ms', 'mean batch ms', 'mean batch size', `p99 <= ${SLO_MS} ms, none shed`]);
 process.stdout.write(
   capacity
-    ? `\ncapacity: ${capacity.streams} ${kind} streams (${capacity.windowsPerSecond.toFixed(0)} windows/s = ${((capacity.windowsPerSecond / raw) * 100).toFixed(0)} % of the raw engine's ${raw.toFixed(0)} windows/s)\n`
+    ? `\ncapacity: ${capacity.streams} ${kind} streams (${capacity.windowsPerSecond.toFixed(0)} windows/s${simulatedMs === undefined ? ` = ${((capacity.windowsPerSecond / raw) * 100).toFixed(0)} % of the raw engine's ${raw.toFixed(0)} windows/s` : `, simulated engine at ${simulatedMs} ms a batch`})\n`
     : '\ncapacity: below the first step\n',
 );

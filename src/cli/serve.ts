@@ -2,7 +2,8 @@
 import { type Command, Option } from 'commander';
 import { config as rxjsConfig } from 'rxjs';
 import { ENGINES, type EngineChoice } from '../engine/engine.ts';
-import { loadEngine } from '../engine/load-engine.ts';
+import { AerError } from '../errors.ts';
+import { DEFAULT_SIMULATED_MS, loadEngine } from '../engine/load-engine.ts';
 import { PRECISIONS, type Precision } from '../engine/onnx-engine.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { Tokens } from '../server/auth.ts';
@@ -13,6 +14,7 @@ import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
 import { action, parseNumberOption } from './run.ts';
 
 interface ServeFlags {
+  simulatedMs?: number;
   port: number;
   host: string;
   model: string;
@@ -55,7 +57,9 @@ async function run(flags: ServeFlags): Promise<void> {
   checkServerOptions(options);
   // An error escaping an RxJS subscriber would otherwise be rethrown on a timer and end the process.
   rxjsConfig.onUnhandledError = (error) => log(`internal error (unhandled in a stream pipeline): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  const engine = await loadEngine(flags.engine, flags.model, { precision: flags.precision, threads: flags.threads, cuda: true, onNotice: log });
+  if (flags.simulatedMs !== undefined && flags.engine !== 'simulated') throw new AerError('invalid_argument', '--simulated-ms sets the simulated engine\'s delay', { hint: 'add --engine simulated, or leave --simulated-ms out' });
+  const engine = await loadEngine(flags.engine, flags.model, { precision: flags.precision, threads: flags.threads, cuda: true, onNotice: log, simulatedMs: flags.simulatedMs });
+  if (engine.name === 'simulated') log(`engine: SIMULATED, every window gets uniform scores after ${flags.simulatedMs ?? DEFAULT_SIMULATED_MS} ms a batch: for measuring capacity, not for tagging audio`);
   const metadata = engine.metadata;
   const vad = await VadBatcher.load();
   const server = new AerServer({ engine, vad, tokens }, options);
@@ -99,7 +103,8 @@ export function registerServe(program: Command): void {
     .addOption(new Option('-p, --port <n>', 'port for HTTP and WebSocket').argParser(num('--port', 0, 65535)).default(8080).env('AER_PORT'))
     .addOption(new Option('--host <address>', 'address to listen on (0.0.0.0 for every interface; set tokens first)').default('127.0.0.1').env('AER_HOST'))
     .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR).env('AER_MODEL'))
-    .addOption(new Option('--engine <name>', 'inference engine').choices([...ENGINES]).default('auto').env('AER_ENGINE'))
+    .addOption(new Option('--engine <name>', 'inference engine (simulated: a stand-in that answers uniform scores after --simulated-ms, for capacity planning; never chosen by auto)').choices([...ENGINES]).default('auto').env('AER_ENGINE'))
+    .addOption(new Option('--simulated-ms <ms>', `the simulated engine's time per batch (default ${DEFAULT_SIMULATED_MS})`).argParser(num('--simulated-ms', 0, 10_000)).env('AER_SIMULATED_MS'))
     .addOption(new Option('--precision <p>', 'onnx engine: int8 (model.int8.onnx), fp32, or auto (int8 on the CPU when the model has it)').choices([...PRECISIONS]).default('auto').env('AER_PRECISION'))
     .addOption(new Option('--max-batch <n>', 'most windows in one engine batch').argParser(num('--max-batch', 1, 1024)).default(d.maxBatch).env('AER_MAX_BATCH'))
     .addOption(new Option('--max-delay-ms <ms>', 'longest a window waits for its batch to fill').argParser(num('--max-delay-ms', 0, 1000)).default(d.maxDelayMs).env('AER_MAX_DELAY_MS'))

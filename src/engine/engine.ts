@@ -4,7 +4,7 @@
  * back to back (130 x 128 float32 each); the result holds, per window, the
  * class probabilities and the attention weights per model time step.
  */
-export const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+export const ENGINES = ['auto', 'onnx', 'tfjs', 'simulated'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
 
 export interface Prediction {
@@ -17,7 +17,7 @@ export interface Prediction {
 import type { AerMetadata } from '../model/model-dir.ts';
 
 export interface Engine {
-  readonly name: 'onnx' | 'tfjs';
+  readonly name: 'onnx' | 'tfjs' | 'simulated';
   /** The model's aer.json: labels, variant, attention steps, metrics. */
   readonly metadata: AerMetadata;
   /** What runs it, for logs, /v1/models and metrics (e.g. "onnxruntime-node 1.30.0, cpu"). */

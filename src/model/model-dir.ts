@@ -130,10 +130,15 @@ export function checkMetadata(raw: Record<string, unknown>, file: string): AerMe
   return raw as unknown as AerMetadata;
 }
 
-export async function loadModelDir(dir: string): Promise<LoadedModel> {
+/** A model directory's aer.json, checked, without loading the model. */
+export async function readModelMetadata(dir: string): Promise<AerMetadata> {
   const stat = await fs.stat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new AerError('invalid_model', `model directory ${dir} does not exist`, { hint: 'pass the folder that holds model.json, weights.bin and aer.json' });
-  const metadata = checkMetadata(await readJson(path.join(dir, AER_JSON), 'aer.json (the model\'s labels and feature recipe)'), path.join(dir, AER_JSON));
+  return checkMetadata(await readJson(path.join(dir, AER_JSON), 'aer.json (the model\'s labels and feature recipe)'), path.join(dir, AER_JSON));
+}
+
+export async function loadModelDir(dir: string): Promise<LoadedModel> {
+  const metadata = await readModelMetadata(dir);
   const modelJson = await readJson(path.join(dir, MODEL_JSON), 'model.json');
   const manifest = modelJson.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
   if (!modelJson.modelTopology || !Array.isArray(manifest) || manifest.length === 0) {
