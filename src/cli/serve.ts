@@ -64,11 +64,7 @@ async function run(flags: ServeFlags): Promise<void> {
   const vad = await VadBatcher.load();
   const server = new AerServer({ engine, vad, tokens }, options);
   await server.start();
-  const { port, metricsPort } = server.address;
-  log(
-    `aer-stream listening on http://${host}:${port} (ws://${host}:${port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')}), engine ${engine.detail}` +
-      (metricsPort !== undefined ? `; /metrics on http://${flags.metricsHost}:${metricsPort}` : tokens.enabled ? '; /metrics needs a token' : ''),
-  );
+  // Signals are handled before the address is announced: whoever waits for that line may stop the server at once.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -86,6 +82,11 @@ async function run(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  const { port, metricsPort } = server.address;
+  log(
+    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')}), engine ${engine.detail}` +
+      (metricsPort !== undefined ? `; /metrics on http://${flags.metricsHost}:${metricsPort}` : tokens.enabled ? '; /metrics needs a token' : ''),
+  );
 }
 
 /** `a,b` (or repeated flags) as a list of origins. */
