@@ -20,9 +20,15 @@ function ascii(bytes: Uint8Array, from: number, length: number): string {
 
 /** A name for the formats people most often try, from their signatures. */
 function recogniseOther(b: Uint8Array): string | undefined {
-  if (ascii(b, 0, 4) === 'fLaC') return 'FLAC';
-  if (ascii(b, 0, 3) === 'ID3' || (b[0] === 0xff && (b[1] & 0xe6) === 0xe2)) return 'MP3';
+  if (b[0] === 0xff && (b[1] & 0xe6) === 0xe2) return 'MP3';
   if (b[0] === 0xff && (b[1] & 0xf6) === 0xf0) return 'AAC (ADTS)';
+  return fixedSignature(b);
+}
+
+/** Formats whose files start with three or more fixed bytes: never raw samples by chance. */
+function fixedSignature(b: Uint8Array): string | undefined {
+  if (ascii(b, 0, 4) === 'fLaC') return 'FLAC';
+  if (ascii(b, 0, 3) === 'ID3') return 'MP3';
   if (ascii(b, 4, 4) === 'ftyp') return 'MP4/M4A';
   if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'Matroska/WebM';
   if (ascii(b, 0, 5) === '#!AMR') return 'AMR';
@@ -30,6 +36,13 @@ function recogniseOther(b: Uint8Array): string | undefined {
   if (ascii(b, 0, 4) === 'caff') return 'CAF';
   if (ascii(b, 0, 4) === '.snd') return 'Sun/NeXT AU';
   return undefined;
+}
+
+/** The kind of file `bytes` start with, when they start with a fixed signature (WAV, Ogg and the formats above): for telling a file from raw samples. */
+export function fileSignature(bytes: Uint8Array): string | undefined {
+  if (looksLikeWav(bytes)) return 'WAV';
+  if (ascii(bytes, 0, 4) === 'OggS') return 'Ogg';
+  return fixedSignature(bytes);
 }
 
 /** Which reader a file's first bytes (12 or more, or the whole file) call for; anything else is refused, named when it can be. */

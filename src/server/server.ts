@@ -32,6 +32,7 @@ import { describeModel } from './model-description.ts';
 import { OriginPolicy } from './origin.ts';
 import { CLOSE, parseStreamQuery, PROTOCOL_VERSION, ProtocolError, type StreamConfig } from './protocol.ts';
 import { DEFAULT_OUTGOING_LIMITS, type OutgoingLimits, StreamConnection } from './stream-connection.ts';
+import { listenFailure } from './transport/listen.ts';
 import { createTransport } from './transport/load-transport.ts';
 import { type BodyLimits, DEFAULT_BODY_LIMITS } from './transport/request-body.ts';
 import { TRANSPORTS, type FaultSite, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportName, type UpgradeRequest } from './transport/transport.ts';
@@ -169,9 +170,11 @@ export class AerServer implements TransportApp {
     this.updateReady();
     if (this.options.metricsPort !== undefined) {
       this.metricsEndpoint = new MetricsEndpoint(this.metrics.registry);
-      this.metricsPortBound = await this.metricsEndpoint.listen(this.options.metricsHost, this.options.metricsPort);
+      const { metricsHost, metricsPort } = this.options;
+      this.metricsPortBound = await this.metricsEndpoint.listen(metricsHost, metricsPort).catch((error: unknown) => Promise.reject(listenFailure(error, metricsHost, metricsPort, '--metrics-port N (or AER_METRICS_PORT)')));
     }
-    this.port = await this.transport.listen(this.options.host, this.options.port);
+    const { host, port } = this.options;
+    this.port = await this.transport.listen(host, port).catch((error: unknown) => Promise.reject(listenFailure(error, host, port, '--port N (or AER_PORT)')));
     this.loopLag.start();
   }
 

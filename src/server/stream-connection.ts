@@ -73,7 +73,8 @@ export class StreamConnection {
       error: (error: unknown) => {
         const fatal = error instanceof ProtocolError ? error : undefined;
         const code = isAerError(error) ? error.code : 'internal_error';
-        this.send({ type: 'error', code, message: isAerError(error) ? error.message : 'internal error', fatal: true });
+        const hint = isAerError(error) ? error.hint : undefined;
+        this.send({ type: 'error', code, message: isAerError(error) ? error.message : 'internal error', fatal: true, ...(hint ? { hint } : {}) });
         this.end(fatal ? fatal.closeCode : isAerError(error) ? CLOSE.badRequest : CLOSE.internal, code, 'error');
       },
       complete: () => this.end(CLOSE.normal, 'closed', 'close_stream'),

@@ -8,6 +8,7 @@
 import { mixToMono } from '../audio/mix.ts';
 import { OggOpusStreamDecoder } from '../audio/ogg-opus.ts';
 import { DEFAULT_OPUS_DECODE_RATE, OpusStreamDecoder } from '../audio/opus-decoder.ts';
+import { fileSignature } from '../audio/load.ts';
 import { PcmStreamDecoder } from '../audio/pcm.ts';
 import { AerError } from '../errors.ts';
 import type { StreamConfig } from '../server/protocol.ts';
@@ -29,6 +30,19 @@ export interface StreamDecoder {
 /** Bytes an ogg_opus stream may send before its Opus header must have been seen. */
 const OGG_HEADER_DEADLINE = 64 * 1024;
 
+/** A whole file sent where raw samples were promised would be analysed as noise: refused, saying what it is. */
+function refuseFileHeader(first: Uint8Array, encoding: string): void {
+  const kind = fileSignature(first);
+  if (!kind) return;
+  throw new AerError('unsupported_format', `the stream was opened for raw ${encoding} samples, but its first bytes are the header of a ${kind} file`, {
+    hint: kind === 'WAV'
+      ? 'send the samples that follow the header (or POST the whole file to /v1/classify, which reads WAV and Ogg Opus)'
+      : kind === 'Ogg'
+        ? 'connect with encoding=ogg_opus for an Ogg Opus stream'
+        : `convert to raw samples first, e.g. ffmpeg -i in -f s16le -ac 1 -ar 16000 out.raw, or POST a WAV to /v1/classify`,
+  });
+}
+
 export function createStreamDecoder(config: StreamConfig): StreamDecoder {
   const empty = (): Float32Array[] => Array.from({ length: config.channels }, () => new Float32Array(0));
   switch (config.encoding) {
@@ -37,9 +51,16 @@ export function createStreamDecoder(config: StreamConfig): StreamDecoder {
     case 'mulaw':
     case 'alaw': {
       const pcm = new PcmStreamDecoder(config.encoding, config.channels);
+      let first = true;
       return {
         sampleRate: config.sampleRate,
-        decode: (m) => ({ channels: pcm.decode(m), problems: [] }),
+        decode: (m) => {
+          if (first && m.length > 0) {
+            first = false;
+            refuseFileHeader(m, config.encoding);
+          }
+          return { channels: pcm.decode(m), problems: [] };
+        },
         end: () => ({ channels: empty(), problems: pcm.pendingBytes > 0 ? [`the stream ended with ${pcm.pendingBytes} bytes that do not make a whole frame; they were dropped`] : [] }),
       };
     }

@@ -104,7 +104,7 @@ describe('aer serve', () => {
     fs.writeFileSync(tokens, `${token}\n`);
     const served = await serveProcess(['--port', '0', '--model', await testModelDir(), '--tokens', tokens]);
     try {
-      assert.match(served.log(), /listening on http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(served.log(), /listening on http:\/\/127\.0\.0\.1:\d+ \(open it in a browser for the demo; stream to ws:/);
       assert.match(served.log(), /\/metrics needs a token/);
     } finally {
       assert.equal(await served.stop(), 0);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ClosedMessage, EmotionMessage } from '../../src/server/protocol.ts';
+import { writeWav } from '../../src/audio/wav-write.ts';
 import { forEachTransport, normalSession, pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 
 forEachTransport((transport) => {
@@ -125,6 +126,25 @@ forEachTransport((transport) => {
       const error = client.of('error')[0];
       assert.ok(error.fatal);
       assert.equal(error.code, 'malformed_ogg');
+      await normal();
+    });
+
+    test('a whole file sent on a raw encoding is refused at its header, saying what it is', async () => {
+      for (const [encoding, file, what, hint] of [
+        ['pcm_s16le', writeWav({ sampleRate: 16000, channels: [voiced(1)] }), 'WAV', /send the samples that follow the header/],
+        ['mulaw', writeWav({ sampleRate: 8000, channels: [voiced(1, 8000)] }), 'WAV', /POST the whole file to \/v1\/classify/],
+        ['pcm_f32le', new Uint8Array([...new TextEncoder().encode('OggS'), ...new Uint8Array(60)]), 'Ogg', /encoding=ogg_opus/],
+        ['pcm_s16le', new Uint8Array([...new TextEncoder().encode('ID3'), 4, ...new Uint8Array(60)]), 'MP3', /ffmpeg -i in -f s16le/],
+      ] as const) {
+        const client = new TestClient(`${service.url}?encoding=${encoding}`);
+        await client.opened;
+        client.send(file);
+        assert.equal((await client.closed).code, 4400);
+        const error = client.of('error')[0];
+        assert.equal(error.code, 'unsupported_format');
+        assert.match(error.message, new RegExp(`opened for raw ${encoding} samples, but its first bytes are the header of a ${what} file`));
+        assert.match(error.hint ?? '', hint);
+      }
       await normal();
     });
 

@@ -84,6 +84,8 @@ export interface ErrorMessage {
   code: string;
   message: string;
   fatal: boolean;
+  /** What to do about it, when the service can say. */
+  hint?: string;
   /** Repeats of this error since the last one sent, when it stands for more than one (at most one a second is sent). */
   count?: number;
 }

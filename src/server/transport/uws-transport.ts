@@ -258,7 +258,7 @@ export class UwsTransport implements Transport {
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.app.listen(host, port, (socket) => {
-        if (!socket) return reject(new AerError('io_error', `cannot listen on ${host}:${port}`, { hint: 'is the port in use?' }));
+        if (!socket) return reject(new AerError('io_error', `cannot listen on ${host}:${port}`));
         this.listenSocket = socket;
         resolve(this.uws.us_socket_local_port(socket));
       });
