@@ -343,7 +343,7 @@ export class AerSession {
       return;
     }
     if (this.state === 'closed' || this.state === 'failed') return;
-    const cause = this.fatal ? new AerClientError(code === CLOSE.internal ? 'server_error' : 'bad_request', `${this.fatal.code}: ${this.fatal.message}`, code) : closeError(code, reason, detail);
+    const cause = this.fatal ? new AerClientError(code === CLOSE.internal ? 'server_error' : 'bad_request', `${this.fatal.code}: ${this.fatal.message}${this.fatal.hint ? ` (${this.fatal.hint})` : ''}`, code) : closeError(code, reason, detail);
     if (closed && closed.reason === 'idle_timeout') {
       this.finish(closed);
       return;
