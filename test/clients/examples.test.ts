@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -14,7 +15,7 @@ import { tagCall } from '../../clients/examples/call-centre/tag-call.ts';
 import { type EmotionFired, onEmotion } from '../../clients/examples/voice-assistant/on-emotion.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
-import { type Service, startService } from '../helpers/service.ts';
+import { type Service, startService, voiced } from '../helpers/service.ts';
 import { needsEmodb, PROJECT_ROOT, SHARED_DIR } from '../helpers/shared.ts';
 import { tempDir } from '../helpers/tools.ts';
 
@@ -127,5 +128,50 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     await session.close();
     assert.ok(fired.some((f) => f.label === 'angry' && f.at_s > 20.5 && f.at_s < 27), JSON.stringify(fired));
     assert.ok(fired.every((f) => f.at_s > 13), `fired during the neutral start: ${JSON.stringify(fired)}`);
+  });
+});
+
+describe('the examples\' command lines', () => {
+  const run = (script: string, args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'clients/examples', script), ...args], { cwd: PROJECT_ROOT }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+  test('--help prints the usage and exits 0; an unknown option says so, with the usage, and exits 2', async () => {
+    for (const script of ['call-centre/call-centre.ts', 'voice-assistant/assistant.ts']) {
+      const help = await run(script, ['--help']);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /--url URL/);
+      const wrong = await run(script, ['--colour']);
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /Unknown option '--colour'[^]*--url URL/);
+    }
+  });
+
+  test('a folder: what is not audio is named, an unreadable call is named and the others tagged, a mono call has one party, outputs go to a temporary folder; a microphone that cannot be read fails', async () => {
+    const service = await startService();
+    try {
+      const folder = tempDir();
+      fs.writeFileSync(path.join(folder, 'a-mono.wav'), writeWav({ sampleRate: 16000, channels: [voiced(4)] }));
+      fs.writeFileSync(path.join(folder, 'b-broken.wav'), 'RIFF but nothing else');
+      fs.writeFileSync(path.join(folder, 'notes.txt'), 'not a call');
+      const result = await run('call-centre/call-centre.ts', [folder, '--url', service.url, '--fast']);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /not tagging 1 file\(s\) that are not \.wav, \.ogg or \.opus \(notes\.txt\)/);
+      assert.match(result.stdout, /b-broken\.wav: not tagged: /);
+      assert.match(result.stderr, /1 of 2 call\(s\) could not be read: .*b-broken\.wav/);
+      const written = /written: (\S+)\.segments\.jsonl/.exec(result.stdout)?.[1];
+      assert.ok(written?.startsWith(os.tmpdir()), result.stdout);
+      if (!written) return;
+      const summary = JSON.parse(fs.readFileSync(`${written}.summary.json`, 'utf8')) as { speakers: { speaker: string }[] };
+      assert.deepEqual(summary.speakers.map((s) => s.speaker), ['caller']);
+      fs.rmSync(path.dirname(written), { recursive: true, force: true });
+      // A microphone that cannot be opened (no device here) is an error, not a quiet user.
+      const mic = await run('voice-assistant/assistant.ts', ['--mic', '--seconds', '2', '--url', service.url]);
+      assert.equal(mic.code, 1);
+      assert.match(mic.stderr, /error \[microphone_denied\]: (no microphone|the microphone could not be read)/);
+    } finally {
+      await service.stop();
+    }
   });
 });

@@ -57,7 +57,10 @@ export async function pairAsStereo(left: string, right: string): Promise<AudioFi
 }
 
 export async function tagCall(source: AudioFileSource, options: TagCallOptions): Promise<TaggedCall> {
-  const speakers = options.speakers ?? (source.format.channels === 2 ? ['agent', 'customer'] : ['caller']);
+  const named = options.speakers ?? (source.format.channels === 2 ? ['agent', 'customer'] : ['caller']);
+  if (named.length < source.format.channels) throw new AerClientError('invalid_audio', `${source.path} has ${source.format.channels} channels but ${named.length} speaker name(s) were given`);
+  // A party per channel: a mono file has one, whatever names were given.
+  const speakers = named.slice(0, source.format.channels);
   const log = options.log ?? (() => {});
   const session = await connect(options.url, { ...source.format, token: options.token });
   const segmenter = new Segmenter(speakers, session.ready.config.hop_ms / 1000);

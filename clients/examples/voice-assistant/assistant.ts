@@ -2,27 +2,35 @@
  * A voice assistant that reacts to how the user sounds: when they have
  * sounded angry or sad for more than a few seconds, it changes what it
  * would say. On a file, or on the microphone (through sox's `rec`).
- *
- *   node --import tsx clients/examples/voice-assistant/assistant.ts FILE.wav [--url ws://127.0.0.1:8080] [--for-ms 2000] [--min 0.6]
- *   node --import tsx clients/examples/voice-assistant/assistant.ts --mic [--seconds 30]
  */
 import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { AerClientError, type AerSession, connect } from '../../js/src/index.ts';
+import { commandLine, exitWith } from '../command-line.ts';
 import { readAudioFile, streamFile } from '../../js/src/node/index.ts';
 import { type EmotionFired, onEmotion } from './on-emotion.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: 'string', default: 'ws://127.0.0.1:8080' },
-    'for-ms': { type: 'string', default: '2000' },
-    min: { type: 'string', default: '0.6' },
-    mic: { type: 'boolean', default: false },
-    seconds: { type: 'string', default: '30' },
-    fast: { type: 'boolean', default: false },
-    token: { type: 'string' },
-  },
+const USAGE = `A voice assistant that changes what it says when the user has sounded angry or sad for a while.
+
+  node --import tsx clients/examples/voice-assistant/assistant.ts FILE.wav [options]
+  node --import tsx clients/examples/voice-assistant/assistant.ts --mic [--seconds 30] [options]
+
+  --url URL       the service (default ws://127.0.0.1:8080)
+  --for-ms MS     how long the emotion must hold before the assistant reacts (default 2000)
+  --min P         the confidence it must hold at (default 0.6)
+  --mic           listen to the default microphone (sox's rec) instead of a file
+  --seconds S     how long to listen with --mic (default 30)
+  --fast          send the file as fast as the server reads, not in real time
+  --token T       bearer token, when the service asks for one
+  -h, --help      this text`;
+
+const { values, positionals } = commandLine(USAGE, {
+  url: { type: 'string', default: 'ws://127.0.0.1:8080' },
+  'for-ms': { type: 'string', default: '2000' },
+  min: { type: 'string', default: '0.6' },
+  mic: { type: 'boolean', default: false },
+  seconds: { type: 'string', default: '30' },
+  fast: { type: 'boolean', default: false },
+  token: { type: 'string' },
 });
 
 const REACTIONS: Record<string, string> = {
@@ -38,12 +46,16 @@ function react(fired: EmotionFired): void {
 
 /** The default microphone as 16 kHz mono s16 through sox, for `seconds`. */
 async function streamMicrophone(session: AerSession, seconds: number): Promise<void> {
-  const rec = spawn('rec', ['-q', '-t', 'raw', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-', 'trim', '0', String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rec = spawn('rec', ['-q', '-t', 'raw', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-', 'trim', '0', String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  rec.stderr.on('data', (d) => (said += d));
   const failed = new Promise<never>((_, reject) => rec.on('error', () => reject(new AerClientError('microphone_denied', 'no microphone: --mic needs sox (apt-get install sox) and an input device'))));
+  // rec that cannot open a device exits non-zero having sent nothing: that is a failure, not a quiet user.
+  const exited = new Promise<void>((resolve, reject) => rec.on('close', (code) => (code === 0 ? resolve() : reject(new AerClientError('microphone_denied', `the microphone could not be read (rec exited ${code}${said.trim() ? `: ${said.trim().split('\n').at(-1)}` : ''}); check the input device, or pass a file instead of --mic`)))));
   const done = (async () => {
     for await (const chunk of rec.stdout) await session.send(new Uint8Array(chunk));
   })();
-  await Promise.race([done, failed]);
+  await Promise.race([Promise.all([done, exited]), failed]);
 }
 
 async function main(): Promise<void> {
@@ -69,7 +81,4 @@ async function main(): Promise<void> {
   console.log(`${closed.stats.audio_s.toFixed(1)} s of audio, ${closed.stats.speech_windows} speech windows, ${reactions} reaction(s)`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof AerClientError ? `error [${error.code}]: ${error.message}` : error);
-  process.exit(1);
-});
+main().catch(exitWith);
