@@ -18,11 +18,6 @@ export interface SelectedBackend {
   detail: string;
 }
 
-export function checkBackend(value: string): BackendChoice {
-  if (!(BACKENDS as readonly string[]).includes(value)) throw new AerError('invalid_argument', `unknown backend ${JSON.stringify(value)}; use ${BACKENDS.join(', ')}`);
-  return value as BackendChoice;
-}
-
 async function loadNative(): Promise<string | undefined> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {

@@ -17,11 +17,6 @@ export interface Split<C extends Clip = Clip> {
   validation: C[];
 }
 
-export function checkSplit(value: string): SplitKind {
-  if (!(SPLITS as readonly string[]).includes(value)) throw new AerError('invalid_argument', `unknown split ${JSON.stringify(value)}; use ${SPLITS.join(' or ')}`);
-  return value as SplitKind;
-}
-
 function labelsOf(clips: Clip[]): Set<string> {
   return new Set(clips.map((c) => c.label));
 }
