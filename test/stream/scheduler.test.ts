@@ -131,13 +131,15 @@ describe('scheduler', () => {
     engine.hold();
     submit('x', 0);
     await new Promise((r) => setTimeout(r, 15));
-    submit('a', 1);
+    // b is queued first, so a choice by queue order would take b's window; a is the longest.
+    submit('b', 1);
     submit('a', 2);
-    submit('b', 3);
-    submit('b', 4);
+    submit('a', 3);
+    submit('a', 4);
     engine.release();
     await scheduler.drain();
-    assert.deepEqual(outcomes.get(1), { kind: 'shed', reason: 'queue_full' });
+    assert.deepEqual(outcomes.get(2), { kind: 'shed', reason: 'queue_full' });
+    assert.deepEqual([1, 3, 4].map((k) => outcomes.get(k)?.kind), ['result', 'result', 'result']);
     assert.equal(scheduler.depth, 0);
   });
 

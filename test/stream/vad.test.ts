@@ -48,10 +48,16 @@ describe('voice activity (Silero VAD, batched)', () => {
     const before = batcher.stats.chunks;
     await stream.until(1);
     assert.equal(batcher.stats.chunks - before, 31);
+    // A stream closed before its chunks ran: they leave the queue unrun, while an open stream's run.
     const closing = batcher.stream(16000);
+    const open = batcher.stream(16000);
     closing.push(new Float32Array(16000));
+    open.push(new Float32Array(16000));
     closing.close();
+    const queued = batcher.stats.chunks;
     await closing.until(1);
-    await stream.until(1);
+    await open.until(1);
+    assert.equal(batcher.stats.chunks - queued, 31, 'only the open stream\'s 31 chunks ran');
+    assert.equal(closing.speechSeconds(0, 1), 0);
   });
 });
