@@ -14,11 +14,11 @@ import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
 import { readWav } from '../../src/audio/wav.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { type Service, startService } from '../helpers/service.ts';
-import { EMODB_DIR, emodbFiles, needsEmodb, PROJECT_ROOT } from '../helpers/shared.ts';
+import { EMODB_DIR, emodbFiles, needsEmodb, prerequisite, PROJECT_ROOT } from '../helpers/shared.ts';
 import { tempDir } from '../helpers/tools.ts';
 
 const CHROMIUM = process.env.AER_CHROMIUM ?? '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) ? `needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)` : needsEmodb;
+const skip = prerequisite(fs.existsSync(CHROMIUM), `needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`) || needsEmodb;
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 
 /** 12 s of EmoDB speech (angry and sad clips, one after another), 16-bit mono, for Chromium's fake microphone. */

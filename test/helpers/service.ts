@@ -12,6 +12,7 @@ import { UWS_PACKAGE, uwsAvailable } from '../../src/server/transport/uws-transp
 import { VadBatcher } from '../../src/stream/vad.ts';
 import { seededModel, writeModelDir } from './models.ts';
 import { noise, tone } from './signals.ts';
+import { prerequisite } from './shared.ts';
 import { tempDir } from './tools.ts';
 
 export interface Service {
@@ -72,7 +73,7 @@ export async function startService(options: Partial<ServerOptions> = {}, tokens:
 /** The same suite over every transport; uws is skipped, saying why, where its package did not install. */
 export function forEachTransport(suite: (transport: TransportName) => void): void {
   for (const transport of TRANSPORTS) {
-    const skip = transport === 'uws' && !uwsAvailable() ? `${UWS_PACKAGE} is not installed (optional dependency)` : false;
+    const skip = prerequisite(transport !== 'uws' || uwsAvailable(), `${UWS_PACKAGE} is not installed (optional dependency)`);
     describe(`over the ${transport} transport`, { skip }, () => suite(transport));
   }
 }

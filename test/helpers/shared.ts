@@ -9,9 +9,21 @@ export const FIXTURES_DIR = path.join(SHARED_DIR, 'fixtures/librosa');
 export const EMODB_DIR = path.join(SHARED_DIR, 'datasets/emodb/wav');
 export const PROJECT_ROOT = root;
 
-/** false when the path exists, else the reason to skip (node:test's `skip` option). */
+/**
+ * A test's prerequisite: false when it is met, else the reason to skip
+ * (node:test's `skip` option). With AER_REQUIRE_ALL=1 (.ci/run sets it when
+ * ../shared is there) a missing one fails the run instead: there, a skip
+ * would hide a test that should have run.
+ */
+export function prerequisite(met: boolean, why: string): false | string {
+  if (met) return false;
+  if (process.env.AER_REQUIRE_ALL === '1') throw new Error(`${why}, and AER_REQUIRE_ALL=1 says every test must run here`);
+  return why;
+}
+
+/** false when the path exists, else the reason to skip. */
 export function needs(dir: string, what: string): false | string {
-  return fs.existsSync(dir) ? false : `${what} not found at ${dir} (set AER_SHARED_DIR or put ../shared beside the project)`;
+  return prerequisite(fs.existsSync(dir), `${what} not found at ${dir} (set AER_SHARED_DIR or put ../shared beside the project)`);
 }
 
 export const needsFixtures = needs(FIXTURES_DIR, 'librosa fixtures');

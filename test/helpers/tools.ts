@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { prerequisite } from './shared.ts';
 
 function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -12,7 +13,7 @@ function has(command: string): boolean {
 /** false when all tools are installed, else the reason to skip. */
 export function needsTools(...commands: string[]): false | string {
   const missing = commands.filter((c) => !has(c));
-  return missing.length === 0 ? false : `needs ${missing.join(', ')} (apt-get install ${missing.map((m) => (m === 'opusenc' || m === 'opusdec' ? 'opus-tools' : m === 'promtool' ? 'prometheus' : m)).join(' ')})`;
+  return prerequisite(missing.length === 0, `needs ${missing.join(', ')} (apt-get install ${missing.map((m) => (m === 'opusenc' || m === 'opusdec' ? 'opus-tools' : m === 'promtool' ? 'prometheus' : m)).join(' ')})`);
 }
 
 export function run(command: string, args: string[]): Buffer {

@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { ENCODINGS } from '../../src/server/protocol.ts';
 import { serveProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { metricValue, normalSession, testModelDir, TestClient } from '../helpers/service.ts';
+import { prerequisite } from '../helpers/shared.ts';
 import { random } from '../helpers/signals.ts';
 import { TRANSPORTS } from '../../src/server/transport/transport.ts';
 import { uwsAvailable } from '../../src/server/transport/uws-transport.ts';
@@ -132,7 +133,7 @@ async function flood(url: string, count: number, make: (i: number) => { data: st
 }
 
 for (const transport of TRANSPORTS) {
-  describe(`fuzzing aer serve over ${transport} (seed ${SEED}, AER_FUZZ_SEED to change)`, { skip: transport === 'uws' && !uwsAvailable() ? 'uWebSockets.js is not installed' : false }, () => {
+  describe(`fuzzing aer serve over ${transport} (seed ${SEED}, AER_FUZZ_SEED to change)`, { skip: prerequisite(transport !== 'uws' || uwsAvailable(), 'uWebSockets.js is not installed') }, () => {
     let served: ServeProcess;
     before(async () => {
       served = await serveProcess(['--port', '0', '--model', await testModelDir(), '--transport', transport, '--idle-timeout-ms', '3000', '--max-sessions', '500']);
