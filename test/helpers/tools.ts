@@ -20,10 +20,13 @@ export function run(command: string, args: string[]): Buffer {
   return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
 }
 
-/** A fresh temporary directory, removed when the process exits. */
+const made: string[] = [];
+
+/** A fresh temporary directory, removed when the process exits (one exit listener for all of them). */
 export function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aer-test-'));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  if (made.length === 0) process.on('exit', () => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  made.push(dir);
   return dir;
 }
 
