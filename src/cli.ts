@@ -4,6 +4,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { registerFeatures } from './cli/features.ts';
 import { registerAblation } from './cli/ablation.ts';
 import { registerBaselines } from './cli/baselines.ts';
+import { registerClassify } from './cli/classify.ts';
 import { registerCrossval } from './cli/crossval.ts';
 import { registerEval } from './cli/eval.ts';
 import { registerExportOnnx } from './cli/export-onnx.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInfo(program);
   registerFeatures(program);
+  registerClassify(program);
   registerTrain(program);
   registerEval(program);
   registerBaselines(program);

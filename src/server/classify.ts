@@ -15,6 +15,8 @@ import { Subject } from 'rxjs';
 import { AudioFileStream, type FileReader } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
 import { Session, type SessionDeps } from '../stream/session.ts';
+import { type ChannelSummary, StreamSummary } from '../stream/summary.ts';
+import { quoted } from './client-text.ts';
 import { PCM_ENCODINGS, type PcmEncoding } from '../audio/pcm.ts';
 import { RawFileStream } from '../audio/raw-file-stream.ts';
 import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type ServerMessage, type StreamConfig } from './protocol.ts';
@@ -30,8 +32,15 @@ export interface ClassifyResult {
   duration_s: number;
   channels: number;
   warnings: string[];
-  /** Every event, already serialised (JSON text), in order. */
+  /** Per channel: speech time, time per label, the dominant label, changes. */
+  summary: ChannelSummary[];
+  /** Every event, already serialised (JSON text), in order; empty when they were not asked for. */
   events: string[];
+}
+
+export interface ClassifyOptions extends Pick<StreamConfig, 'hopMs' | 'vad' | 'attention' | 'smoothing'> {
+  /** Keep every event for the answer (else only the summary). */
+  events: boolean;
 }
 
 /** Interleaved float32 bytes of planar channels. */
@@ -48,34 +57,38 @@ function interleave(channels: Float32Array[], from: number, to: number): Uint8Ar
  * PCM or G.711 whose encoding, sample_rate (default by encoding) and
  * channels the query names.
  */
-export function classifyInput(query: URLSearchParams): { config: StreamConfig; reader: FileReader } {
+export function classifyInput(query: URLSearchParams): { config: StreamConfig; events: boolean; reader: FileReader } {
   const params = new URLSearchParams(query);
   params.delete('token');
+  const events = params.get('events') ?? 'true';
+  if (events !== 'true' && events !== 'false') throw new ProtocolError(`events must be true or false, got ${quoted(events)}`);
+  params.delete('events');
   const encoding = params.get('encoding');
   if (encoding === null) {
     const fromFile = ['sample_rate', 'channels'].filter((p) => params.has(p));
     if (fromFile.length > 0) throw new ProtocolError(`/v1/classify reads ${fromFile.join(', ')} from the file; leave them out, or name the raw encoding the body holds (encoding=${PCM_ENCODINGS.join(', ')})`);
     params.set('encoding', 'pcm_f32le');
-    return { config: parseStreamQuery(params), reader: new AudioFileStream() };
+    return { config: parseStreamQuery(params), events: events === 'true', reader: new AudioFileStream() };
   }
   if (!(PCM_ENCODINGS as readonly string[]).includes(encoding)) {
     throw new ProtocolError(`/v1/classify's encoding names a raw body (${PCM_ENCODINGS.join(', ')}); a WAV or Ogg Opus file says its own format, so leave encoding out`);
   }
   const config = parseStreamQuery(params);
-  return { config, reader: new RawFileStream(encoding as PcmEncoding, config.sampleRate, config.channels) };
+  return { config, events: events === 'true', reader: new RawFileStream(encoding as PcmEncoding, config.sampleRate, config.channels) };
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function classifyStream(
   body: AsyncIterable<Uint8Array>,
-  options: Pick<StreamConfig, 'hopMs' | 'vad' | 'attention' | 'smoothing'>,
+  options: ClassifyOptions,
   deps: SessionDeps,
   id: string,
   signal: AbortSignal,
   reader: FileReader = new AudioFileStream(),
 ): Promise<ClassifyResult> {
   const events: string[] = [];
+  let summary: StreamSummary | undefined;
   let session: Session | undefined;
   let frames = 0;
   let failure: unknown;
@@ -89,11 +102,15 @@ export async function classifyStream(
     if (channels > MAX_STREAM_CHANNELS) {
       throw new AerError('too_many_channels', `the file has ${channels} channels; /v1/classify analyses up to ${MAX_STREAM_CHANNELS}`, { hint: 'split or mix the channels first, e.g. ffmpeg -i in.wav -ac 2 out.wav' });
     }
-    const s = new Session(id, { ...options, encoding: 'pcm_f32le', sampleRate, channels }, { ...deps, bulk: true });
+    const { events: keep, ...analysis } = options;
+    const s = new Session(id, { ...analysis, encoding: 'pcm_f32le', sampleRate, channels }, { ...deps, bulk: true });
+    const totals = new StreamSummary(channels);
+    summary = totals;
     subscriptions.push(
       s.events$.subscribe({
         next: (m: ServerMessage) => {
-          events.push(JSON.stringify(m));
+          totals.add(m);
+          if (keep) events.push(JSON.stringify(m));
           delivered.next();
         },
         error: (e: unknown) => {
@@ -157,7 +174,7 @@ export async function classifyStream(
     await Promise.race([done, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
     if (signal.aborted) throw gone();
     if (failure) throw failure;
-    return { format: format.format, duration_s: frames / format.sampleRate, channels: format.channels, warnings: last.warnings, events };
+    return { format: format.format, duration_s: frames / format.sampleRate, channels: format.channels, warnings: last.warnings, summary: summary!.result(), events };
   } finally {
     // Tears the session down when it did not finish (an error, the client gone): its queued windows leave the scheduler.
     for (const s of subscriptions) s.unsubscribe();

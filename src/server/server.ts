@@ -276,22 +276,23 @@ export class AerServer implements TransportApp {
       return httpError(503, 'busy', `${this.classifying.size} files are being analysed, the most this server takes at once`, `retry after ${RETRY_AFTER_S} s, or stream the audio over /v1/stream`, retry);
     }
     let config: StreamConfig;
+    let events: boolean;
     let reader: FileReader;
     try {
-      ({ config, reader } = classifyInput(req.url.searchParams));
+      ({ config, events, reader } = classifyInput(req.url.searchParams));
     } catch (error) {
       return httpError(400, 'invalid_argument', (error as Error).message);
     }
     const shutdown = new AbortController();
     const signal = AbortSignal.any([req.signal, shutdown.signal]);
-    const work = classifyStream(req.body, config, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal, reader);
+    const work = classifyStream(req.body, { ...config, events }, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal, reader);
     this.classifying.set(work, shutdown);
     this.metrics.classifyActive.set(this.classifying.size);
     try {
       const result = await work;
       this.metrics.classifyRequests.inc({ result: 'ok' });
-      const head = JSON.stringify({ format: result.format, duration_s: result.duration_s, channels: result.channels, warnings: result.warnings });
-      return { status: 200, contentType: 'application/json', body: `${head.slice(0, -1)},"events":[${result.events.join(',')}]}` };
+      const head = JSON.stringify({ format: result.format, duration_s: result.duration_s, channels: result.channels, warnings: result.warnings, summary: result.summary });
+      return { status: 200, contentType: 'application/json', body: events ? `${head.slice(0, -1)},"events":[${result.events.join(',')}]}` : head };
     } catch (error) {
       if (req.signal.aborted) {
         this.metrics.classifyRequests.inc({ result: 'client_gone' });

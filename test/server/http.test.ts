@@ -35,6 +35,14 @@ forEachTransport((transport) => {
       const emotions = result.events.filter((e) => e.type === 'emotion');
       assert.ok(emotions.some((e) => e.channel === 1 && e.speech));
       assert.equal(result.events.at(-1)?.type, 'closed');
+      // The summary per channel; with events=false, only it.
+      const summary = (result as unknown as { summary: { channel: number; speech_s: number; windows: number }[] }).summary;
+      assert.deepEqual(summary.map((c) => [c.channel, c.windows]), [0, 1].map((c) => [c, emotions.filter((e) => e.channel === c).length]));
+      assert.ok(summary.every((c) => Math.abs(c.speech_s - 4) < 0.02));
+      const brief = (await (await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000&events=false`, { method: 'POST', body: wav })).json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(brief), ['format', 'duration_s', 'channels', 'warnings', 'summary']);
+      assert.deepEqual(brief.summary, summary);
+      assert.equal((await fetch(`${service.http}/v1/classify?events=maybe`, { method: 'POST', body: wav })).status, 400);
       const bad = await fetch(`${service.http}/v1/classify`, { method: 'POST', body: new TextEncoder().encode('ID3 not audio at all') });
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'unsupported_format');

@@ -1,0 +1,116 @@
+/**
+ * `aer classify FILE...`: tag audio files on this machine, no server, through
+ * the pipeline /v1/classify runs (VAD, a window every hop, the model,
+ * smoothing). Per window or per channel's summary, as text, JSON or CSV. A
+ * file that cannot be read is named and the others are tagged; the command
+ * then exits 1.
+ */
+import fs from 'node:fs';
+import { type Command, Option } from 'commander';
+import { ENGINES, type EngineChoice } from '../engine/engine.ts';
+import { loadEngine } from '../engine/load-engine.ts';
+import { checkEngine } from '../engine/output-check.ts';
+import { AerError, isAerError } from '../errors.ts';
+import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
+import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { type ClassifyResult, classifyStream } from '../server/classify.ts';
+import type { EmotionMessage } from '../server/protocol.ts';
+import { DEFAULT_SCHEDULER_OPTIONS, Scheduler } from '../stream/scheduler.ts';
+import type { ChannelSummary } from '../stream/summary.ts';
+import { VadBatcher } from '../stream/vad.ts';
+import { action, parseNumberOption, printJson } from './run.ts';
+
+interface ClassifyFlags {
+  model: string;
+  engine: EngineChoice;
+  hopMs: number;
+  vad: boolean;
+  summary?: boolean;
+  json?: boolean;
+  csv?: boolean;
+}
+
+type Tagged = { file: string } & Omit<ClassifyResult, 'events'> & { windows?: EmotionMessage[] };
+
+const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${(s % 60).toFixed(1).padStart(4, '0')}`;
+
+function summaryLine(c: ChannelSummary): string {
+  if (c.dominant === null) return `channel ${c.channel}: no speech in ${c.windows} windows`;
+  const labels = Object.entries(c.by_label).map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ');
+  return `channel ${c.channel}: speech ${c.speech_s.toFixed(1)} s, mostly ${c.dominant} (${labels}); ${c.changes} change${c.changes === 1 ? '' : 's'}`;
+}
+
+function asText(t: Tagged): string {
+  const lines = [`${t.file}: ${t.format}, ${t.duration_s.toFixed(1)} s, ${t.channels} channel(s)`];
+  for (const w of t.warnings) lines.push(`  warning: ${w}`);
+  for (const e of t.windows ?? []) lines.push(`  ${clock(e.start_s)}-${clock(e.end_s)}  ch${e.channel}  ${e.speech ? `${e.label} ${e.confidence?.toFixed(2)}` : '(no speech)'}`);
+  for (const c of t.summary) lines.push(`  ${summaryLine(c)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** CSV: a row per window (its scores per label), or a row per channel with --summary. */
+function asCsv(all: Tagged[], labels: string[], summary: boolean): string {
+  const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  if (summary) {
+    const rows = all.flatMap((t) => t.summary.map((c) => [quote(t.file), c.channel, c.speech_s, c.dominant ?? '', c.changes, ...labels.map((l) => c.by_label[l] ?? 0)].join(',')));
+    return `${['file', 'channel', 'speech_s', 'dominant', 'changes', ...labels.map((l) => `${l}_s`)].join(',')}\n${rows.map((r) => `${r}\n`).join('')}`;
+  }
+  const rows = all.flatMap((t) => (t.windows ?? []).map((e) => [quote(t.file), e.channel, e.start_s, e.end_s, e.speech, e.label ?? '', e.confidence ?? '', ...labels.map((l) => e.scores?.[l] ?? '')].join(',')));
+  return `${['file', 'channel', 'start_s', 'end_s', 'speech', 'label', 'confidence', ...labels].join(',')}\n${rows.map((r) => `${r}\n`).join('')}`;
+}
+
+async function run(files: string[], flags: ClassifyFlags): Promise<void> {
+  if (flags.json && flags.csv) throw new AerError('invalid_argument', '--json and --csv are two outputs; pick one');
+  const engine = await loadEngine(flags.engine, flags.model);
+  const vad = flags.vad ? await VadBatcher.load() : undefined;
+  try {
+    await checkEngine(engine, flags.model);
+    const scheduler = new Scheduler(engine, DEFAULT_SCHEDULER_OPTIONS);
+    const deps = { scheduler, vad, labels: engine.labels, attentionHopS: engine.metadata.attention_hop_s };
+    const options = { hopMs: flags.hopMs, vad: flags.vad, attention: false, smoothing: 'ema' as const, events: !flags.summary };
+    const tagged: Tagged[] = [];
+    const failed: { file: string; error: AerError }[] = [];
+    for (const [k, file] of files.entries()) {
+      try {
+        if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AerError('io_error', `${file} is not a file`);
+        const { events, ...result } = await classifyStream(fs.createReadStream(file), options, deps, `file-${k}`, new AbortController().signal);
+        const windows = flags.summary ? undefined : events.map((e) => JSON.parse(e) as { type: string }).filter((m): m is EmotionMessage => m.type === 'emotion');
+        const t: Tagged = { file, ...result, ...(windows ? { windows } : {}) };
+        tagged.push(t);
+        if (!flags.json && !flags.csv) process.stdout.write(asText(t));
+      } catch (error) {
+        if (!isAerError(error)) throw error;
+        failed.push({ file, error });
+        process.stderr.write(`${file}: not tagged: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+      }
+    }
+    if (flags.json) printJson({ files: tagged, failed: failed.map((f) => ({ file: f.file, error: f.error.toJSON() })) });
+    if (flags.csv) process.stdout.write(asCsv(tagged, engine.labels, flags.summary === true));
+    if (failed.length > 0) process.exitCode = 1;
+  } finally {
+    await engine.dispose();
+    await vad?.dispose();
+  }
+}
+
+export function registerClassify(program: Command): void {
+  program
+    .command('classify')
+    .description('tag audio files on this machine, no server: a label per window, or a summary per channel')
+    .argument('<files...>', 'WAV or Ogg Opus files')
+    .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR))
+    .addOption(new Option('--engine <name>', 'inference engine').choices(ENGINES.filter((e) => e !== 'simulated')).default('auto'))
+    .option('--hop-ms <ms>', 'time between windows', parseNumberOption('--hop-ms', MIN_HOP_MS, MAX_HOP_MS), DEFAULT_HOP_MS)
+    .option('--no-vad', 'analyse every window, speech or not')
+    .option('--summary', 'per channel only: speech time, time per label, the dominant label, changes')
+    .option('--json', 'one JSON document: per file its format, summary and windows')
+    .option('--csv', 'CSV: a row per window (with every label\'s score), or per channel with --summary')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  npx aer classify call.wav                      # a line per window, then each channel's summary
+  npx aer classify recordings/*.wav --summary --csv > summary.csv`,
+    )
+    .action(action(run));
+}
