@@ -26,6 +26,7 @@ import type { VadBatcher } from '../stream/vad.ts';
 import { Tokens } from './auth.ts';
 import type { FileReader } from '../audio/file-stream.ts';
 import { classifyInput, classifyStream } from './classify.ts';
+import { isMultipart, multipartFile } from './multipart.ts';
 import { EngineHealth } from './engine-health.ts';
 import { MetricsEndpoint } from './metrics-endpoint.ts';
 import { describeModel } from './model-description.ts';
@@ -285,7 +286,9 @@ export class AerServer implements TransportApp {
     }
     const shutdown = new AbortController();
     const signal = AbortSignal.any([req.signal, shutdown.signal]);
-    const work = classifyStream(req.body, { ...config, events }, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal, reader);
+    const contentType = req.header('content-type');
+    const body = isMultipart(contentType) ? multipartFile(req.body, contentType) : req.body;
+    const work = classifyStream(body, { ...config, events }, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal, reader);
     this.classifying.set(work, shutdown);
     this.metrics.classifyActive.set(this.classifying.size);
     try {

@@ -43,6 +43,17 @@ forEachTransport((transport) => {
       assert.deepEqual(Object.keys(brief), ['format', 'duration_s', 'channels', 'warnings', 'summary']);
       assert.deepEqual(brief.summary, summary);
       assert.equal((await fetch(`${service.http}/v1/classify?events=maybe`, { method: 'POST', body: wav })).status, 400);
+      // A form upload (curl -F file=@call.wav) is read as its file part.
+      const form = new FormData();
+      form.append('note', 'not the audio');
+      form.append('file', new Blob([wav]), 'call.wav');
+      const uploaded = (await (await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000&events=false`, { method: 'POST', body: form })).json()) as Record<string, unknown>;
+      assert.deepEqual(uploaded.summary, summary);
+      const noFile = new FormData();
+      noFile.append('note', 'no audio here');
+      const refused = await fetch(`${service.http}/v1/classify`, { method: 'POST', body: noFile });
+      assert.equal(refused.status, 400);
+      assert.deepEqual(((await refused.json()) as { error: { message: string; hint: string } }).error, { code: 'invalid_argument', message: 'the multipart form holds no file', hint: 'send the audio as a file field: curl -F file=@call.wav' });
       const bad = await fetch(`${service.http}/v1/classify`, { method: 'POST', body: new TextEncoder().encode('ID3 not audio at all') });
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'unsupported_format');
