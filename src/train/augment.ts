@@ -19,7 +19,7 @@ import { windowFeatures } from '../features/extract.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
 import { rms } from './conditions/noise-mix.ts';
 import { gaussian, type Random } from './random.ts';
-import { channelDraw, continuousWindow, type TrainingAudio } from './training-audio.ts';
+import { channelDraw, continuousWindow, type SimulatedChannel, type TrainingAudio } from './training-audio.ts';
 
 export interface AugmentOptions {
   /** Put short clips at a random position in the window, and crop long ones at a random start. */
@@ -40,8 +40,10 @@ export interface AugmentOptions {
   freqMaskBands: number;
   /** Probability of a window of continuous speech (the clip continued by others of its speaker and emotion) instead of the clip alone. */
   continuous: number;
-  /** Probability of hearing the window through a simulated channel (a telephone line or Opus, equally likely). */
+  /** Probability of hearing the window through a simulated channel, one of `channels` (equally likely). */
   channel: number;
+  /** The channels drawn from. */
+  channels: SimulatedChannel[];
 }
 
 export const NO_AUGMENTATION: AugmentOptions = {
@@ -56,6 +58,7 @@ export const NO_AUGMENTATION: AugmentOptions = {
   freqMaskBands: 0,
   continuous: 0,
   channel: 0,
+  channels: ['telephone', 'opus'],
 };
 
 /** The defaults, chosen by measurement (models/default/README.md). */
@@ -71,13 +74,14 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
   freqMaskBands: 8,
   continuous: 0,
   channel: 0,
+  channels: ['telephone', 'opus'],
 };
 
 /** What `continuous` and `channel` switch on: half the windows each. */
 const CONDITION_PROBABILITY = 0.5;
 
 /** The names `--augment` takes, each switching one kind on with its default strength. */
-export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'specaugment', 'continuous', 'channel'] as const;
+export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'specaugment', 'continuous', 'channel', 'telephone'] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
 /** `--augment all|none|placement,noise,...` to options. */
@@ -108,6 +112,10 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'channel':
         options.channel = CONDITION_PROBABILITY;
+        break;
+      case 'telephone':
+        // A narrowband model: every window as a telephone line delivers it.
+        Object.assign(options, { channel: 1, channels: ['telephone'] });
         break;
       default:
         throw new AerError('invalid_argument', `unknown augmentation ${JSON.stringify(kind)}; use default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`);

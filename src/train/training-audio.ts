@@ -15,10 +15,12 @@ import { deriveRandom, type Random } from './random.ts';
 /** Opus bit rates a clip's Opus copy is drawn from (kbit/s): narrow- to wideband voice. */
 const OPUS_KBPS = [8, 12, 16];
 
+export type SimulatedChannel = 'telephone' | 'opus';
+
 export interface TrainingAudio {
   /** Per clip, 22050 Hz. */
   clean: Float32Array[];
-  /** Per clip, its simulated channels ([telephone, Opus]); empty when channel augmentation is off. */
+  /** Per clip, its copy through each of the options' channels, in their order; empty when channel augmentation is off. */
   channels: Float32Array[][];
   /** Per clip, the other clips of its speaker and emotion. */
   siblings: number[][];
@@ -36,7 +38,7 @@ export function prepareTrainingAudio(clips: readonly LoadedClip[], options: Augm
     const random = deriveRandom(seed, 5, i);
     const law = random() < 0.5 ? 'mulaw' : 'alaw';
     const kbps = OPUS_KBPS[Math.floor(random() * OPUS_KBPS.length)];
-    const heard = [viaTelephone(c.signal, law), viaOpus(c.signal, kbps)];
+    const heard = options.channels.map((kind) => (kind === 'telephone' ? viaTelephone(c.signal, law) : viaOpus(c.signal, kbps)));
     onProgress?.(i + 1, clips.length);
     return heard;
   });
@@ -47,10 +49,10 @@ export function prepareTrainingAudio(clips: readonly LoadedClip[], options: Augm
   };
 }
 
-/** Clip `id` as one channel draw hears it: clean, or (with probability `options.channel`) through a telephone line or Opus. */
+/** Clip `id` as one channel draw hears it: clean, or (with probability `options.channel`) through one of the options' channels. */
 export function channelDraw(audio: TrainingAudio, options: AugmentOptions, random: Random): (id: number) => Float32Array {
   if (options.channel <= 0 || random() >= options.channel) return (id) => audio.clean[id];
-  const k = random() < 0.5 ? 0 : 1;
+  const k = Math.floor(random() * options.channels.length);
   return (id) => audio.channels[id][k];
 }
 

@@ -108,5 +108,11 @@ describe('augmentation', () => {
     const draws = new Set(Array.from({ length: 20 }, (_, seed) => augmentedFeatures(audio, 0, options, createRandom(seed)).slice(0, 2000).join()));
     assert.equal(draws.size, 2, 'the telephone or the Opus copy, never the clean clip');
     assert.ok(!draws.has(clipFeatures(wide).slice(0, 2000).join()));
+    // --augment telephone: a narrowband model's training, every window through the line.
+    const narrow = parseAugment('telephone');
+    const line = prepareTrainingAudio([loaded(wide)], narrow, 1);
+    assert.equal(line.channels[0].length, 1);
+    assert.deepEqual(line.channels[0][0], telephone);
+    for (let seed = 0; seed < 5; seed++) assert.deepEqual(augmentedFeatures(line, 0, narrow, createRandom(seed)), clipFeatures(telephone));
   });
 });
