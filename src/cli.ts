@@ -6,6 +6,7 @@ import { registerAblation } from './cli/ablation.ts';
 import { registerBaselines } from './cli/baselines.ts';
 import { registerClassify } from './cli/classify.ts';
 import { registerCrossval } from './cli/crossval.ts';
+import { registerDatasets } from './cli/datasets.ts';
 import { registerEval } from './cli/eval.ts';
 import { registerExportOnnx } from './cli/export-onnx.ts';
 import { registerInfo } from './cli/info.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerFeatures(program);
   registerClassify(program);
+  registerDatasets(program);
   registerTrain(program);
   registerEval(program);
   registerBaselines(program);
