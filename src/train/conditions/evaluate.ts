@@ -13,6 +13,7 @@ import { trainSvm } from '../baselines/svm.ts';
 import type { LoadedClip } from '../clip-store.ts';
 import type { Evaluation } from '../metrics.ts';
 import type { ReplicaPool } from '../parallel/pool.ts';
+import { evaluationWindows } from '../windows.ts';
 import type { Condition } from './names.ts';
 import { conditionRows, type RowInputs, scoreRow } from './rows.ts';
 
@@ -57,10 +58,17 @@ function rowsOf(windows: Float32Array, count: number): Float32Array[] {
   return Array.from({ length: count }, (_, i) => windows.subarray(i * WINDOW_VALUES, (i + 1) * WINDOW_VALUES));
 }
 
-/** Both baselines trained on `train` (as `aer baselines` trains them), as scorers; the SVM's votes are one-hot. */
-export async function baselineScorers(train: readonly LoadedClip[], labels: readonly string[], options: BaselineOptions = DEFAULT_BASELINES): Promise<{ scorers: Scorer[]; dispose(): void }> {
-  const y = Int32Array.from(train, (c) => labels.indexOf(c.label));
-  const rows = train.map((c) => c.features);
+/**
+ * Both baselines as scorers, trained on `train` with each clip at the
+ * evaluation's `positions` in the window (the start, the end and evenly
+ * between): a flattened spectrogram is not shift-invariant, and the
+ * conditions read clips at those positions and speech anywhere in a
+ * window, so this is their share of the placement augmentation the
+ * network trains with. The SVM's votes are one-hot.
+ */
+export async function baselineScorers(train: readonly LoadedClip[], labels: readonly string[], positions: number, options: BaselineOptions = DEFAULT_BASELINES): Promise<{ scorers: Scorer[]; dispose(): void }> {
+  const y = Int32Array.from({ length: train.length * positions }, (_, i) => labels.indexOf(train[Math.floor(i / positions)].label));
+  const rows = rowsOf(evaluationWindows([...train], positions), train.length * positions);
   const svm = await trainSvm(rows, y, options.svm);
   const forest = trainForest(rows, y, labels.length, options.forest);
   const classes = labels.length;

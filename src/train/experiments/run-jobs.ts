@@ -129,7 +129,7 @@ async function underConditions(job: Job, scorers: Scorer[], conditions: JobCondi
 async function baselinesJob(job: Job, index: number, total: number, options: RunOptions): Promise<JobResult> {
   options.events?.onJob?.(job, index, total, 'start');
   const results = await runBaselines(job.train, job.test);
-  const baselines = options.conditions?.names.length ? await baselineScorers(job.train, [...LABELS]) : undefined;
+  const baselines = options.conditions?.names.length ? await baselineScorers(job.train, [...LABELS], job.config.evalPositions) : undefined;
   try {
     return {
       id: job.id,
