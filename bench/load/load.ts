@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import WebSocket from 'ws';
 import { resample } from '../../src/audio/resample.ts';
-import { INT8_SESSION_OPTIONS } from '../../src/engine/onnx-export/export-int8.ts';
+import { INT8_SESSION_OPTIONS } from '../../src/engine/int8-session.ts';
 import { graphBytes, PRECISIONS, type Precision } from '../../src/engine/onnx-engine.ts';
 import { N_MELS, WINDOW_FRAMES, WINDOW_VALUES } from '../../src/features/recipe.ts';
 import { selectBackend } from '../../src/model/backend.ts';

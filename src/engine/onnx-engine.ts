@@ -18,7 +18,7 @@ import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
 import { type AerMetadata, type LoadedModel, weightsDigest } from '../model/model-dir.ts';
 import type { Engine, Prediction } from './engine.ts';
 import { exportOnnx, ONNX_FILE, onnxMetadata } from './onnx-export/export.ts';
-import { INT8_FILE, INT8_SESSION_OPTIONS } from './onnx-export/export-int8.ts';
+import { INT8_FILE, INT8_SESSION_OPTIONS } from './int8-session.ts';
 
 /** Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12, see the README). */
 export function cudaProviderInstalled(): boolean {

@@ -6,21 +6,13 @@
  */
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
+import { INT8_FILE, INT8_SESSION_OPTIONS } from '../int8-session.ts';
 import { type LoadedModel, weightsDigest, writeAtomically } from '../../model/model-dir.ts';
 import { calibrate } from './calibrate.ts';
 import { exportOnnx, onnxMetadata } from './export.ts';
 import { type Agreement, checkAgreement, MIN_LABEL_AGREEMENT } from './parity.ts';
 import type { Calibration } from './quantize.ts';
 
-export const INT8_FILE = 'model.int8.onnx';
-
-/**
- * onnxruntime moves a QuantizeLinear up through a max pool, which leaves that
- * pool on uint8 NCHW values, a slow generic kernel (a third of the whole time
- * on block 1's pool); without the move the pool stays in the fast float
- * NCHWc layout. Sessions of int8 graphs set this.
- */
-export const INT8_SESSION_OPTIONS = { extra: { optimization: { disable_specified_optimizers: 'QDQPropagationTransformer' } } };
 
 export interface Int8Export {
   file: string;
