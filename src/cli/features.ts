@@ -81,7 +81,7 @@ export function registerFeatures(program: Command): void {
       `
 The audio is mixed or picked down to one channel, resampled to ${SAMPLE_RATE} Hz, and turned into
 ${WINDOW_FRAMES} frames x ${N_MELS} Mel bands per 3 s window, z-scored, exactly as librosa's recipe
-(see DESIGN.md). A file shorter than 3 s is zero-padded; with --windows, a last window
+(see docs/architecture.md). A file shorter than 3 s is zero-padded; with --windows, a last window
 that runs past the end is zero-padded and marked partial.
 
 Examples:

@@ -1,5 +1,5 @@
 /**
- * What the service runs the model with: one small interface (DESIGN.md,
+ * What the service runs the model with: one small interface (docs/architecture.md,
  * "Engines") over onnxruntime and TF.js. A batch is `batch` feature windows
  * back to back (130 x 128 float32 each); the result holds, per window, the
  * class probabilities and the attention weights per model time step.

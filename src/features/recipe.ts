@@ -1,5 +1,5 @@
 /**
- * The model's input recipe (DESIGN.md, "The model"), librosa 0.10 defaults:
+ * The model's input recipe (docs/architecture.md, "The model"), librosa 0.10 defaults:
  * mono 22050 Hz, 3 s windows, melspectrogram(n_fft=2048, hop=512, n_mels=128,
  * center=True, zero padding, Slaney), power_to_db(ref=max, top_db=80), z-score.
  */

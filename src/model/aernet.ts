@@ -1,5 +1,5 @@
 /**
- * The AER-Net builder (DESIGN.md, "The model"): three conv blocks (32, 64,
+ * The AER-Net builder (docs/architecture.md, "The model"): three conv blocks (32, 64,
  * 128 filters, 3x3, same padding) with batch norm, ReLU / ELU / GELU and 2x2
  * max pooling, a 1x1 residual shortcut in block 3, the feature maps read as
  * a sequence over time, a bidirectional LSTM, attention pooling, then dense

@@ -1,5 +1,5 @@
 /**
- * Wire protocol v1 (DESIGN.md, "Wire protocol"): parsing the stream's
+ * Wire protocol v1 (docs/protocol.md): parsing the stream's
  * query parameters and the client's JSON control messages; the messages'
  * types live in the client SDK (clients/js/src/protocol.ts). Anything
  * malformed is a ProtocolError carrying the close code (4400 bad request)

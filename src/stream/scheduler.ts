@@ -1,5 +1,5 @@
 /**
- * The one scheduler all sessions share (DESIGN.md, "Streaming"). Windows
+ * The one scheduler all sessions share (docs/architecture.md, "Streaming"). Windows
  * queue per stream (a session's channel); a batch goes to the engine when
  * `maxBatch` windows wait or the oldest has waited `maxDelayMs`, taking
  * windows round-robin across streams so no session starves another. One

@@ -1,5 +1,5 @@
 /**
- * One client's stream as an RxJS pipeline (DESIGN.md, "Streaming"): binary
+ * One client's stream as an RxJS pipeline (docs/architecture.md, "Streaming"): binary
  * messages are decoded, split by channel, and each channel's windows are
  * analysed concurrently (the shared scheduler batches them) and delivered
  * in order as events. `flush` processes what is buffered; `close_stream`
