@@ -9,13 +9,15 @@ import { AerClientError } from '../js/src/index.ts';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function commandLine<O extends Options>(usage: string, options: O) {
-  let parsed;
-  try {
-    parsed = parseArgs({ allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h', default: false } } });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
-    process.exit(2);
-  }
+  const parse = () => {
+    try {
+      return parseArgs({ allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h', default: false } } });
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
+      process.exit(2);
+    }
+  };
+  const parsed = parse();
   if (parsed.values.help) {
     process.stdout.write(`${usage}\n`);
     process.exit(0);

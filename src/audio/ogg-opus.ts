@@ -183,7 +183,7 @@ export class OggOpusStreamDecoder {
     this.serial = serial;
     this.ended = false;
     this.headersSeen = 1;
-    this.gain = Math.pow(10, head.outputGainDb / 20);
+    this.gain = 10 ** (head.outputGainDb / 20);
     this.preSkipLeft = Math.round((head.preSkip * this.sampleRate) / GRANULE_RATE);
     this.lastGranule = undefined;
     this.output = 0;

@@ -6,7 +6,7 @@
  * request body.
  */
 import { Readable } from 'node:stream';
-import { Busboy } from '@fastify/busboy';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
 import { AerError } from '../errors.ts';
 
 export function isMultipart(contentType: string | undefined): contentType is string {
@@ -14,7 +14,7 @@ export function isMultipart(contentType: string | undefined): contentType is str
 }
 
 export async function* multipartFile(body: AsyncIterable<Uint8Array>, contentType: string): AsyncGenerator<Uint8Array> {
-  let parser;
+  let parser: BusboyInstance;
   try {
     parser = Busboy({ headers: { 'content-type': contentType }, limits: { files: 1 } });
   } catch (error) {

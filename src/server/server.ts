@@ -213,7 +213,7 @@ export class AerServer implements TransportApp {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const route = this.routes.get(path);
     const origin = req.header('origin');
-    const api = route !== undefined && route.guarded;
+    const api = route?.guarded;
     if (api && !this.origins.allows(origin, req.header('host'))) {
       return httpError(403, 'origin_not_allowed', `pages from ${origin} may not use this service`, 'start the service with --allowed-origins naming that origin');
     }

@@ -17,7 +17,7 @@ import type { Subscription } from 'rxjs';
 import { isAerError } from '../errors.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import type { Session } from '../stream/session.ts';
-import { CLOSE, parseControl, ProtocolError, type ServerMessage } from './protocol.ts';
+import { CLOSE, type ControlMessage, parseControl, ProtocolError, type ServerMessage } from './protocol.ts';
 import { isRepeatable, RepeatCoalescer, type Repeatable } from './repeat-coalescer.ts';
 import type { StreamSocket } from './transport/transport.ts';
 
@@ -104,7 +104,7 @@ export class StreamConnection {
       }
       return;
     }
-    let control;
+    let control: ControlMessage;
     try {
       control = parseControl(Buffer.from(data).toString('utf8'));
     } catch (error) {

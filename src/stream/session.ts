@@ -10,8 +10,8 @@
 import { concat, concatMap, defer, from, map, merge, mergeMap, Observable, of, share, Subject } from 'rxjs';
 import { AerError, isAerError } from '../errors.ts';
 import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, StreamConfig, WarningMessage } from '../server/protocol.ts';
-import { ChannelPipeline, type TimedWindow, type WindowResult } from './channel.ts';
-import { createStreamDecoder } from './decode.ts';
+import { ChannelPipeline, type WindowResult } from './channel.ts';
+import { createStreamDecoder, type Decoded } from './decode.ts';
 import type { Scheduler } from './scheduler.ts';
 import { DEFAULT_SMOOTHING } from './smoothing.ts';
 import type { VadBatcher } from './vad.ts';
@@ -98,7 +98,7 @@ export class Session {
       this.input.pipe(
         map((item) => {
           if (item.kind === 'flush') return this.channels.map((c) => c.flush(item.at));
-          let decoded;
+          let decoded: Decoded;
           try {
             decoded = decoder.decode(item.bytes);
           } catch (error) {

@@ -144,7 +144,7 @@ describe('the examples\' command lines', () => {
       assert.match(help.stdout, /--url URL/);
       const wrong = await run(script, ['--colour']);
       assert.equal(wrong.code, 2);
-      assert.match(wrong.stderr, /Unknown option '--colour'[^]*--url URL/);
+      assert.match(wrong.stderr, /Unknown option '--colour'[\s\S]*--url URL/);
     }
   });
 

@@ -16,6 +16,7 @@ import { metricsAfterSession, type Service, startService } from '../helpers/serv
 import { PROJECT_ROOT } from '../helpers/shared.ts';
 
 /** Manifests are untyped YAML, read field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: a manifest has no type to give it
 type Doc = any;
 
 const read = (file: string): Doc => parse(fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8'));

@@ -59,7 +59,7 @@ describe('aer datasets prepare emodb', () => {
   test('bad input: no recordings, a destination in use, an unknown corpus', () => {
     const empty = aer('datasets', 'prepare', 'emodb', tempDir(), tempDir());
     assert.equal(empty.status, 1);
-    assert.match(empty.stderr, /no EmoDB recordings \(files like 03a01Fa\.wav\)[^]*hint: download EmoDB from http:\/\/emodb\.bilderbar\.info\/download\//);
+    assert.match(empty.stderr, /no EmoDB recordings \(files like 03a01Fa\.wav\)[\s\S]*hint: download EmoDB from http:\/\/emodb\.bilderbar\.info\/download\//);
     const dest = writeTree(tempDir(), { 'wav/x.wav': 'taken' });
     assert.match(aer('datasets', 'prepare', 'emodb', download(), dest).stderr, /wav is not empty/);
     const other = aer('datasets', 'prepare', 'iemocap', download(), tempDir());

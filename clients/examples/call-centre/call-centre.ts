@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AerClientError } from '../../js/src/index.ts';
-import { readAudioFile } from '../../js/src/node/index.ts';
+import { type AudioFileSource, readAudioFile } from '../../js/src/node/index.ts';
 import { segmentsAsCsv, segmentsAsJsonl } from './segments.ts';
 import { formatSummary } from './summary.ts';
 import { pairAsStereo, tagCall } from './tag-call.ts';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   const failed: string[] = [];
   for (const { name: given, load } of sources) {
-    let source;
+    let source: AudioFileSource;
     try {
       source = await load();
     } catch (error) {

@@ -72,7 +72,7 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
     const cells = speakers.map((speaker, channel) => {
       const e = latest.get(channel);
       const scores = e?.smoothed ?? e?.scores;
-      if (!e || !e.speech || !scores) return `${speaker.padEnd(9)} ${'·'.repeat(10)} ${'(silence)'.padEnd(13)}`;
+      if (!e?.speech || !scores) return `${speaker.padEnd(9)} ${'·'.repeat(10)} ${'(silence)'.padEnd(13)}`;
       const label = topLabel(scores);
       return `${speaker.padEnd(9)} ${bar(scores[label])} ${`${label} ${Math.round(scores[label] * 100)} %`.padEnd(13)}`;
     });

@@ -59,7 +59,7 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
   const folded = new Set<Layer>();
   const probes: [string, string, string][] = [];
   const quantizedInputs = new Map<string, { value: string; scale: number }>();
-  const valueOf = (t: tf.SymbolicTensor): Value => {
+  const valueOfTensor = (t: tf.SymbolicTensor): Value => {
     const v = values.get(t.id);
     if (!v) throw new AerError('unsupported_model', `the exporter reached ${t.name} before the layer that makes it`);
     return v;
@@ -77,7 +77,7 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
   for (const layer of model.layers) {
     const kind = layer.getClassName();
     if (kind === 'InputLayer' || folded.has(layer)) continue;
-    const ins = inputsOf(layer).map(valueOf);
+    const ins = inputsOf(layer).map(valueOfTensor);
     const outs = outputsOf(layer);
     const set = (...vs: Value[]) => vs.forEach((v, i) => values.set(outs[i].id, v));
     const config = layer.getConfig() as Record<string, unknown>;
@@ -137,7 +137,7 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
     }
   }
 
-  model.outputs.forEach((t, i) => g.rename(valueOf(t).name, names[i]));
+  model.outputs.forEach((t, i) => g.rename(valueOfTensor(t).name, names[i]));
   const probed = new Set<string>();
   for (const [layer, ...ends] of probes) {
     for (const value of ends.filter((v) => !probed.has(v))) {

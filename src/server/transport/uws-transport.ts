@@ -49,7 +49,7 @@ interface UwsSocket<T> {
 }
 interface UwsApp {
   any(pattern: string, handler: (res: UwsResponse, req: UwsRequest) => void): UwsApp;
-  ws<T>(pattern: string, behavior: Record<string, unknown>): UwsApp;
+  ws<_T>(pattern: string, behavior: Record<string, unknown>): UwsApp;
   listen(host: string, port: number, cb: (socket: unknown) => void): UwsApp;
   close(): void;
 }

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readWav } from '../../audio/wav.ts';
+import { readWav, type WavAudio } from '../../audio/wav.ts';
 import { writeWav } from '../../audio/wav-write.ts';
 import { resample } from '../../audio/resample.ts';
 import { AerError, isAerError } from '../../errors.ts';
@@ -67,7 +67,7 @@ export function prepareEmodb(src: string, dest: string, options: PrepareOptions 
       skip(`speaker not chosen (${m[1]})`);
       continue;
     }
-    let audio;
+    let audio: WavAudio;
     try {
       audio = readWav(fs.readFileSync(path.join(from, name)));
     } catch (error) {

@@ -4,6 +4,7 @@
  * (optionally one folder per speaker inside). Files that are not one of the
  * six labels are skipped and counted.
  */
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
@@ -50,7 +51,7 @@ export function checkDatasetName(value: string): DatasetName {
 }
 
 async function checkFolder(root: string): Promise<void> {
-  let stat;
+  let stat: Stats;
   try {
     stat = await fs.stat(root);
   } catch {

@@ -3,7 +3,7 @@ import type { EpochRecord } from '../checkpoint.ts';
 import type { Evaluation } from '../metrics.ts';
 
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 interface Series {
   name: string;
@@ -33,7 +33,7 @@ function panel(series: Series[], title: string, yLabel: string, x0: number, widt
   const [yMin, yMax] = yRange ?? [Math.min(0, ...ys), Math.max(...ys, 1e-6) * 1.05];
   const sx = (x: number) => x0 + margin.left + ((x - xMin) / (xMax - xMin)) * w;
   const sy = (y: number) => margin.top + h - ((y - yMin) / (yMax - yMin)) * h;
-  const parts: string[] = [`<text x="${x0 + margin.left}" y="22" font-size="15" font-weight="bold" ${FONT}>${escape(title)}</text>`];
+  const parts: string[] = [`<text x="${x0 + margin.left}" y="22" font-size="15" font-weight="bold" ${FONT}>${escapeXml(title)}</text>`];
   for (const t of niceTicks(yMin, yMax, 5)) {
     parts.push(`<line x1="${sx(xMin)}" x2="${sx(xMax)}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${x0 + margin.left - 6}" y="${sy(t) + 4}" font-size="11" text-anchor="end" ${FONT}>${t}</text>`);
@@ -44,7 +44,7 @@ function panel(series: Series[], title: string, yLabel: string, x0: number, widt
   parts.push(`<line x1="${sx(xMin)}" x2="${sx(xMax)}" y1="${margin.top + h}" y2="${margin.top + h}" stroke="#555"/>`);
   if (markEpoch !== undefined) parts.push(`<line x1="${sx(markEpoch)}" x2="${sx(markEpoch)}" y1="${margin.top}" y2="${margin.top + h}" stroke="#999" stroke-dasharray="2 3"/>`);
   parts.push(`<text x="${x0 + margin.left + w / 2}" y="${height - 8}" font-size="12" text-anchor="middle" ${FONT}>epoch</text>`);
-  parts.push(`<text transform="translate(${x0 + 14},${margin.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" ${FONT}>${escape(yLabel)}</text>`);
+  parts.push(`<text transform="translate(${x0 + 14},${margin.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" ${FONT}>${escapeXml(yLabel)}</text>`);
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => Number.isFinite(p[1]));
     if (pts.length > 0) {
@@ -53,7 +53,7 @@ function panel(series: Series[], title: string, yLabel: string, x0: number, widt
     // The legend sits in the title row, right-aligned, where no curve can run under it.
     const lx = sx(xMax) - (series.length - i) * 96;
     parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="18" y2="18" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    parts.push(`<text x="${lx + 24}" y="22" font-size="11" ${FONT}>${escape(s.name)}</text>`);
+    parts.push(`<text x="${lx + 24}" y="22" font-size="11" ${FONT}>${escapeXml(s.name)}</text>`);
   });
   return parts.join('\n');
 }
@@ -75,7 +75,7 @@ export function trainingCurvesSvg(history: EpochRecord[], bestEpoch: number, tit
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 24}" viewBox="0 0 ${width} ${height + 24}">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="12" y="${height + 16}" font-size="12" fill="#555" ${FONT}>${escape(title)}</text>`,
+    `<text x="12" y="${height + 16}" font-size="12" fill="#555" ${FONT}>${escapeXml(title)}</text>`,
     panel(loss, 'Loss', 'cross-entropy', 0, width / 2, height, undefined, mark),
     panel(accuracy, 'Accuracy', 'accuracy', width / 2, width / 2, height, [0, 1], mark),
     best,
@@ -95,14 +95,14 @@ export function confusionMatrixSvg(evaluation: Evaluation, title: string): strin
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="12" y="22" font-size="15" font-weight="bold" ${FONT}>${escape(title)}</text>`,
+    `<text x="12" y="22" font-size="15" font-weight="bold" ${FONT}>${escapeXml(title)}</text>`,
     `<text x="12" y="40" font-size="12" fill="#555" ${FONT}>accuracy ${(evaluation.accuracy * 100).toFixed(1)} %, macro-F1 ${evaluation.macro_f1.toFixed(3)}, n = ${evaluation.n}</text>`,
     `<text x="${left + size / 2}" y="${top - 30}" font-size="12" text-anchor="middle" ${FONT}>predicted</text>`,
     `<text transform="translate(16,${top + size / 2}) rotate(-90)" font-size="12" text-anchor="middle" ${FONT}>true</text>`,
   ];
   labels.forEach((label, i) => {
-    parts.push(`<text x="${left + i * cell + cell / 2}" y="${top - 8}" font-size="12" text-anchor="middle" ${FONT}>${escape(label)}</text>`);
-    parts.push(`<text x="${left - 8}" y="${top + i * cell + cell / 2 + 4}" font-size="12" text-anchor="end" ${FONT}>${escape(label)}</text>`);
+    parts.push(`<text x="${left + i * cell + cell / 2}" y="${top - 8}" font-size="12" text-anchor="middle" ${FONT}>${escapeXml(label)}</text>`);
+    parts.push(`<text x="${left - 8}" y="${top + i * cell + cell / 2 + 4}" font-size="12" text-anchor="end" ${FONT}>${escapeXml(label)}</text>`);
     const rowTotal = confusion[i].reduce((a, b) => a + b, 0);
     confusion[i].forEach((count, j) => {
       const share = rowTotal === 0 ? 0 : count / rowTotal;
