@@ -64,7 +64,12 @@ const meydaDb = referenceToMax(meydaBands.map((v) => 10 * Math.log10(Math.max(1e
 
 table(
   [
-    ['aer: whole recipe (to z-scored model input)', oursUs.toFixed(0), (meydaUs / oursUs).toFixed(1), meanDbError(referenceToMax(melDbFrames(input))).toExponential(1)],
+    [
+      'aer: whole recipe (to z-scored model input)',
+      oursUs.toFixed(0),
+      (meydaUs / oursUs).toFixed(1),
+      meanDbError(referenceToMax(melDbFrames(input))).toExponential(1),
+    ],
     ['aer: Mel bands only (dB)', oursMelUs.toFixed(0), (meydaUs / oursMelUs).toFixed(1), ''],
     ['Meyda 5.6 melBands (same 130 frames)', meydaUs.toFixed(0), '1.0', meanDbError(meydaDb).toFixed(2)],
   ],

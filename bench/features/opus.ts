@@ -21,19 +21,28 @@ const seconds = packets.length * 0.02;
 
 type Decode = (packet: Uint8Array) => number;
 const decoders: [string, (rate: 24000 | 48000) => Promise<Decode>][] = [
-  ['opusscript 0.1 (wasm)', async (rate) => {
-    const d = new OpusScript(rate, 1);
-    return (p) => d.decode(p).length / 2;
-  }],
-  ['opus-decoder 0.7 (wasm)', async (rate) => {
-    const d = new OpusDecoder({ sampleRate: rate, channels: 1 });
-    await d.ready;
-    return (p) => d.decodeFrame(p).samplesDecoded;
-  }],
-  ['@evan/opus libopus wasm, own binding - used', async (rate) => {
-    const d = new OpusStreamDecoder(1, rate);
-    return (p) => d.decode(p).channels[0].length;
-  }],
+  [
+    'opusscript 0.1 (wasm)',
+    async (rate) => {
+      const d = new OpusScript(rate, 1);
+      return (p) => d.decode(p).length / 2;
+    },
+  ],
+  [
+    'opus-decoder 0.7 (wasm)',
+    async (rate) => {
+      const d = new OpusDecoder({ sampleRate: rate, channels: 1 });
+      await d.ready;
+      return (p) => d.decodeFrame(p).samplesDecoded;
+    },
+  ],
+  [
+    '@evan/opus libopus wasm, own binding - used',
+    async (rate) => {
+      const d = new OpusStreamDecoder(1, rate);
+      return (p) => d.decode(p).channels[0].length;
+    },
+  ],
 ];
 
 // Round-robin repetitions and medians: all three are libopus in wasm, so machine noise would otherwise decide.

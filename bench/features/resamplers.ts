@@ -109,7 +109,11 @@ async function quality(candidate: Candidate): Promise<{ db: number; lag: number 
 }
 
 const long = speech(60).samples;
-const inputs = new Map<number, Float32Array>([[48000, resample(long, SAMPLE_RATE, 48000)], [24000, resample(long, SAMPLE_RATE, 24000)], [16000, resample(long, SAMPLE_RATE, 16000)]]);
+const inputs = new Map<number, Float32Array>([
+  [48000, resample(long, SAMPLE_RATE, 48000)],
+  [24000, resample(long, SAMPLE_RATE, 24000)],
+  [16000, resample(long, SAMPLE_RATE, 16000)],
+]);
 const rows: string[][] = [];
 const ours: Record<number, number> = {};
 for (const candidate of candidates) {
@@ -120,4 +124,4 @@ for (const candidate of candidates) {
   rows.push([candidate.name, ...speeds.map((s) => s.toFixed(0)), (speeds[0] / ours[48000]).toFixed(2), q.db.toFixed(4), String(q.lag)]);
 }
 table(rows, ['resampler', 'x RT 48k', 'x RT 24k', 'x RT 16k', '48k speed vs aer', 'Mel dB vs librosa (mean abs, > -60 dB)', 'delay (samples)']);
-process.stdout.write('\nThe delay is the shift against librosa\'s output; anything but 0 moves every window and its timestamps.\n');
+process.stdout.write("\nThe delay is the shift against librosa's output; anything but 0 moves every window and its timestamps.\n");

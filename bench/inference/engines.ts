@@ -59,11 +59,25 @@ const engines: [string, Engine][] = [
 const rows: (string | number)[][] = [];
 for (const batch of BATCHES) {
   const reference = await measure(rawPredict, batch, seconds);
-  rows.push([`raw onnxruntime (${engines[0][1].detail})`, batch, reference.perSecond.toFixed(0), reference.medianMs.toFixed(1), reference.p95Ms.toFixed(1), '1.00']);
+  rows.push([
+    `raw onnxruntime (${engines[0][1].detail})`,
+    batch,
+    reference.perSecond.toFixed(0),
+    reference.medianMs.toFixed(1),
+    reference.p95Ms.toFixed(1),
+    '1.00',
+  ]);
   for (const [name, engine] of engines) {
     // The wasm backend is slow: a shorter budget keeps the run in minutes.
     const m = await measure((w, b) => engine.predict(w, b), batch, engine.name === 'tfjs' ? Math.min(seconds, 2) : seconds);
-    rows.push([`${name} (${engine.detail})`, batch, m.perSecond.toFixed(0), m.medianMs.toFixed(1), m.p95Ms.toFixed(1), (m.perSecond / reference.perSecond).toFixed(2)]);
+    rows.push([
+      `${name} (${engine.detail})`,
+      batch,
+      m.perSecond.toFixed(0),
+      m.medianMs.toFixed(1),
+      m.p95Ms.toFixed(1),
+      (m.perSecond / reference.perSecond).toFixed(2),
+    ]);
   }
 }
 table(rows, ['engine', 'batch', 'windows/s', 'median ms/batch', 'p95 ms/batch', 'vs raw onnxruntime']);

@@ -35,5 +35,7 @@ export function table(rows: (string | number)[][], heading: string[]): void {
   const cells = [heading, ...rows.map((r) => r.map(String))];
   const widths = heading.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   const line = (r: string[]) => `| ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(' | ')} |`;
-  process.stdout.write(`${line(cells[0])}\n|${widths.map((w, c) => (c === 0 ? ':' : '-') + '-'.repeat(w) + (c === 0 ? '-' : ':')).join('|')}|\n${cells.slice(1).map(line).join('\n')}\n`);
+  process.stdout.write(
+    `${line(cells[0])}\n|${widths.map((w, c) => (c === 0 ? ':' : '-') + '-'.repeat(w) + (c === 0 ? '-' : ':')).join('|')}|\n${cells.slice(1).map(line).join('\n')}\n`,
+  );
 }

@@ -18,7 +18,8 @@ export function startServer(root: string, args: string[]): Promise<BenchServer> 
     child.stderr!.on('data', (d) => {
       log += d;
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(log);
-      if (m) resolve({ child, port: Number(m[1]), rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024 });
+      if (m)
+        resolve({ child, port: Number(m[1]), rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024 });
     });
     child.on('close', () => reject(new Error(`the server exited:\n${log}`)));
   });

@@ -13,7 +13,12 @@ export function speech(seconds: number): { samples: Float32Array; source: string
   let clips: Float32Array[];
   let source: string;
   if (fs.existsSync(emodb)) {
-    clips = fs.readdirSync(emodb).filter((f) => f.endsWith('.wav')).sort().slice(0, 40).map((f) => readWav(fs.readFileSync(path.join(emodb, f))).channels[0]);
+    clips = fs
+      .readdirSync(emodb)
+      .filter((f) => f.endsWith('.wav'))
+      .sort()
+      .slice(0, 40)
+      .map((f) => readWav(fs.readFileSync(path.join(emodb, f))).channels[0]);
     source = 'EmoDB clips (shared/datasets/emodb)';
   } else if (fs.existsSync(fixture)) {
     clips = [readWav(fs.readFileSync(fixture)).channels[0]];

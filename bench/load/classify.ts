@@ -67,18 +67,20 @@ interface Live {
   next: number;
 }
 const live: Live[] = await Promise.all(
-  Array.from({ length: liveCount }, () =>
-    new Promise<Live>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?encoding=opus&sample_rate=48000`);
-      const stream: Live = { ws, latencies: [], shed: 0, next: 0 };
-      ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { type: string; latency_ms?: number; windows?: number; code?: string };
-        if (m.type === 'emotion') stream.latencies.push(m.latency_ms!);
-        else if (m.type === 'warning' && m.code === 'overloaded') stream.shed += m.windows ?? 0;
-      });
-      ws.once('open', () => resolve(stream));
-      ws.once('error', reject);
-    }),
+  Array.from(
+    { length: liveCount },
+    () =>
+      new Promise<Live>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?encoding=opus&sample_rate=48000`);
+        const stream: Live = { ws, latencies: [], shed: 0, next: 0 };
+        ws.on('message', (data) => {
+          const m = JSON.parse(String(data)) as { type: string; latency_ms?: number; windows?: number; code?: string };
+          if (m.type === 'emotion') stream.latencies.push(m.latency_ms!);
+          else if (m.type === 'warning' && m.code === 'overloaded') stream.shed += m.windows ?? 0;
+        });
+        ws.once('open', () => resolve(stream));
+        ws.once('error', reject);
+      }),
   ),
 );
 const started = performance.now();
@@ -133,15 +135,24 @@ const t0 = performance.now();
 /** node:http rather than fetch: fetch gives up on an answer that takes over 300 s (as the old, whole-body handler's did). */
 const upload = () =>
   new Promise<{ status: number; seconds: number; bytes: number; events: number }>((resolve, reject) => {
-    const request = http.request(`${base}/v1/classify?attention=false`, { method: 'POST', headers: { 'content-length': String(fs.statSync(wavPath).size) } }, (reply) => {
-      const parts: Buffer[] = [];
-      reply.on('data', (d: Buffer) => parts.push(d));
-      reply.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        const ok = reply.statusCode === 200;
-        resolve({ status: reply.statusCode!, seconds: (performance.now() - t0) / 1000, bytes: text.length, events: ok ? (JSON.parse(text) as { events: unknown[] }).events.length : 0 });
-      });
-    });
+    const request = http.request(
+      `${base}/v1/classify?attention=false`,
+      { method: 'POST', headers: { 'content-length': String(fs.statSync(wavPath).size) } },
+      (reply) => {
+        const parts: Buffer[] = [];
+        reply.on('data', (d: Buffer) => parts.push(d));
+        reply.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          const ok = reply.statusCode === 200;
+          resolve({
+            status: reply.statusCode!,
+            seconds: (performance.now() - t0) / 1000,
+            bytes: text.length,
+            events: ok ? (JSON.parse(text) as { events: unknown[] }).events.length : 0,
+          });
+        });
+      },
+    );
     request.on('error', reject);
     fs.createReadStream(wavPath).pipe(request);
   });
@@ -160,16 +171,40 @@ for (const s of live) s.ws.terminate();
 server.child.kill('SIGTERM');
 
 process.stdout.write('Uploads\n');
-table(answers.map((a, i) => [i + 1, a.status, a.seconds.toFixed(1), a.events, `${(a.bytes / 2 ** 20).toFixed(1)} MiB`]), ['upload', 'status', 'answered after s', 'events', 'answer size']);
+table(
+  answers.map((a, i) => [i + 1, a.status, a.seconds.toFixed(1), a.events, `${(a.bytes / 2 ** 20).toFixed(1)} MiB`]),
+  ['upload', 'status', 'answered after s', 'events', 'answer size'],
+);
 process.stdout.write('\nServer memory (RSS)\n');
-table([[`${rssBefore.toFixed(0)} MiB`, `${rssPeak.toFixed(0)} MiB`, `+${(rssPeak - rssBefore).toFixed(0)} MiB`, `${rssAfter.toFixed(0)} MiB`]], ['before (live only)', 'peak during upload', 'peak - before', '5 s after']);
+table(
+  [[`${rssBefore.toFixed(0)} MiB`, `${rssPeak.toFixed(0)} MiB`, `+${(rssPeak - rssBefore).toFixed(0)} MiB`, `${rssAfter.toFixed(0)} MiB`]],
+  ['before (live only)', 'peak during upload', 'peak - before', '5 s after'],
+);
 process.stdout.write(`\nLive streams (${liveCount} x Opus 48 kHz, real-time pace) and /healthz\n`);
 table(
   [
-    ['alone (15 s)', alone.latencies.length, percentile(alone.latencies, 0.5).toFixed(0), percentile(alone.latencies, 0.99).toFixed(0), alone.shed, percentile(healthAlone, 0.99).toFixed(1), healthAlone.at(-1)!.toFixed(1)],
-    ['during upload', during.latencies.length, percentile(during.latencies, 0.5).toFixed(0), percentile(during.latencies, 0.99).toFixed(0), during.shed, percentile(healthDuring, 0.99).toFixed(1), healthDuring.at(-1)!.toFixed(1)],
+    [
+      'alone (15 s)',
+      alone.latencies.length,
+      percentile(alone.latencies, 0.5).toFixed(0),
+      percentile(alone.latencies, 0.99).toFixed(0),
+      alone.shed,
+      percentile(healthAlone, 0.99).toFixed(1),
+      healthAlone.at(-1)!.toFixed(1),
+    ],
+    [
+      'during upload',
+      during.latencies.length,
+      percentile(during.latencies, 0.5).toFixed(0),
+      percentile(during.latencies, 0.99).toFixed(0),
+      during.shed,
+      percentile(healthDuring, 0.99).toFixed(1),
+      healthDuring.at(-1)!.toFixed(1),
+    ],
   ],
   ['', 'windows', 'p50 ms', 'p99 ms', 'shed', '/healthz p99 ms', '/healthz max ms'],
 );
-process.stdout.write(`\np99 during / alone: ${(percentile(during.latencies, 0.99) / percentile(alone.latencies, 0.99)).toFixed(2)}x; /healthz requests that failed: ${healthFailures}\n`);
+process.stdout.write(
+  `\np99 during / alone: ${(percentile(during.latencies, 0.99) / percentile(alone.latencies, 0.99)).toFixed(2)}x; /healthz requests that failed: ${healthFailures}\n`,
+);
 process.exit(0);

@@ -63,7 +63,11 @@ async function rawThroughput(): Promise<{ perSecond: number; int8: boolean }> {
   const { bytes, int8 } = await graphBytes(await loadModelDir(values.model!), precision, true);
   const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(int8 ? INT8_SESSION_OPTIONS : {}) });
   const batch = 32;
-  const input = new ort.Tensor('float32', Float32Array.from({ length: batch * WINDOW_VALUES }, (_, i) => Math.sin(i)), [batch, WINDOW_FRAMES, N_MELS, 1]);
+  const input = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: batch * WINDOW_VALUES }, (_, i) => Math.sin(i)),
+    [batch, WINDOW_FRAMES, N_MELS, 1],
+  );
   for (let i = 0; i < 3; i++) await session.run({ features: input });
   let n = 0;
   const started = performance.now();
@@ -94,7 +98,9 @@ function cpuSecondsOf(pid: number): number {
 async function histogramTotals(base: string): Promise<Record<string, { sum: number; count: number }>> {
   const text = await fetch(`${base}/metrics`).then((r) => r.text());
   const totals: Record<string, { sum: number; count: number }> = {};
-  for (const [, name, part, value] of text.matchAll(/^(aer_(?:window_latency_seconds|queue_wait_seconds|inference_seconds|batch_size))_(sum|count)(?:\{[^}]*\})? (\S+)$/gm)) {
+  for (const [, name, part, value] of text.matchAll(
+    /^(aer_(?:window_latency_seconds|queue_wait_seconds|inference_seconds|batch_size))_(sum|count)(?:\{[^}]*\})? (\S+)$/gm,
+  )) {
     totals[name] ??= { sum: 0, count: 0 };
     totals[name][part as 'sum' | 'count'] += Number(value);
   }
@@ -105,32 +111,74 @@ async function histogramTotals(base: string): Promise<Record<string, { sum: numb
 function breakdown(before: Record<string, { sum: number; count: number }>, after: Record<string, { sum: number; count: number }>): string[] {
   const mean = (name: string) => {
     const count = (after[name]?.count ?? 0) - (before[name]?.count ?? 0);
-    return count ? ((after[name].sum - (before[name]?.sum ?? 0)) / count) : NaN;
+    return count ? (after[name].sum - (before[name]?.sum ?? 0)) / count : NaN;
   };
-  return [(mean('aer_window_latency_seconds') * 1000).toFixed(0), (mean('aer_queue_wait_seconds') * 1000).toFixed(0), (mean('aer_inference_seconds') * 1000).toFixed(1), mean('aer_batch_size').toFixed(1)];
+  return [
+    (mean('aer_window_latency_seconds') * 1000).toFixed(0),
+    (mean('aer_queue_wait_seconds') * 1000).toFixed(0),
+    (mean('aer_inference_seconds') * 1000).toFixed(1),
+    mean('aer_batch_size').toFixed(1),
+  ];
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
 
-header(`Load: ${kind === 'opus' ? 'Opus 48 kHz, 20 ms packets' : 'PCM s16 16 kHz, 20 ms messages'}, hop ${values['hop-ms']} ms, VAD on, real-time pace over loopback, ${values.transport} transport`);
+header(
+  `Load: ${kind === 'opus' ? 'Opus 48 kHz, 20 ms packets' : 'PCM s16 16 kHz, 20 ms messages'}, hop ${values['hop-ms']} ms, VAD on, real-time pace over loopback, ${values.transport} transport`,
+);
 const { perSecond: raw, int8 } = simulatedMs === undefined ? await rawThroughput() : { perSecond: NaN, int8: false };
 const { samples, source } = speech(60);
-const messages = kind === 'opus' ? opusPackets(resample(samples, 22050, 48000)) : (() => {
-  const pcm = resample(samples, 22050, 16000);
-  const bytes = new Uint8Array(pcm.length * 2);
-  const view = new DataView(bytes.buffer);
-  pcm.forEach((v, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32767))), true));
-  return Array.from({ length: Math.floor(bytes.length / 640) }, (_, i) => bytes.subarray(i * 640, i * 640 + 640));
-})();
-process.stdout.write(`speech: ${source}, 60 s looped; ${simulatedMs === undefined ? `raw onnxruntime on this machine (${int8 ? 'int8' : 'fp32'}): ${raw.toFixed(0)} windows/s at batch 32` : `engine: simulated, ${simulatedMs} ms a batch (not the model)`}\n\n`);
+const messages =
+  kind === 'opus'
+    ? opusPackets(resample(samples, 22050, 48000))
+    : (() => {
+        const pcm = resample(samples, 22050, 16000);
+        const bytes = new Uint8Array(pcm.length * 2);
+        const view = new DataView(bytes.buffer);
+        pcm.forEach((v, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32767))), true));
+        return Array.from({ length: Math.floor(bytes.length / 640) }, (_, i) => bytes.subarray(i * 640, i * 640 + 640));
+      })();
+process.stdout.write(
+  `speech: ${source}, 60 s looped; ${simulatedMs === undefined ? `raw onnxruntime on this machine (${int8 ? 'int8' : 'fp32'}): ${raw.toFixed(0)} windows/s at batch 32` : `engine: simulated, ${simulatedMs} ms a batch (not the model)`}\n\n`,
+);
 
 const port = await freePort();
-const server = spawn(process.execPath, [path.join(root, 'bin/aer.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--model', values.model!, '--max-batch', values['max-batch']!, '--max-delay-ms', values['max-delay-ms']!, '--max-sessions', '5000', '--idle-timeout-ms', '0', '--transport', values.transport!, ...(simulatedMs === undefined ? ['--precision', precision] : ['--engine', 'simulated', '--simulated-ms', simulatedMs])], { stdio: ['ignore', 'ignore', 'pipe'] });
+const server = spawn(
+  process.execPath,
+  [
+    path.join(root, 'bin/aer.js'),
+    'serve',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--model',
+    values.model!,
+    '--max-batch',
+    values['max-batch']!,
+    '--max-delay-ms',
+    values['max-delay-ms']!,
+    '--max-sessions',
+    '5000',
+    '--idle-timeout-ms',
+    '0',
+    '--transport',
+    values.transport!,
+    ...(simulatedMs === undefined ? ['--precision', precision] : ['--engine', 'simulated', '--simulated-ms', simulatedMs]),
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
 let serverLog = '';
 server.stderr.on('data', (d) => (serverLog += d));
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
-  if ((await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) break;
+  if (
+    await fetch(`${base}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   if (i > 600 || server.exitCode !== null) throw new Error(`the server did not become ready:\n${serverLog}`);
   await new Promise((r) => setTimeout(r, 100));
 }
@@ -145,19 +193,21 @@ for (const n of steps) {
   let shed = 0;
   let warmedAt = Infinity;
   const clients = await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?${query}&hop_ms=${values['hop-ms']}`);
-        ws.on('message', (data) => {
-          const m = JSON.parse(String(data)) as { type: string; latency_ms?: number; end_s?: number; windows?: number; code?: string };
-          if (m.type === 'emotion' && performance.now() >= warmedAt) {
-            windows++;
-            latencies.push(m.latency_ms!);
-          } else if (m.type === 'warning' && m.code === 'overloaded') shed += m.windows ?? 0;
-        });
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      }),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?${query}&hop_ms=${values['hop-ms']}`);
+          ws.on('message', (data) => {
+            const m = JSON.parse(String(data)) as { type: string; latency_ms?: number; end_s?: number; windows?: number; code?: string };
+            if (m.type === 'emotion' && performance.now() >= warmedAt) {
+              windows++;
+              latencies.push(m.latency_ms!);
+            } else if (m.type === 'warning' && m.code === 'overloaded') shed += m.windows ?? 0;
+          });
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        }),
     ),
   );
   // Each client sends message k at its own phase + k * 20 ms; a 5 ms tick sends what is due.
@@ -185,22 +235,52 @@ for (const n of steps) {
   const serverCpu = (cpuSecondsOf(server.pid!) - serverCpu0) / ((performance.now() - start) / 1000);
   const c = process.cpuUsage(clientCpu0);
   const clientCpu = (c.user + c.system) / 1e6 / ((performance.now() - start) / 1000);
-  await Promise.all(clients.map((ws) => new Promise<void>((resolve) => {
-    ws.once('close', () => resolve());
-    ws.send(JSON.stringify({ type: 'close_stream' }));
-    setTimeout(() => (ws.terminate(), resolve()), 10_000);
-  })));
+  await Promise.all(
+    clients.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          ws.once('close', () => resolve());
+          ws.send(JSON.stringify({ type: 'close_stream' }));
+          setTimeout(() => (ws.terminate(), resolve()), 10_000);
+        }),
+    ),
+  );
   latencies.sort((a, b) => a - b);
   const p99 = percentile(latencies, 0.99);
   const ok = p99 <= SLO_MS && shed === 0;
   const perSecond = windows / elapsed;
   if (ok) capacity = { streams: n, windowsPerSecond: perSecond };
-  rows.push([n, perSecond.toFixed(0), percentile(latencies, 0.5).toFixed(0), percentile(latencies, 0.95).toFixed(0), p99.toFixed(0), shed, `${(serverCpu * 100).toFixed(0)} %`, `${(clientCpu * 100).toFixed(0)} %`, ...where, ok ? 'yes' : 'no']);
+  rows.push([
+    n,
+    perSecond.toFixed(0),
+    percentile(latencies, 0.5).toFixed(0),
+    percentile(latencies, 0.95).toFixed(0),
+    p99.toFixed(0),
+    shed,
+    `${(serverCpu * 100).toFixed(0)} %`,
+    `${(clientCpu * 100).toFixed(0)} %`,
+    ...where,
+    ok ? 'yes' : 'no',
+  ]);
   process.stderr.write(`${n} streams: ${perSecond.toFixed(0)} windows/s, p99 ${p99.toFixed(0)} ms, ${shed} shed\n`);
   if (!ok && rows.filter((r) => r.at(-1) === 'no').length >= 2) break;
 }
 server.kill('SIGTERM');
-table(rows, ['streams', 'windows/s', 'p50 ms', 'p95 ms', 'p99 ms', 'shed', 'server CPU', 'client CPU', 'mean latency ms', 'mean queue wait ms', 'mean batch ms', 'mean batch size', `p99 <= ${SLO_MS} ms, none shed`]);
+table(rows, [
+  'streams',
+  'windows/s',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'shed',
+  'server CPU',
+  'client CPU',
+  'mean latency ms',
+  'mean queue wait ms',
+  'mean batch ms',
+  'mean batch size',
+  `p99 <= ${SLO_MS} ms, none shed`,
+]);
 process.stdout.write(
   capacity
     ? `\ncapacity: ${capacity.streams} ${kind} streams (${capacity.windowsPerSecond.toFixed(0)} windows/s${simulatedMs === undefined ? ` = ${((capacity.windowsPerSecond / raw) * 100).toFixed(0)} % of the raw engine's ${raw.toFixed(0)} windows/s` : `, simulated engine at ${simulatedMs} ms a batch`})\n`

@@ -63,7 +63,12 @@ for (let r = 1; r <= rounds; r++) {
   const took = (performance.now() - started) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 5000));
   const rss = rssMiB();
-  rows.push([`after round ${r}`, `${events.reduce((a, b) => a + b, 0)} events in ${took.toFixed(1)} s`, `${rss.toFixed(0)} MiB`, `${rss - first >= 0 ? '+' : ''}${(rss - first).toFixed(0)} MiB`]);
+  rows.push([
+    `after round ${r}`,
+    `${events.reduce((a, b) => a + b, 0)} events in ${took.toFixed(1)} s`,
+    `${rss.toFixed(0)} MiB`,
+    `${rss - first >= 0 ? '+' : ''}${(rss - first).toFixed(0)} MiB`,
+  ]);
 }
 server.child.kill('SIGTERM');
 table(rows, ['', 'sessions', 'RSS', 'vs before']);

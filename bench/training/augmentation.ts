@@ -30,7 +30,7 @@ const { values } = parseArgs({
     l2: { type: 'string', default: '0' },
   },
 });
-if (!values.out) throw new Error('--out DIR is required (where each setting\'s result is kept, so a rerun resumes)');
+if (!values.out) throw new Error("--out DIR is required (where each setting's result is kept, so a rerun resumes)");
 
 const shared = process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
 const data = await prepareData([path.join(shared, 'datasets/emodb')], 'emodb');
@@ -56,7 +56,9 @@ const settings: [string, AugmentOptions][] = [
 ];
 const jobs: Job[] = settings.map(([title, augment], i) => ({ id: `augment-${i}`, title, kind: 'network', config: { ...config, augment }, train, test }));
 
-header(`Augmentation, one setting after another: AER-Net (full), Adam ${config.learningRate}, dropout ${config.model.convDropout}/${config.model.denseDropout}, L2 ${config.model.l2}, ${train.length} training clips, ${test.length} test clips of held-out speakers`);
+header(
+  `Augmentation, one setting after another: AER-Net (full), Adam ${config.learningRate}, dropout ${config.model.convDropout}/${config.model.denseDropout}, L2 ${config.model.l2}, ${train.length} training clips, ${test.length} test clips of held-out speakers`,
+);
 const { results, interrupted } = await runJobs(jobs, values.out, {
   resume: fs.existsSync(path.join(values.out, 'plan.json')),
   events: { onJob: (job, i, n, state) => process.stderr.write(`[${i + 1}/${n}] ${job.title}: ${state}\n`) },

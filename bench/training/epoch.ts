@@ -45,7 +45,12 @@ async function measure(setting: string, backend: BackendChoice, workers: number,
     const result = await fit({ config, train: clips, validation: [], pool, initialWeights: weights, trainableCount });
     const seconds = result.history.map((r) => r.seconds);
     const later = seconds.slice(1).sort((a, b) => a - b);
-    return { setting: `${setting} (${pool.detail})`, clips: clips.length, epochSeconds: later.length ? later[Math.floor(later.length / 2)] : seconds[0], firstEpochSeconds: seconds[0] };
+    return {
+      setting: `${setting} (${pool.detail})`,
+      clips: clips.length,
+      epochSeconds: later.length ? later[Math.floor(later.length / 2)] : seconds[0],
+      firstEpochSeconds: seconds[0],
+    };
   } finally {
     await pool.close();
   }
@@ -64,8 +69,26 @@ table(
   runs.map((r) => {
     const clipsPerSecond = r.clips / r.epochSeconds;
     const epochFull = data.clips.length / clipsPerSecond;
-    return [r.setting, r.clips, r.firstEpochSeconds.toFixed(1), r.epochSeconds.toFixed(1), epochFull.toFixed(1), ((epochFull * 50) / 60).toFixed(1), clipsPerSecond.toFixed(1), `${(clipsPerSecond / baseline).toFixed(1)}x`];
+    return [
+      r.setting,
+      r.clips,
+      r.firstEpochSeconds.toFixed(1),
+      r.epochSeconds.toFixed(1),
+      epochFull.toFixed(1),
+      ((epochFull * 50) / 60).toFixed(1),
+      clipsPerSecond.toFixed(1),
+      `${(clipsPerSecond / baseline).toFixed(1)}x`,
+    ];
   }),
-  ['setting', 'clips', 'first epoch s', 'epoch s (median after the first)', `epoch over all ${data.clips.length} clips, s`, '50 epochs, min', 'clips/s', 'vs cpu backend'],
+  [
+    'setting',
+    'clips',
+    'first epoch s',
+    'epoch s (median after the first)',
+    `epoch over all ${data.clips.length} clips, s`,
+    '50 epochs, min',
+    'clips/s',
+    'vs cpu backend',
+  ],
 );
 process.stdout.write(`\ntarget: one epoch over the ${data.clips.length} clips in at most 60 s\n`);

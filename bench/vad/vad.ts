@@ -30,7 +30,9 @@ function noise(kind: 'white' | 'pink', length: number, seed: number): Float32Arr
   let s = seed >>> 0;
   const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
   const out = new Float32Array(length);
-  let b0 = 0, b1 = 0, b2 = 0;
+  let b0 = 0,
+    b1 = 0,
+    b2 = 0;
   for (let i = 0; i < length; i++) {
     const w = rand();
     if (kind === 'white') out[i] = w;
@@ -51,7 +53,10 @@ const scaled = (x: Float32Array, target: number) => {
 };
 
 /** 3 s windows of EmoDB speech (two clips back to back, from different speakers). */
-const files = fs.readdirSync(emodb).filter((f) => f.endsWith('.wav')).sort();
+const files = fs
+  .readdirSync(emodb)
+  .filter((f) => f.endsWith('.wav'))
+  .sort();
 const speechWindows: Float32Array[] = [];
 for (let i = 0; i + 1 < files.length && speechWindows.length < 60; i += 7) {
   const a = readWav(fs.readFileSync(path.join(emodb, files[i])));
@@ -72,10 +77,21 @@ interface Condition {
 const conditions: Condition[] = [{ name: 'speech, clean', speech: true, windows: speechWindows }];
 for (const kind of ['white', 'pink'] as const) {
   for (const snr of [20, 10, 0]) {
-    conditions.push({ name: `speech, ${kind} noise ${snr} dB SNR`, speech: true, windows: speechWindows.map((w, i) => { const n = scaled(noise(kind, WINDOW, i + 1), rms(w) * 10 ** (-snr / 20)); return w.map((v, k) => v + n[k]); }) });
+    conditions.push({
+      name: `speech, ${kind} noise ${snr} dB SNR`,
+      speech: true,
+      windows: speechWindows.map((w, i) => {
+        const n = scaled(noise(kind, WINDOW, i + 1), rms(w) * 10 ** (-snr / 20));
+        return w.map((v, k) => v + n[k]);
+      }),
+    });
   }
   for (const dbfs of [-50, -30, -12]) {
-    conditions.push({ name: `${kind} noise alone, ${dbfs} dBFS`, speech: false, windows: Array.from({ length: 20 }, (_, i) => scaled(noise(kind, WINDOW, 100 + i), 10 ** (dbfs / 20))) });
+    conditions.push({
+      name: `${kind} noise alone, ${dbfs} dBFS`,
+      speech: false,
+      windows: Array.from({ length: 20 }, (_, i) => scaled(noise(kind, WINDOW, 100 + i), 10 ** (dbfs / 20))),
+    });
   }
 }
 
@@ -86,11 +102,13 @@ const energy: Detector = async (w) => {
   for (let i = 0; i + frame <= w.length; i += frame) if (20 * Math.log10(rms(w.subarray(i, i + frame)) + 1e-12) > -40) voiced += frame / RATE;
   return voiced;
 };
-const webrtc = (mode: 2 | 3): Detector => async (w) => {
-  const v = new VoiceActivity(RATE, mode);
-  v.push(w);
-  return v.voicedSeconds(0, 3);
-};
+const webrtc =
+  (mode: 2 | 3): Detector =>
+  async (w) => {
+    const v = new VoiceActivity(RATE, mode);
+    v.push(w);
+    return v.voicedSeconds(0, 3);
+  };
 const batcher = await VadBatcher.load();
 const silero: Detector = async (w) => {
   const s = batcher.stream(RATE);
@@ -100,13 +118,21 @@ const silero: Detector = async (w) => {
   s.close();
   return seconds;
 };
-const detectors: [string, Detector][] = [['energy -40 dBFS', energy], ['WebRTC mode 2', webrtc(2)], ['WebRTC mode 3', webrtc(3)], ['Silero v5', silero]];
+const detectors: [string, Detector][] = [
+  ['energy -40 dBFS', energy],
+  ['WebRTC mode 2', webrtc(2)],
+  ['WebRTC mode 3', webrtc(3)],
+  ['Silero v5', silero],
+];
 
 header('Voice activity: share of 3 s windows called speech (>= 0.25 s voiced), 16 kHz');
 const rows: (string | number)[][] = conditions.map((c) => [c.name, c.speech ? 'speech' : 'no speech', c.windows.length]);
 const summary: (string | number)[][] = [];
 for (const [name, detect] of detectors) {
-  let hits = 0, speechTotal = 0, falseAlarms = 0, noiseTotal = 0;
+  let hits = 0,
+    speechTotal = 0,
+    falseAlarms = 0,
+    noiseTotal = 0;
   for (const row of rows) row.push('');
   for (const [k, c] of conditions.entries()) {
     let called = 0;
@@ -120,12 +146,14 @@ for (const [name, detect] of detectors) {
   const t = process.cpuUsage();
   if (name === 'Silero v5') {
     // As in the service: 32 streams at once, so the rounds batch.
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      const s = batcher.stream(RATE);
-      for (const w of audio) for (let p = 0; p < w.length; p += 320) s.push(w.subarray(p, p + 320));
-      await s.until(30);
-      s.close();
-    }));
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        const s = batcher.stream(RATE);
+        for (const w of audio) for (let p = 0; p < w.length; p += 320) s.push(w.subarray(p, p + 320));
+        await s.until(30);
+        s.close();
+      }),
+    );
   } else {
     for (let r = 0; r < 32; r++) for (const w of audio) await detect(w);
   }

@@ -112,12 +112,18 @@ class WavFileStream implements FileReader {
       const id = fourcc(this.pending, 0);
       let size = view.getUint32(4, true);
       if (id === 'data') {
-        if (!this.fmt) throw new AerError('malformed_wav', 'the WAV file\'s "data" chunk comes before its "fmt " chunk; an upload is read as it arrives and needs the format first', { hint: 'rewrite it with the format first: `ffmpeg -i input.wav output.wav`' });
+        if (!this.fmt)
+          throw new AerError(
+            'malformed_wav',
+            'the WAV file\'s "data" chunk comes before its "fmt " chunk; an upload is read as it arrives and needs the format first',
+            { hint: 'rewrite it with the format first: `ffmpeg -i input.wav output.wav`' },
+          );
         if (this.container !== 'RIFF' && size === SIZE_UNKNOWN) {
           if (this.ds64DataSize === undefined) throw new AerError('malformed_wav', `an ${this.container} file needs a "ds64" chunk before its data`);
           size = this.ds64DataSize;
         }
-        if (size === SIZE_UNKNOWN) this.warnings.push('the data chunk size is unset (0xFFFFFFFF, as written by a streaming encoder); read to the end of the file');
+        if (size === SIZE_UNKNOWN)
+          this.warnings.push('the data chunk size is unset (0xFFFFFFFF, as written by a streaming encoder); read to the end of the file');
         this.remaining = size === SIZE_UNKNOWN ? Infinity : size;
         const rest = this.pending.subarray(8);
         this.pending = new Uint8Array(0);
@@ -145,9 +151,12 @@ class WavFileStream implements FileReader {
 
   end(): { channels: Float32Array[]; warnings: string[] } {
     if (this.remaining === undefined) {
-      throw new AerError('truncated_audio', this.fmt ? 'the WAV file ends before its "data" chunk' : 'the WAV file ends before its "fmt " and "data" chunks', { hint: 'send the whole file' });
+      throw new AerError('truncated_audio', this.fmt ? 'the WAV file ends before its "data" chunk' : 'the WAV file ends before its "fmt " and "data" chunks', {
+        hint: 'send the whole file',
+      });
     }
-    if (Number.isFinite(this.remaining) && this.remaining > 0) this.warnings.push(`the WAV file is truncated: ${this.remaining} bytes of its data chunk are missing; what came was analysed`);
+    if (Number.isFinite(this.remaining) && this.remaining > 0)
+      this.warnings.push(`the WAV file is truncated: ${this.remaining} bytes of its data chunk are missing; what came was analysed`);
     if (this.carry.length > 0) this.warnings.push(`the data chunk ends with ${this.carry.length} bytes of an incomplete sample frame; they were ignored`);
     return { channels: Array.from({ length: this.fmt!.channels }, () => new Float32Array(0)), warnings: this.warnings };
   }
@@ -190,6 +199,10 @@ class OggFileStream implements FileReader {
 
   private noOpus(): AerError {
     const others = this.ogg.ignoredCodecs;
-    return new AerError('unsupported_format', others.length > 0 ? `the Ogg file holds ${others.join(' and ')}, not Opus` : 'the file holds no Ogg Opus stream', { hint: FFMPEG_HINT });
+    return new AerError(
+      'unsupported_format',
+      others.length > 0 ? `the Ogg file holds ${others.join(' and ')}, not Opus` : 'the file holds no Ogg Opus stream',
+      { hint: FFMPEG_HINT },
+    );
   }
 }

@@ -53,14 +53,21 @@ export function containerOf(bytes: Uint8Array): 'wav' | 'ogg' {
   const other = recogniseOther(bytes);
   throw new AerError(
     'unsupported_format',
-    other ? `${other} files are not read directly; WAV and Ogg Opus are` : `not a WAV or Ogg Opus file (it starts with ${JSON.stringify(ascii(bytes, 0, Math.min(8, bytes.length)))})`,
+    other
+      ? `${other} files are not read directly; WAV and Ogg Opus are`
+      : `not a WAV or Ogg Opus file (it starts with ${JSON.stringify(ascii(bytes, 0, Math.min(8, bytes.length)))})`,
     { hint: FFMPEG_HINT },
   );
 }
 
 /** What a WAV's format is called, for people: "WAV, 16-bit PCM". */
 export function describeWav(f: Pick<WavFormat, 'encoding' | 'validBits' | 'bitsPerSample' | 'container' | 'extensible'>): string {
-  const encoding = f.encoding === 'pcm_int' ? `${f.validBits}-bit PCM` : f.encoding === 'pcm_float' ? `${f.bitsPerSample}-bit float` : `G.711 ${f.encoding === 'mulaw' ? 'mu-law' : 'A-law'}`;
+  const encoding =
+    f.encoding === 'pcm_int'
+      ? `${f.validBits}-bit PCM`
+      : f.encoding === 'pcm_float'
+        ? `${f.bitsPerSample}-bit float`
+        : `G.711 ${f.encoding === 'mulaw' ? 'mu-law' : 'A-law'}`;
   const container = f.container === 'RIFF' ? 'WAV' : `WAV (${f.container})`;
   return `${container}, ${encoding}${f.extensible ? ', extensible' : ''}`;
 }
@@ -80,7 +87,8 @@ export async function readAudioFile(path: string): Promise<LoadedAudio> {
     bytes = await fs.readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((error as Error).message);
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((error as Error).message);
     throw new AerError('io_error', `cannot read ${path}: ${reason}`, { cause: error });
   }
   return decodeAudioFile(bytes);

@@ -48,7 +48,8 @@ export function parseOpusHead(packet: Uint8Array): OpusHead {
   }
   const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   const version = packet[8];
-  if (version >> 4 !== 0) throw new AerError('unsupported_encoding', `Ogg Opus version ${version} is not supported (major version 0 is)`, { hint: FFMPEG_HINT });
+  if (version >> 4 !== 0)
+    throw new AerError('unsupported_encoding', `Ogg Opus version ${version} is not supported (major version 0 is)`, { hint: FFMPEG_HINT });
   const head: OpusHead = {
     version,
     channels: packet[9],
@@ -175,7 +176,9 @@ export class OggOpusStreamDecoder {
   private startLink(serial: number, headPacket: Uint8Array): void {
     const head = parseOpusHead(headPacket);
     if (this.headInfo && head.channels !== this.headInfo.channels) {
-      throw new AerError('unsupported_encoding', `a chained Ogg Opus stream changes from ${this.headInfo.channels} to ${head.channels} channels`, { hint: FFMPEG_HINT });
+      throw new AerError('unsupported_encoding', `a chained Ogg Opus stream changes from ${this.headInfo.channels} to ${head.channels} channels`, {
+        hint: FFMPEG_HINT,
+      });
     }
     this.decoder?.dispose();
     this.decoder = new OpusStreamDecoder(head.channels, this.sampleRate);
@@ -199,7 +202,9 @@ export class OggOpusStreamDecoder {
     if (this.gapPending && pageStart !== undefined && this.lastGranule !== undefined && pageStart > this.lastGranule) {
       const lost = Number(pageStart - this.lastGranule);
       const concealed = Math.min(lost, MAX_CONCEAL_SECONDS * GRANULE_RATE);
-      problems.push(`${((lost / GRANULE_RATE) * 1000).toFixed(1)} ms of audio were lost in damaged or missing pages${concealed < lost ? `; only ${MAX_CONCEAL_SECONDS} s were concealed` : ' and were concealed'}`);
+      problems.push(
+        `${((lost / GRANULE_RATE) * 1000).toFixed(1)} ms of audio were lost in damaged or missing pages${concealed < lost ? `; only ${MAX_CONCEAL_SECONDS} s were concealed` : ' and were concealed'}`,
+      );
       this.emit(decoder.conceal(Math.round(concealed * ratio)), pieces);
     }
     this.gapPending = false;

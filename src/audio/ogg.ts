@@ -127,10 +127,22 @@ export class OggReader {
   end(): OggProblem[] {
     const problems: OggProblem[] = [];
     if (this.buffer.length > 0) {
-      problems.push({ kind: 'truncated', message: `the stream ends inside an Ogg page (${this.buffer.length} bytes of it at byte ${this.offset})`, offset: this.offset, beforePage: 0 });
+      problems.push({
+        kind: 'truncated',
+        message: `the stream ends inside an Ogg page (${this.buffer.length} bytes of it at byte ${this.offset})`,
+        offset: this.offset,
+        beforePage: 0,
+      });
     }
     for (const [serial, state] of this.serials) {
-      if (state.partial) problems.push({ kind: 'truncated', message: `the stream ends inside a packet of logical stream ${serial}`, offset: this.offset, serial, beforePage: 0 });
+      if (state.partial)
+        problems.push({
+          kind: 'truncated',
+          message: `the stream ends inside a packet of logical stream ${serial}`,
+          offset: this.offset,
+          serial,
+          beforePage: 0,
+        });
     }
     this.buffer = new Uint8Array(0);
     return problems;

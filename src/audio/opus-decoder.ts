@@ -71,7 +71,10 @@ export class OpusStreamDecoder {
     }
     const nominal = packet.length <= MAX_PACKET_BYTES ? opusPacketSamples(packet, this.sampleRate) : -1;
     if (nominal < 0) {
-      return this.corrupt(this.lastDuration, packet.length > MAX_PACKET_BYTES ? `is ${packet.length} bytes, over the ${MAX_PACKET_BYTES}-byte limit` : 'has an invalid table-of-contents byte');
+      return this.corrupt(
+        this.lastDuration,
+        packet.length > MAX_PACKET_BYTES ? `is ${packet.length} bytes, over the ${MAX_PACKET_BYTES}-byte limit` : 'has an invalid table-of-contents byte',
+      );
     }
     const scratch = packetScratch();
     scratch.bytes.set(packet);

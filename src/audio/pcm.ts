@@ -26,7 +26,8 @@ export class PcmStreamDecoder {
   private carry = new Uint8Array(0);
 
   constructor(encoding: PcmEncoding, channels: number) {
-    if (!PCM_ENCODINGS.includes(encoding)) throw new AerError('invalid_argument', `unknown PCM encoding ${JSON.stringify(encoding)}; use ${PCM_ENCODINGS.join(' or ')}`);
+    if (!PCM_ENCODINGS.includes(encoding))
+      throw new AerError('invalid_argument', `unknown PCM encoding ${JSON.stringify(encoding)}; use ${PCM_ENCODINGS.join(' or ')}`);
     if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
       throw new AerError(channels > MAX_CHANNELS ? 'too_many_channels' : 'invalid_argument', `channels must be 1-${MAX_CHANNELS}, got ${channels}`);
     }
@@ -66,9 +67,13 @@ export class PcmStreamDecoder {
         for (let c = 0; c < n; c++, p += 4) {
           const v = view.getFloat32(p, true);
           if (v - v !== 0) {
-            throw new AerError('invalid_samples', `a pcm_f32le message holds ${Number.isNaN(v) ? 'NaN' : 'an infinite value'} (frame ${f}, channel ${c}); the message was dropped`, {
-              hint: 'send finite float samples, nominally in [-1, 1]',
-            });
+            throw new AerError(
+              'invalid_samples',
+              `a pcm_f32le message holds ${Number.isNaN(v) ? 'NaN' : 'an infinite value'} (frame ${f}, channel ${c}); the message was dropped`,
+              {
+                hint: 'send finite float samples, nominally in [-1, 1]',
+              },
+            );
           }
           out[c][f] = v;
         }

@@ -23,6 +23,10 @@ export class RawFileStream implements FileReader {
 
   end(): { channels: Float32Array[]; warnings: string[] } {
     const left = this.decoder.pendingBytes;
-    return { channels: [], warnings: left > 0 ? [`the body ended with ${left} byte${left === 1 ? '' : 's'} short of a whole frame; ${left === 1 ? 'it was' : 'they were'} dropped`] : [] };
+    return {
+      channels: [],
+      warnings:
+        left > 0 ? [`the body ended with ${left} byte${left === 1 ? '' : 's'} short of a whole frame; ${left === 1 ? 'it was' : 'they were'} dropped`] : [],
+    };
   }
 }

@@ -225,9 +225,13 @@ export function parseFmt(bytes: Uint8Array, view: DataView, chunk: Chunk, contai
       supportedBits = [8];
       break;
     default:
-      throw new AerError('unsupported_encoding', `WAV format tag 0x${formatTag.toString(16).padStart(4, '0')} (${formatTagName(formatTag)}) is not supported; ${container} PCM, float, mu-law and A-law are`, {
-        hint: FFMPEG_HINT,
-      });
+      throw new AerError(
+        'unsupported_encoding',
+        `WAV format tag 0x${formatTag.toString(16).padStart(4, '0')} (${formatTagName(formatTag)}) is not supported; ${container} PCM, float, mu-law and A-law are`,
+        {
+          hint: FFMPEG_HINT,
+        },
+      );
   }
   if (!supportedBits.includes(bitsPerSample)) {
     throw new AerError('unsupported_encoding', `${bitsPerSample}-bit ${encoding} WAV is not supported (only ${supportedBits.join('/')}-bit)`, {
@@ -239,7 +243,10 @@ export function parseFmt(bytes: Uint8Array, view: DataView, chunk: Chunk, contai
   }
   const expectedAlign = channels * (bitsPerSample / 8);
   if (blockAlign !== expectedAlign) {
-    throw new AerError('malformed_wav', `the block alignment is ${blockAlign} bytes but ${channels} channels of ${bitsPerSample}-bit samples need ${expectedAlign}`);
+    throw new AerError(
+      'malformed_wav',
+      `the block alignment is ${blockAlign} bytes but ${channels} channels of ${bitsPerSample}-bit samples need ${expectedAlign}`,
+    );
   }
   return { encoding, formatTag, extensible, channels, sampleRate, blockAlign, bitsPerSample, validBits };
 }

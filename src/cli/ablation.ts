@@ -20,7 +20,10 @@ export const PAPER_TABLE_5: Record<string, string> = {
 
 function describe(testSplit: SplitKind, config: TrainConfig, jobs: Job[]): string {
   const { train, test } = jobs[0];
-  const stopping = config.split === 'none' ? `Each network trains for ${config.epochs} epochs on all its training clips (--split none: no early stopping).` : `Each network stops early on a ${config.split} split of its own training clips.`;
+  const stopping =
+    config.split === 'none'
+      ? `Each network trains for ${config.epochs} epochs on all its training clips (--split none: no early stopping).`
+      : `Each network stops early on a ${config.split} split of its own training clips.`;
   return [
     '# Ablation: CNN, CNN + residual shortcut, full AER-Net, and the baselines',
     '',
@@ -31,9 +34,15 @@ function describe(testSplit: SplitKind, config: TrainConfig, jobs: Job[]): strin
 }
 
 export function registerAblation(program: Command): void {
-  const command = program.command('ablation').description("train and measure the three variants and both baselines on one split: the paper's Table 5 for your data");
+  const command = program
+    .command('ablation')
+    .description("train and measure the three variants and both baselines on one split: the paper's Table 5 for your data");
   addExperimentOptions(addTrainingOptions(command))
-    .addOption(new Option('--test-split <kind>', "how the test clips (--validation's share) are held out: whole speakers, or per class at random (the paper's Table 5)").choices([...SPLITS]).default('speaker'))
+    .addOption(
+      new Option('--test-split <kind>', "how the test clips (--validation's share) are held out: whole speakers, or per class at random (the paper's Table 5)")
+        .choices([...SPLITS])
+        .default('speaker'),
+    )
     .addHelpText(
       'after',
       `
@@ -46,7 +55,15 @@ Examples:
     )
     .action(
       action((flags: ExperimentFlags & { testSplit: SplitKind }) =>
-        runExperiment({ name: 'ablation', plan: (clips, config) => ablationJobs(clips, config, flags.testSplit), describe: (config, jobs) => describe(flags.testSplit, config, jobs), paper: PAPER_TABLE_5 }, flags),
+        runExperiment(
+          {
+            name: 'ablation',
+            plan: (clips, config) => ablationJobs(clips, config, flags.testSplit),
+            describe: (config, jobs) => describe(flags.testSplit, config, jobs),
+            paper: PAPER_TABLE_5,
+          },
+          flags,
+        ),
       ),
     );
 }

@@ -38,23 +38,30 @@ interface BaselinesFlags {
   json?: boolean;
 }
 
-
 /** The model must have trained on exactly this split's training side, or the comparison is not on the same split. */
 function checkSameSplit(loaded: LoadedModel, flags: BaselinesFlags, train: LoadedClip[]): void {
-  const split = (loaded.metadata.training as { split?: { kind?: string; fraction?: number; seed?: number; train?: { clips?: number; speakers?: string[] } } }).split;
+  const split = (loaded.metadata.training as { split?: { kind?: string; fraction?: number; seed?: number; train?: { clips?: number; speakers?: string[] } } })
+    .split;
   const ours = { kind: flags.split, fraction: flags.validation, seed: flags.seed, clips: train.length, speakers: speakersOf(train).join(',') };
   const theirs = { kind: split?.kind, fraction: split?.fraction, seed: split?.seed, clips: split?.train?.clips, speakers: split?.train?.speakers?.join(',') };
   const differs = (Object.keys(ours) as (keyof typeof ours)[]).filter((k) => ours[k] !== theirs[k]);
   if (differs.length > 0) {
-    throw new AerError('invalid_argument', `${loaded.dir} was not trained on this split (${differs.map((k) => `${k}: model ${theirs[k]}, here ${ours[k]}`).join('; ')})`, {
-      hint: 'pass the --data, --split, --validation and --seed the model was trained with (see its aer.json), or leave out --model',
-    });
+    throw new AerError(
+      'invalid_argument',
+      `${loaded.dir} was not trained on this split (${differs.map((k) => `${k}: model ${theirs[k]}, here ${ours[k]}`).join('; ')})`,
+      {
+        hint: 'pass the --data, --split, --validation and --seed the model was trained with (see its aer.json), or leave out --model',
+      },
+    );
   }
 }
 
 async function run(flags: BaselinesFlags): Promise<void> {
   const progress = new TrainingProgress(0);
-  const data = await prepareData(flags.data, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), { cacheDir: flags.cache, onProgress: (d, t) => progress.bar('reading clips', d, t) });
+  const data = await prepareData(flags.data, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), {
+    cacheDir: flags.cache,
+    onProgress: (d, t) => progress.bar('reading clips', d, t),
+  });
   const { train, test } = heldOutSplit(data.clips, flags.split, flags.validation, flags.seed);
   let loaded: LoadedModel | undefined;
   if (flags.model) {
@@ -66,18 +73,41 @@ async function run(flags: BaselinesFlags): Promise<void> {
   const sides = { train: { clips: train.length, speakers: speakersOf(train) }, test: { clips: test.length, speakers: speakersOf(test) } };
   const baselines = await runBaselines(train, test);
   const results: JobResult[] = [
-    { id: 'baselines', title: `${flags.split} split`, kind: 'baselines', evaluations: Object.fromEntries(baselines.map((b) => [b.name, b.evaluation])), seconds: Object.fromEntries(baselines.map((b) => [b.name, b.seconds])), ...sides },
+    {
+      id: 'baselines',
+      title: `${flags.split} split`,
+      kind: 'baselines',
+      evaluations: Object.fromEntries(baselines.map((b) => [b.name, b.evaluation])),
+      seconds: Object.fromEntries(baselines.map((b) => [b.name, b.seconds])),
+      ...sides,
+    },
   ];
   if (loaded) {
     const evaluation = await evaluateModel(loaded.model, loaded.metadata.options, test, loaded.metadata.labels, flags.positions, flags.workers, flags.backend);
-    results.unshift({ id: 'aernet', title: `${flags.split} split`, kind: 'network', evaluations: { aernet: evaluation }, seconds: {}, ...sides, network: { variant: loaded.metadata.variant, validationSpeakers: sides.test.speakers, bestEpoch: 0, epochsRun: 0, ended: 'loaded' } });
+    results.unshift({
+      id: 'aernet',
+      title: `${flags.split} split`,
+      kind: 'network',
+      evaluations: { aernet: evaluation },
+      seconds: {},
+      ...sides,
+      network: { variant: loaded.metadata.variant, validationSpeakers: sides.test.speakers, bestEpoch: 0, epochsRun: 0, ended: 'loaded' },
+    });
   }
   const summaries = summarize(results);
   const table = summaryTable(summaries);
   if (flags.out) {
-    await writeAtomically(path.join(flags.out, 'baselines.json'), `${JSON.stringify({ command: `aer ${process.argv.slice(2).join(' ')}`, split: { kind: flags.split, fraction: flags.validation, seed: flags.seed, ...sides }, summaries }, null, 1)}\n`);
+    await writeAtomically(
+      path.join(flags.out, 'baselines.json'),
+      `${JSON.stringify({ command: `aer ${process.argv.slice(2).join(' ')}`, split: { kind: flags.split, fraction: flags.validation, seed: flags.seed, ...sides }, summaries }, null, 1)}\n`,
+    );
   }
-  if (flags.json) printJson({ split: { kind: flags.split, fraction: flags.validation, seed: flags.seed, ...sides }, summaries, seconds: Object.fromEntries(baselines.map((b) => [b.name, b.seconds])) });
+  if (flags.json)
+    printJson({
+      split: { kind: flags.split, fraction: flags.validation, seed: flags.seed, ...sides },
+      summaries,
+      seconds: Object.fromEntries(baselines.map((b) => [b.name, b.seconds])),
+    });
   else process.stdout.write(`${table}\n${loaded ? '' : '\n(pass --model DIR, trained with the same split options, to add AER-Net to the table)\n'}`);
 }
 

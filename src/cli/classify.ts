@@ -36,14 +36,17 @@ const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${(
 
 function summaryLine(c: ChannelSummary): string {
   if (c.dominant === null) return `channel ${c.channel}: no speech in ${c.windows} windows`;
-  const labels = Object.entries(c.by_label).map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ');
+  const labels = Object.entries(c.by_label)
+    .map(([l, s]) => `${l} ${s.toFixed(1)} s`)
+    .join(', ');
   return `channel ${c.channel}: speech ${c.speech_s.toFixed(1)} s, mostly ${c.dominant} (${labels}); ${c.changes} change${c.changes === 1 ? '' : 's'}`;
 }
 
 function asText(t: Tagged): string {
   const lines = [`${t.file}: ${t.format}, ${t.duration_s.toFixed(1)} s, ${t.channels} channel(s)`];
   for (const w of t.warnings) lines.push(`  warning: ${w}`);
-  for (const e of t.windows ?? []) lines.push(`  ${clock(e.start_s)}-${clock(e.end_s)}  ch${e.channel}  ${e.speech ? `${e.label} ${e.confidence?.toFixed(2)}` : '(no speech)'}`);
+  for (const e of t.windows ?? [])
+    lines.push(`  ${clock(e.start_s)}-${clock(e.end_s)}  ch${e.channel}  ${e.speech ? `${e.label} ${e.confidence?.toFixed(2)}` : '(no speech)'}`);
   for (const c of t.summary) lines.push(`  ${summaryLine(c)}`);
   return `${lines.join('\n')}\n`;
 }
@@ -52,10 +55,16 @@ function asText(t: Tagged): string {
 function asCsv(all: Tagged[], labels: string[], summary: boolean): string {
   const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   if (summary) {
-    const rows = all.flatMap((t) => t.summary.map((c) => [quote(t.file), c.channel, c.speech_s, c.dominant ?? '', c.changes, ...labels.map((l) => c.by_label[l] ?? 0)].join(',')));
+    const rows = all.flatMap((t) =>
+      t.summary.map((c) => [quote(t.file), c.channel, c.speech_s, c.dominant ?? '', c.changes, ...labels.map((l) => c.by_label[l] ?? 0)].join(',')),
+    );
     return `${['file', 'channel', 'speech_s', 'dominant', 'changes', ...labels.map((l) => `${l}_s`)].join(',')}\n${rows.map((r) => `${r}\n`).join('')}`;
   }
-  const rows = all.flatMap((t) => (t.windows ?? []).map((e) => [quote(t.file), e.channel, e.start_s, e.end_s, e.speech, e.label ?? '', e.confidence ?? '', ...labels.map((l) => e.scores?.[l] ?? '')].join(',')));
+  const rows = all.flatMap((t) =>
+    (t.windows ?? []).map((e) =>
+      [quote(t.file), e.channel, e.start_s, e.end_s, e.speech, e.label ?? '', e.confidence ?? '', ...labels.map((l) => e.scores?.[l] ?? '')].join(','),
+    ),
+  );
   return `${['file', 'channel', 'start_s', 'end_s', 'speech', 'label', 'confidence', ...labels].join(',')}\n${rows.map((r) => `${r}\n`).join('')}`;
 }
 
@@ -74,7 +83,9 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
       try {
         if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AerError('io_error', `${file} is not a file`);
         const { events, ...result } = await classifyStream(fs.createReadStream(file), options, deps, `file-${k}`, new AbortController().signal);
-        const windows = flags.summary ? undefined : events.map((e) => JSON.parse(e) as { type: string }).filter((m): m is EmotionMessage => m.type === 'emotion');
+        const windows = flags.summary
+          ? undefined
+          : events.map((e) => JSON.parse(e) as { type: string }).filter((m): m is EmotionMessage => m.type === 'emotion');
         const t: Tagged = { file, ...result, ...(windows ? { windows } : {}) };
         tagged.push(t);
         if (!flags.json && !flags.csv) process.stdout.write(asText(t));
@@ -104,7 +115,7 @@ export function registerClassify(program: Command): void {
     .option('--no-vad', 'analyse every window, speech or not')
     .option('--summary', 'per channel only: speech time, time per label, the dominant label, changes')
     .option('--json', 'one JSON document: per file its format, summary and windows')
-    .option('--csv', 'CSV: a row per window (with every label\'s score), or per channel with --summary')
+    .option('--csv', "CSV: a row per window (with every label's score), or per channel with --summary")
     .addHelpText(
       'after',
       `

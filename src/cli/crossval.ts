@@ -29,7 +29,10 @@ function describe(config: TrainConfig, jobs: Job[], folds: number): string {
     '',
     `${folds} folds of whole speakers (men and women dealt evenly where the corpus says who is who). Each fold is the test set of a network and of both baselines trained on the other folds; the network stops early on speakers split off its own training folds (${config.split} split, ${config.validationFraction}), never on the test fold.`,
     '',
-    `Folds: ${jobs.filter((j) => j.kind === 'network').map((j) => `${j.title}, ${j.test.length} clips`).join('; ')}.`,
+    `Folds: ${jobs
+      .filter((j) => j.kind === 'network')
+      .map((j) => `${j.title}, ${j.test.length} clips`)
+      .join('; ')}.`,
     '',
     `Recipe: Adam ${config.learningRate}, batch ${config.batchSize}, at most ${config.epochs} epochs, patience ${config.earlyStoppingPatience}, class weights ${config.classWeights ? 'balanced' : 'none'}, augmentation ${JSON.stringify(config.augment)}, model ${JSON.stringify(config.model)}, ${config.evalPositions} window position(s) per test clip, seed ${config.seed}.`,
   ].join('\n');
@@ -41,8 +44,13 @@ export function registerCrossval(program: Command): void {
     .description('speaker-grouped cross-validation of AER-Net and both baselines on the same folds (mean and spread)')
     .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4)
     .option('--only <folds>', 'run only these folds (e.g. 1 or 1,3): a quick look while choosing a recipe', foldList)
-    .option('--record-in <model>', 'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md')
-    .option('--conditions <list>', `also measure every fold under the service's conditions: all, or some of ${CONDITIONS.join(', ')}`, conditionList, [...CONDITIONS]);
+    .option(
+      '--record-in <model>',
+      'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md',
+    )
+    .option('--conditions <list>', `also measure every fold under the service's conditions: all, or some of ${CONDITIONS.join(', ')}`, conditionList, [
+      ...CONDITIONS,
+    ]);
   addExperimentOptions(addTrainingOptions(command))
     .addHelpText(
       'after',
@@ -62,7 +70,8 @@ Examples:
             name: 'crossval',
             conditions: flags.conditions,
             plan: (clips, config) => {
-              if (flags.only?.some((k) => k > flags.folds)) throw new AerError('invalid_argument', `--only ${flags.only.join(',')} names a fold past --folds ${flags.folds}`);
+              if (flags.only?.some((k) => k > flags.folds))
+                throw new AerError('invalid_argument', `--only ${flags.only.join(',')} names a fold past --folds ${flags.folds}`);
               if (flags.only && flags.recordIn) throw new AerError('invalid_argument', '--record-in needs every fold; leave --only out');
               return crossvalJobs(clips, config, flags.folds, flags.only);
             },

@@ -16,8 +16,12 @@ function run(corpus: string, src: string, dest: string, flags: PrepareFlags): vo
   const report = prepareEmodb(src, dest, { speakers, seconds: flags.seconds, rate: flags.rate });
   if (flags.json) printJson({ corpus, dest, ...report });
   else {
-    const skipped = Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join(', ');
-    process.stdout.write(`${report.written} recordings of speakers ${report.speakers.join(', ')} written to ${dest}/wav${skipped ? `; left out: ${skipped}` : ''}\ntrain on it: npx aer train --data ${dest}\n`);
+    const skipped = Object.entries(report.skipped)
+      .map(([why, n]) => `${n} ${why}`)
+      .join(', ');
+    process.stdout.write(
+      `${report.written} recordings of speakers ${report.speakers.join(', ')} written to ${dest}/wav${skipped ? `; left out: ${skipped}` : ''}\ntrain on it: npx aer train --data ${dest}\n`,
+    );
   }
 }
 
@@ -43,7 +47,10 @@ Get EmoDB from http://emodb.bilderbar.info/download/ (free for research), then:
     )
     .action(
       action((corpus: string, src: string, dest: string, flags: PrepareFlags) => {
-        if (corpus !== 'emodb') throw new AerError('invalid_argument', `prepare knows emodb, not ${JSON.stringify(corpus)}`, { hint: 'the other corpora the loader reads (CREMA-D, TESS, RAVDESS) are used as downloaded: pass their folder to --data' });
+        if (corpus !== 'emodb')
+          throw new AerError('invalid_argument', `prepare knows emodb, not ${JSON.stringify(corpus)}`, {
+            hint: 'the other corpora the loader reads (CREMA-D, TESS, RAVDESS) are used as downloaded: pass their folder to --data',
+          });
         run(corpus, src, dest, flags);
       }),
     );

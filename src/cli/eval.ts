@@ -38,11 +38,16 @@ interface EvalFlags {
 const EVAL_SEED = 1;
 
 function textSummary(evaluation: Evaluation, skipped: number): string {
-  const lines = [`accuracy ${(evaluation.accuracy * 100).toFixed(1)} %  macro-F1 ${evaluation.macro_f1.toFixed(3)}  macro precision ${evaluation.macro_precision.toFixed(3)}  macro recall ${evaluation.macro_recall.toFixed(3)}  (n = ${evaluation.n}, skipped ${skipped})`, ''];
+  const lines = [
+    `accuracy ${(evaluation.accuracy * 100).toFixed(1)} %  macro-F1 ${evaluation.macro_f1.toFixed(3)}  macro precision ${evaluation.macro_precision.toFixed(3)}  macro recall ${evaluation.macro_recall.toFixed(3)}  (n = ${evaluation.n}, skipped ${skipped})`,
+    '',
+  ];
   lines.push(`${'class'.padEnd(10)} precision  recall      f1  support`);
   for (const l of evaluation.labels) {
     const c = evaluation.per_class[l];
-    lines.push(`${l.padEnd(10)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(7)} ${String(c.support).padStart(8)}`);
+    lines.push(
+      `${l.padEnd(10)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(7)} ${String(c.support).padStart(8)}`,
+    );
   }
   lines.push('', `confusion (rows: true, columns: predicted ${evaluation.labels.join(', ')})`);
   evaluation.confusion.forEach((row, i) => lines.push(`${evaluation.labels[i].padEnd(10)} ${row.map((v) => String(v).padStart(5)).join('')}`));
@@ -54,7 +59,9 @@ function conditionLines(results: ConditionResults): string {
   const lines = ['', `${'condition'.padEnd(26)} accuracy  macro-F1       n`];
   for (const [row, byMethod] of Object.entries(results.rows)) {
     const e = byMethod.aernet;
-    lines.push(`${row.padEnd(26)} ${`${(e.accuracy * 100).toFixed(1)} %`.padStart(8)} ${e.macro_f1.toFixed(3).padStart(9)} ${String(e.n).padStart(7)}${e.unlabelled ? `  (${e.unlabelled} heard as silence)` : ''}`);
+    lines.push(
+      `${row.padEnd(26)} ${`${(e.accuracy * 100).toFixed(1)} %`.padStart(8)} ${e.macro_f1.toFixed(3).padStart(9)} ${String(e.n).padStart(7)}${e.unlabelled ? `  (${e.unlabelled} heard as silence)` : ''}`,
+    );
   }
   for (const [condition, why] of Object.entries(results.failed)) lines.push(`${condition.padEnd(26)} not measured: ${why}`);
   return `${lines.join('\n')}\n`;
@@ -62,11 +69,13 @@ function conditionLines(results: ConditionResults): string {
 
 function conditionsMarkdown(results: ConditionResults): string {
   return [
-    '## Under the service\'s conditions',
+    "## Under the service's conditions",
     '',
     '| condition | accuracy | macro-F1 | n | what |',
     '|---|---:|---:|---:|---|',
-    ...Object.entries(results.rows).map(([row, m]) => `| ${row} | ${(m.aernet.accuracy * 100).toFixed(1)} % | ${m.aernet.macro_f1.toFixed(3)} | ${m.aernet.n} | ${ROW_DESCRIPTIONS[row] ?? ''} |`),
+    ...Object.entries(results.rows).map(
+      ([row, m]) => `| ${row} | ${(m.aernet.accuracy * 100).toFixed(1)} % | ${m.aernet.macro_f1.toFixed(3)} | ${m.aernet.n} | ${ROW_DESCRIPTIONS[row] ?? ''} |`,
+    ),
     ...Object.entries(results.failed).map(([condition, why]) => `| ${condition} | | | | not measured: ${why} |`),
   ].join('\n');
 }
@@ -76,7 +85,10 @@ async function run(flags: EvalFlags): Promise<void> {
   await selectBackend(flags.backend);
   const loaded = await loadModelDir(flags.model);
   const labels = loaded.metadata.labels;
-  const data = await prepareData(flags.data, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), { cacheDir: flags.cache, onProgress: (d, t) => progress.bar('reading clips', d, t) });
+  const data = await prepareData(flags.data, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), {
+    cacheDir: flags.cache,
+    onProgress: (d, t) => progress.bar('reading clips', d, t),
+  });
   const skipped = { ...data.skipped };
   const clips = data.clips.filter((c) => {
     if (labels.includes(c.label)) return true;
@@ -89,7 +101,9 @@ async function run(flags: EvalFlags): Promise<void> {
   let results: ConditionResults;
   try {
     const inputs = { test: clips, others: [], labels, positions: flags.positions, seed: EVAL_SEED, vad };
-    results = await evaluateConditions(flags.conditions, inputs, [networkScorer(pool, packWeights(loaded.model))], (row) => progress.message(`measuring under ${row}`));
+    results = await evaluateConditions(flags.conditions, inputs, [networkScorer(pool, packWeights(loaded.model))], (row) =>
+      progress.message(`measuring under ${row}`),
+    );
   } finally {
     await pool.close();
     await vad?.dispose();
@@ -117,8 +131,24 @@ async function run(flags: EvalFlags): Promise<void> {
       ].join('\n'),
     );
   }
-  if (flags.json) printJson({ ...(evaluation ?? {}), conditions, failed_conditions: results.failed, skipped: skippedCount, skipped_reasons: skipped, positions: flags.positions, model: flags.model, trained_speakers: trainedSpeakers });
-  else process.stdout.write((evaluation ? textSummary(evaluation, skippedCount) : '') + conditionLines(results) + (note ? `\nnote: ${note}\n` : '') + (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''));
+  if (flags.json)
+    printJson({
+      ...(evaluation ?? {}),
+      conditions,
+      failed_conditions: results.failed,
+      skipped: skippedCount,
+      skipped_reasons: skipped,
+      positions: flags.positions,
+      model: flags.model,
+      trained_speakers: trainedSpeakers,
+    });
+  else
+    process.stdout.write(
+      (evaluation ? textSummary(evaluation, skippedCount) : '') +
+        conditionLines(results) +
+        (note ? `\nnote: ${note}\n` : '') +
+        (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''),
+    );
 }
 
 export function registerEval(program: Command): void {

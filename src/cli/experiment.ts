@@ -11,7 +11,15 @@ import { recipeOf, type TrainConfig } from '../train/config.ts';
 import { prepareData, summarizeData } from '../train/data.ts';
 import type { Condition } from '../train/conditions/names.ts';
 import { type Job, type JobResult, runJobs } from '../train/experiments/run-jobs.ts';
-import { conditionTable, type ConditionSummary, type MethodSummary, perRunTable, summarize, summarizeConditions, summaryTable } from '../train/experiments/summary.ts';
+import {
+  conditionTable,
+  type ConditionSummary,
+  type MethodSummary,
+  perRunTable,
+  summarize,
+  summarizeConditions,
+  summaryTable,
+} from '../train/experiments/summary.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import { TrainingProgress } from './progress.ts';
 import { printJson } from './run.ts';
@@ -39,7 +47,7 @@ export interface Experiment {
 
 export function addExperimentOptions(command: Command): Command {
   return command
-    .requiredOption('-o, --out <dir>', 'folder for each job\'s result, checkpoints of the running job, summary.json and report.md')
+    .requiredOption('-o, --out <dir>', "folder for each job's result, checkpoints of the running job, summary.json and report.md")
     .option('--resume', 'continue the interrupted experiment in --out (same options and data)');
 }
 
@@ -61,12 +69,24 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
       events: {
         onJob: (job, index, total, state) => {
           progress = new TrainingProgress(config.epochs);
-          const what = state === 'done-before' ? 'done before, result read back' : state === 'resume' ? 'resuming its checkpoint' : `${job.train.length} training clips, ${job.test.length} test clips`;
-          progress.message(`[${index + 1}/${total}] ${job.kind === 'network' ? `AER-Net (${job.config.model.variant})` : 'SVM + random forest'}, ${job.title}: ${what}`);
+          const what =
+            state === 'done-before'
+              ? 'done before, result read back'
+              : state === 'resume'
+                ? 'resuming its checkpoint'
+                : `${job.train.length} training clips, ${job.test.length} test clips`;
+          progress.message(
+            `[${index + 1}/${total}] ${job.kind === 'network' ? `AER-Net (${job.config.model.variant})` : 'SVM + random forest'}, ${job.title}: ${what}`,
+          );
         },
         onStep: (p) => progress.step(p),
         onEpoch: (record, info) => progress.epoch(record, info),
-        onJobDone: (result) => progress.message(`  ${Object.entries(result.evaluations).map(([k, e]) => `${k} ${(e.accuracy * 100).toFixed(1)} % (F1 ${e.macro_f1.toFixed(3)})`).join(', ')}`),
+        onJobDone: (result) =>
+          progress.message(
+            `  ${Object.entries(result.evaluations)
+              .map(([k, e]) => `${k} ${(e.accuracy * 100).toFixed(1)} % (F1 ${e.macro_f1.toFixed(3)})`)
+              .join(', ')}`,
+          ),
       },
     });
   } finally {
@@ -82,31 +102,68 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
   const summaries = summarize(results);
   const byCondition = summarizeConditions(results);
   const report = experimentReport(experiment, config, jobs, summaries, data.skipped, results, byCondition);
-  await writeAtomically(path.join(flags.out, 'summary.json'), `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, recipe: recipeOf(config), data: summarizeData(data), summaries, conditions: byCondition, results }, null, 1)}\n`);
+  await writeAtomically(
+    path.join(flags.out, 'summary.json'),
+    `${JSON.stringify({ experiment: experiment.name, command: `aer ${process.argv.slice(2).join(' ')}`, recipe: recipeOf(config), data: summarizeData(data), summaries, conditions: byCondition, results }, null, 1)}\n`,
+  );
   await writeAtomically(path.join(flags.out, 'report.md'), report);
   await experiment.finished?.(summaries, `aer ${process.argv.slice(2).join(' ')}`, byCondition);
   if (flags.json) printJson({ experiment: experiment.name, out: flags.out, summaries, conditions: byCondition });
-  else process.stdout.write(`\n${summaryTable(summaries, experiment.paper)}\n${byCondition ? `\nUnder the service's conditions (accuracy, mean ± std over runs):\n\n${conditionTable(byCondition)}\n` : ''}\nreport written to ${flags.out}/report.md\n`);
+  else
+    process.stdout.write(
+      `\n${summaryTable(summaries, experiment.paper)}\n${byCondition ? `\nUnder the service's conditions (accuracy, mean ± std over runs):\n\n${conditionTable(byCondition)}\n` : ''}\nreport written to ${flags.out}/report.md\n`,
+    );
 }
 
-function experimentReport(experiment: Experiment, config: TrainConfig, jobs: Job[], summaries: MethodSummary[], skipped: Record<string, number>, results: JobResult[], byCondition: ConditionSummary | undefined): string {
+function experimentReport(
+  experiment: Experiment,
+  config: TrainConfig,
+  jobs: Job[],
+  summaries: MethodSummary[],
+  skipped: Record<string, number>,
+  results: JobResult[],
+  byCondition: ConditionSummary | undefined,
+): string {
   const network = results.filter((r) => r.network);
   return [
     experiment.describe(config, jobs),
     '',
     `Command: \`aer ${process.argv.slice(2).join(' ')}\``,
     '',
-    `Skipped: ${Object.entries(skipped).map(([k, n]) => `${n} ${k}`).join('; ') || 'none'}.`,
+    `Skipped: ${
+      Object.entries(skipped)
+        .map(([k, n]) => `${n} ${k}`)
+        .join('; ') || 'none'
+    }.`,
     '',
     '## Summary',
     '',
     summaryTable(summaries, experiment.paper),
     '',
-    ...(byCondition ? ['## Under the service\'s conditions', '', 'Accuracy (mean ± std over the runs) and macro-F1 of each method on each condition row, the same windows for every method (rows: docs/evaluation.md).', '', conditionTable(byCondition), ''] : []),
+    ...(byCondition
+      ? [
+          "## Under the service's conditions",
+          '',
+          'Accuracy (mean ± std over the runs) and macro-F1 of each method on each condition row, the same windows for every method (rows: docs/evaluation.md).',
+          '',
+          conditionTable(byCondition),
+          '',
+        ]
+      : []),
     // One run per method (the ablation) is all in the summary already.
     ...(summaries.some((s) => s.runs.length > 1) ? ['## Per run', '', perRunTable(summaries), ''] : []),
     ...(network.length > 0
-      ? ['## Network runs', '', '| run | validation speakers (early stopping) | best epoch | epochs run | ended |', '|---|---|---:|---:|---|', ...network.map((r) => `| ${r.title} (${r.network!.variant}) | ${r.network!.validationSpeakers.join(', ') || 'none: trained on all its clips'} | ${r.network!.bestEpoch} | ${r.network!.epochsRun} | ${r.network!.ended} |`), '']
+      ? [
+          '## Network runs',
+          '',
+          '| run | validation speakers (early stopping) | best epoch | epochs run | ended |',
+          '|---|---|---:|---:|---|',
+          ...network.map(
+            (r) =>
+              `| ${r.title} (${r.network!.variant}) | ${r.network!.validationSpeakers.join(', ') || 'none: trained on all its clips'} | ${r.network!.bestEpoch} | ${r.network!.epochsRun} | ${r.network!.ended} |`,
+          ),
+          '',
+        ]
       : []),
   ].join('\n');
 }

@@ -46,36 +46,58 @@ async function int8(flags: ExportFlags, loaded: LoadedModel): Promise<Int8Export
   const data = await prepareData(flags.calibration, flags.dataset === undefined ? undefined : checkDatasetName(flags.dataset), { cacheDir: flags.cache });
   // Alternate clips: one half sets the ranges, the other checks the result on speech calibration did not see.
   const sorted = [...data.clips].sort((a, b) => a.path.localeCompare(b.path));
-  const calibration = spread(sorted.filter((_, i) => i % 2 === 0), flags.calibrationClips);
-  const check = spread(sorted.filter((_, i) => i % 2 === 1), flags.calibrationClips);
-  if (check.length === 0) throw new AerError('invalid_dataset', `--calibration has ${sorted.length} usable clip(s); int8 needs at least 2 (one to calibrate on, one to check)`);
+  const calibration = spread(
+    sorted.filter((_, i) => i % 2 === 0),
+    flags.calibrationClips,
+  );
+  const check = spread(
+    sorted.filter((_, i) => i % 2 === 1),
+    flags.calibrationClips,
+  );
+  if (check.length === 0)
+    throw new AerError('invalid_dataset', `--calibration has ${sorted.length} usable clip(s); int8 needs at least 2 (one to calibrate on, one to check)`);
   const source = `${calibration.length} clips of ${flags.calibration.map((d) => path.basename(path.resolve(d))).join(' + ')}`;
   return exportInt8ModelDir(loaded, evaluationWindows(calibration, 1), evaluationWindows(check, 1), source);
 }
 
 async function run(flags: ExportFlags): Promise<void> {
   if (flags.int8 && flags.calibration.length === 0) {
-    throw new AerError('invalid_argument', '--int8 needs --calibration DIR: speech like what the service will hear, to measure the activations on', { hint: 'e.g. aer export-onnx --int8 --calibration ../shared/datasets/emodb' });
+    throw new AerError('invalid_argument', '--int8 needs --calibration DIR: speech like what the service will hear, to measure the activations on', {
+      hint: 'e.g. aer export-onnx --int8 --calibration ../shared/datasets/emodb',
+    });
   }
-  if (!flags.int8 && flags.calibration.length > 0) throw new AerError('invalid_argument', '--calibration is for --int8', { hint: 'add --int8, or leave --calibration out' });
+  if (!flags.int8 && flags.calibration.length > 0)
+    throw new AerError('invalid_argument', '--calibration is for --int8', { hint: 'add --int8, or leave --calibration out' });
   await selectBackend('auto');
   const loaded = await loadModelDir(flags.model);
   const { file, bytes } = await exportModelDir(loaded);
   const parity = await checkParity(loaded.model, bytes, checkWindows(4));
   if (parity.probabilities > PARITY_TOLERANCE || parity.attention > PARITY_TOLERANCE) {
-    throw new AerError('unsupported_model', `the exported ${file} differs from the TF.js model by ${parity.probabilities.toExponential(2)} (probabilities) and ${parity.attention.toExponential(2)} (attention), more than ${PARITY_TOLERANCE}`, {
-      hint: 'please report it with the model directory; serve this model with --engine tfjs meanwhile',
-    });
+    throw new AerError(
+      'unsupported_model',
+      `the exported ${file} differs from the TF.js model by ${parity.probabilities.toExponential(2)} (probabilities) and ${parity.attention.toExponential(2)} (attention), more than ${PARITY_TOLERANCE}`,
+      {
+        hint: 'please report it with the model directory; serve this model with --engine tfjs meanwhile',
+      },
+    );
   }
   const quantized = flags.int8 ? await int8(flags, loaded) : undefined;
   if (flags.json) {
-    printJson({ onnx: file, parity, ...(quantized ? { int8: { onnx: quantized.file, agreement: quantized.agreement, calibration: quantized.calibration } } : {}) });
+    printJson({
+      onnx: file,
+      parity,
+      ...(quantized ? { int8: { onnx: quantized.file, agreement: quantized.agreement, calibration: quantized.calibration } } : {}),
+    });
     return;
   }
-  process.stdout.write(`wrote ${file}; onnxruntime matches TF.js on ${parity.batch} windows: max |difference| ${parity.probabilities.toExponential(1)} (probabilities), ${parity.attention.toExponential(1)} (attention)\n`);
+  process.stdout.write(
+    `wrote ${file}; onnxruntime matches TF.js on ${parity.batch} windows: max |difference| ${parity.probabilities.toExponential(1)} (probabilities), ${parity.attention.toExponential(1)} (attention)\n`,
+  );
   if (quantized) {
     const a = quantized.agreement;
-    process.stdout.write(`wrote ${quantized.file}; on ${a.windows} check windows it names the float model's label on ${(a.labels * 100).toFixed(1)} %, max |difference| ${a.probabilities.toFixed(3)} (probabilities), ${a.attention.toFixed(3)} (attention)\n`);
+    process.stdout.write(
+      `wrote ${quantized.file}; on ${a.windows} check windows it names the float model's label on ${(a.labels * 100).toFixed(1)} %, max |difference| ${a.probabilities.toFixed(3)} (probabilities), ${a.attention.toFixed(3)} (attention)\n`,
+    );
   }
 }
 
@@ -85,9 +107,18 @@ export function registerExportOnnx(program: Command): void {
     .description('export a model directory to ONNX (model.onnx beside model.json) for the onnx engine, checked against TF.js; --int8 adds model.int8.onnx')
     .option('-m, --model <dir>', 'model directory', DEFAULT_MODEL_DIR)
     .option('--int8', 'also write model.int8.onnx, its convolutions in int8 (about 1.4x the throughput on the CPU)')
-    .option('-c, --calibration <[name=]dir>', 'labelled speech to calibrate int8 on (a dataset folder, as for aer train); repeat to combine', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option(
+      '-c, --calibration <[name=]dir>',
+      'labelled speech to calibrate int8 on (a dataset folder, as for aer train); repeat to combine',
+      (v: string, p: string[]) => [...p, v],
+      [] as string[],
+    )
     .option('--dataset <name>', 'how to read --calibration folders that name none (emodb, cremad, tess, ravdess, folders)')
-    .addOption(new Option('--calibration-clips <n>', 'clips to calibrate on, and as many others to check on').argParser(parseNumberOption('--calibration-clips', 1, 10000)).default(256))
+    .addOption(
+      new Option('--calibration-clips <n>', 'clips to calibrate on, and as many others to check on')
+        .argParser(parseNumberOption('--calibration-clips', 1, 10000))
+        .default(256),
+    )
     .option('--cache <dir>', 'clip cache folder (default: ~/.cache/aer-stream/clips, or $AER_CACHE_DIR)')
     .option('--json', 'print the files and the checks as JSON')
     .action(action(run));

@@ -49,17 +49,24 @@ async function run(file: string, options: FeaturesOptions): Promise<void> {
   if (!options.windows) {
     await writeFloats(options.out, [clipFeatures(signal)]);
     if (options.json) printJson({ ...summary, shape: [WINDOW_FRAMES, N_MELS] });
-    else process.stdout.write(`wrote ${options.out}: ${WINDOW_FRAMES} x ${N_MELS} float32 (first ${WINDOW_SAMPLES / SAMPLE_RATE} s of ${summary.duration_s} s)\n`);
+    else
+      process.stdout.write(`wrote ${options.out}: ${WINDOW_FRAMES} x ${N_MELS} float32 (first ${WINDOW_SAMPLES / SAMPLE_RATE} s of ${summary.duration_s} s)\n`);
     return;
   }
   const { windows, hopMs } = signalWindows(signal, options.hopMs);
-  await writeFloats(options.out, windows.map((w) => w.features));
+  await writeFloats(
+    options.out,
+    windows.map((w) => w.features),
+  );
   const rows = windows.map((w) => ({ index: w.index, start_s: seconds(w.start), end_s: seconds(w.start + w.samples), partial: w.partial }));
   if (options.json) {
     printJson({ ...summary, hop_ms: Number(hopMs.toFixed(3)), shape: [windows.length, WINDOW_FRAMES, N_MELS], windows: rows });
     return;
   }
-  const lines = rows.map((r) => `${String(r.index).padStart(5)}  ${r.start_s.toFixed(3).padStart(9)}  ${r.end_s.toFixed(3).padStart(9)}${r.partial ? '  (partial: zero-padded)' : ''}`);
+  const lines = rows.map(
+    (r) =>
+      `${String(r.index).padStart(5)}  ${r.start_s.toFixed(3).padStart(9)}  ${r.end_s.toFixed(3).padStart(9)}${r.partial ? '  (partial: zero-padded)' : ''}`,
+  );
   process.stdout.write(
     `wrote ${options.out}: ${windows.length} x ${WINDOW_FRAMES} x ${N_MELS} float32, hop ${hopMs.toFixed(1)} ms\n` +
       `window    start_s      end_s\n${lines.join('\n')}\n`,
@@ -73,7 +80,12 @@ export function registerFeatures(program: Command): void {
     .argument('<audio>', 'a WAV or Ogg Opus file (any sample rate from 8 to 48 kHz, any channel count up to 8)')
     .requiredOption('-o, --out <file>', 'where to write the features (.f32)')
     .option('--windows', 'write every window of the file (n x 130 x 128) and list their start times, instead of the first 3 s (130 x 128)')
-    .option('--hop-ms <ms>', `hop between windows with --windows, rounded to whole 512-sample frames (${MIN_HOP_MS}-${MAX_HOP_MS})`, parseNumberOption('--hop-ms', MIN_HOP_MS, MAX_HOP_MS), DEFAULT_HOP_MS)
+    .option(
+      '--hop-ms <ms>',
+      `hop between windows with --windows, rounded to whole 512-sample frames (${MIN_HOP_MS}-${MAX_HOP_MS})`,
+      parseNumberOption('--hop-ms', MIN_HOP_MS, MAX_HOP_MS),
+      DEFAULT_HOP_MS,
+    )
     .option('--channel <mix|n>', 'analyse the mean of all channels ("mix") or one channel, numbered from 0', parseChannelOption, 'mix' as ChannelChoice)
     .option('--json', 'print a JSON summary (with window times) instead of text')
     .addHelpText(

@@ -58,7 +58,9 @@ export class TrainingProgress {
   epoch(record: EpochRecord, info: { improved: boolean; stopping: boolean; learningRateCut: boolean }): void {
     this.epochSeconds.push(record.seconds);
     const validation = record.val_loss === undefined ? '' : `  val_loss ${record.val_loss.toFixed(4)}  val_acc ${record.val_accuracy!.toFixed(3)}`;
-    const notes = [info.improved && record.val_loss !== undefined ? 'best' : '', info.learningRateCut ? 'lr cut' : '', info.stopping ? 'early stop' : ''].filter(Boolean).join(', ');
+    const notes = [info.improved && record.val_loss !== undefined ? 'best' : '', info.learningRateCut ? 'lr cut' : '', info.stopping ? 'early stop' : '']
+      .filter(Boolean)
+      .join(', ');
     this.message(
       `epoch ${String(record.epoch).padStart(String(this.epochs).length)}/${this.epochs}  loss ${record.loss.toFixed(4)}  acc ${record.accuracy.toFixed(3)}${validation}  lr ${record.learning_rate.toExponential(1)}  ${record.seconds.toFixed(1)} s${notes ? `  (${notes})` : ''}`,
     );

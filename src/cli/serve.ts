@@ -39,7 +39,10 @@ const env = (name: string) => process.env[name] || undefined;
 async function run(flags: ServeFlags): Promise<void> {
   const tokens = Tokens.load(flags.tokens, env('AER_TOKENS'));
   const host = flags.host;
-  if (!tokens.enabled) log(`no tokens configured (--tokens FILE or AER_TOKENS): anyone who can reach ${host}:${flags.port} can stream${host === '127.0.0.1' || host === '::1' ? ' (this machine only)' : ''}`);
+  if (!tokens.enabled)
+    log(
+      `no tokens configured (--tokens FILE or AER_TOKENS): anyone who can reach ${host}:${flags.port} can stream${host === '127.0.0.1' || host === '::1' ? ' (this machine only)' : ''}`,
+    );
   const options = {
     ...DEFAULT_SERVER_OPTIONS,
     port: flags.port,
@@ -56,10 +59,21 @@ async function run(flags: ServeFlags): Promise<void> {
   };
   checkServerOptions(options);
   // An error escaping an RxJS subscriber would otherwise be rethrown on a timer and end the process.
-  rxjsConfig.onUnhandledError = (error) => log(`internal error (unhandled in a stream pipeline): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  if (flags.simulatedMs !== undefined && flags.engine !== 'simulated') throw new AerError('invalid_argument', '--simulated-ms sets the simulated engine\'s delay', { hint: 'add --engine simulated, or leave --simulated-ms out' });
-  const engine = await loadEngine(flags.engine, flags.model, { precision: flags.precision, threads: flags.threads, cuda: true, onNotice: log, simulatedMs: flags.simulatedMs });
-  if (engine.name === 'simulated') log(`engine: SIMULATED, every window gets uniform scores after ${flags.simulatedMs ?? DEFAULT_SIMULATED_MS} ms a batch: for measuring capacity, not for tagging audio`);
+  rxjsConfig.onUnhandledError = (error) =>
+    log(`internal error (unhandled in a stream pipeline): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (flags.simulatedMs !== undefined && flags.engine !== 'simulated')
+    throw new AerError('invalid_argument', "--simulated-ms sets the simulated engine's delay", { hint: 'add --engine simulated, or leave --simulated-ms out' });
+  const engine = await loadEngine(flags.engine, flags.model, {
+    precision: flags.precision,
+    threads: flags.threads,
+    cuda: true,
+    onNotice: log,
+    simulatedMs: flags.simulatedMs,
+  });
+  if (engine.name === 'simulated')
+    log(
+      `engine: SIMULATED, every window gets uniform scores after ${flags.simulatedMs ?? DEFAULT_SIMULATED_MS} ms a batch: for measuring capacity, not for tagging audio`,
+    );
   const metadata = engine.metadata;
   const vad = await VadBatcher.load();
   const server = new AerServer({ engine, vad, tokens }, options);
@@ -91,7 +105,13 @@ async function run(flags: ServeFlags): Promise<void> {
 
 /** `a,b` (or repeated flags) as a list of origins. */
 function originList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((o) => o.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  ];
 }
 
 const num = (name: string, min: number, max: number) => parseNumberOption(name, min, max);
@@ -101,22 +121,91 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the realtime streaming service (WebSocket /v1/stream, HTTP /v1/classify, /metrics, /healthz, /readyz)')
-    .addOption(new Option('-p, --port <n>', 'port for HTTP and WebSocket').argParser(num('--port', 0, 65535)).default(8080).env('AER_PORT'))
+    .addOption(
+      new Option('-p, --port <n>', 'port for HTTP and WebSocket')
+        .argParser(num('--port', 0, 65535))
+        .default(8080)
+        .env('AER_PORT'),
+    )
     .addOption(new Option('--host <address>', 'address to listen on (0.0.0.0 for every interface; set tokens first)').default('127.0.0.1').env('AER_HOST'))
     .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR).env('AER_MODEL'))
-    .addOption(new Option('--engine <name>', 'inference engine (simulated: a stand-in that answers uniform scores after --simulated-ms, for capacity planning; never chosen by auto)').choices([...ENGINES]).default('auto').env('AER_ENGINE'))
-    .addOption(new Option('--simulated-ms <ms>', `the simulated engine's time per batch (default ${DEFAULT_SIMULATED_MS})`).argParser(num('--simulated-ms', 0, 10_000)).env('AER_SIMULATED_MS'))
-    .addOption(new Option('--precision <p>', 'onnx engine: int8 (model.int8.onnx), fp32, or auto (int8 on the CPU when the model has it)').choices([...PRECISIONS]).default('auto').env('AER_PRECISION'))
-    .addOption(new Option('--max-batch <n>', 'most windows in one engine batch').argParser(num('--max-batch', 1, 1024)).default(d.maxBatch).env('AER_MAX_BATCH'))
-    .addOption(new Option('--max-delay-ms <ms>', 'longest a window waits for its batch to fill').argParser(num('--max-delay-ms', 0, 1000)).default(d.maxDelayMs).env('AER_MAX_DELAY_MS'))
-    .addOption(new Option('--max-sessions <n>', 'open sessions before new ones are refused (1013)').argParser(num('--max-sessions', 1, 100000)).default(DEFAULT_SERVER_OPTIONS.maxSessions).env('AER_MAX_SESSIONS'))
-    .addOption(new Option('--max-classify <n>', '/v1/classify requests analysed at once; more get 503 and Retry-After').argParser(num('--max-classify', 1, 64)).default(DEFAULT_SERVER_OPTIONS.maxClassify).env('AER_MAX_CLASSIFY'))
+    .addOption(
+      new Option(
+        '--engine <name>',
+        'inference engine (simulated: a stand-in that answers uniform scores after --simulated-ms, for capacity planning; never chosen by auto)',
+      )
+        .choices([...ENGINES])
+        .default('auto')
+        .env('AER_ENGINE'),
+    )
+    .addOption(
+      new Option('--simulated-ms <ms>', `the simulated engine's time per batch (default ${DEFAULT_SIMULATED_MS})`)
+        .argParser(num('--simulated-ms', 0, 10_000))
+        .env('AER_SIMULATED_MS'),
+    )
+    .addOption(
+      new Option('--precision <p>', 'onnx engine: int8 (model.int8.onnx), fp32, or auto (int8 on the CPU when the model has it)')
+        .choices([...PRECISIONS])
+        .default('auto')
+        .env('AER_PRECISION'),
+    )
+    .addOption(
+      new Option('--max-batch <n>', 'most windows in one engine batch')
+        .argParser(num('--max-batch', 1, 1024))
+        .default(d.maxBatch)
+        .env('AER_MAX_BATCH'),
+    )
+    .addOption(
+      new Option('--max-delay-ms <ms>', 'longest a window waits for its batch to fill')
+        .argParser(num('--max-delay-ms', 0, 1000))
+        .default(d.maxDelayMs)
+        .env('AER_MAX_DELAY_MS'),
+    )
+    .addOption(
+      new Option('--max-sessions <n>', 'open sessions before new ones are refused (1013)')
+        .argParser(num('--max-sessions', 1, 100000))
+        .default(DEFAULT_SERVER_OPTIONS.maxSessions)
+        .env('AER_MAX_SESSIONS'),
+    )
+    .addOption(
+      new Option('--max-classify <n>', '/v1/classify requests analysed at once; more get 503 and Retry-After')
+        .argParser(num('--max-classify', 1, 64))
+        .default(DEFAULT_SERVER_OPTIONS.maxClassify)
+        .env('AER_MAX_CLASSIFY'),
+    )
     .addOption(new Option('--tokens <file>', 'bearer tokens, one per line (also AER_TOKENS=a,b)').env('AER_TOKENS_FILE'))
-    .addOption(new Option('--allowed-origins <list>', 'web origins besides the service\'s own whose pages may use it (comma-separated, or *); clients without an Origin header are always let in').argParser(originList).default([]).env('AER_ALLOWED_ORIGINS'))
-    .addOption(new Option('--metrics-port <n>', 'serve /metrics on this port instead (without a token), e.g. for Prometheus on a private address').argParser(num('--metrics-port', 0, 65535)).env('AER_METRICS_PORT'))
+    .addOption(
+      new Option(
+        '--allowed-origins <list>',
+        "web origins besides the service's own whose pages may use it (comma-separated, or *); clients without an Origin header are always let in",
+      )
+        .argParser(originList)
+        .default([])
+        .env('AER_ALLOWED_ORIGINS'),
+    )
+    .addOption(
+      new Option('--metrics-port <n>', 'serve /metrics on this port instead (without a token), e.g. for Prometheus on a private address')
+        .argParser(num('--metrics-port', 0, 65535))
+        .env('AER_METRICS_PORT'),
+    )
     .addOption(new Option('--metrics-host <address>', 'address of the metrics port').default('127.0.0.1').env('AER_METRICS_HOST'))
-    .addOption(new Option('--idle-timeout-ms <ms>', 'close a session without audio or keepalive for this long (0: never)').argParser(num('--idle-timeout-ms', 0, 86_400_000)).default(DEFAULT_SERVER_OPTIONS.idleTimeoutMs).env('AER_IDLE_TIMEOUT_MS'))
-    .addOption(new Option('--transport <name>', 'WebSocket server: ws, or uws (uWebSockets.js, when its optional package installed)').choices([...TRANSPORTS]).default('ws').env('AER_TRANSPORT'))
-    .addOption(new Option('--threads <n>', 'onnxruntime threads per batch (0: one per core)').argParser(num('--threads', 0, 256)).default(0).env('AER_THREADS'))
+    .addOption(
+      new Option('--idle-timeout-ms <ms>', 'close a session without audio or keepalive for this long (0: never)')
+        .argParser(num('--idle-timeout-ms', 0, 86_400_000))
+        .default(DEFAULT_SERVER_OPTIONS.idleTimeoutMs)
+        .env('AER_IDLE_TIMEOUT_MS'),
+    )
+    .addOption(
+      new Option('--transport <name>', 'WebSocket server: ws, or uws (uWebSockets.js, when its optional package installed)')
+        .choices([...TRANSPORTS])
+        .default('ws')
+        .env('AER_TRANSPORT'),
+    )
+    .addOption(
+      new Option('--threads <n>', 'onnxruntime threads per batch (0: one per core)')
+        .argParser(num('--threads', 0, 256))
+        .default(0)
+        .env('AER_THREADS'),
+    )
     .action(action(run));
 }

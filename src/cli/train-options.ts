@@ -47,11 +47,20 @@ const whole = (name: string, min: number, max: number) => (v: string) => {
 export function addTrainingOptions(command: Command, options: { split?: boolean } = { split: true }): Command {
   const d = DEFAULT_TRAIN_CONFIG;
   command
-    .option('-d, --data <[name=]dir>', `a dataset folder; repeat to combine (name: ${DATASET_NAMES.join(', ')}; detected when left out)`, collect, [] as string[])
+    .option(
+      '-d, --data <[name=]dir>',
+      `a dataset folder; repeat to combine (name: ${DATASET_NAMES.join(', ')}; detected when left out)`,
+      collect,
+      [] as string[],
+    )
     .option('--dataset <name>', `how to read the --data folders that name none (${DATASET_NAMES.join(', ')})`);
   if (options.split !== false) {
     command
-      .addOption(new Option('--split <kind>', 'how validation clips are held out: whole speakers, per class at random (the paper), or none (train on all)').choices([...SPLITS, 'none']).default(d.split))
+      .addOption(
+        new Option('--split <kind>', 'how validation clips are held out: whole speakers, per class at random (the paper), or none (train on all)')
+          .choices([...SPLITS, 'none'])
+          .default(d.split),
+      )
       .option('--validation <fraction>', 'share of clips held out for validation', parseNumberOption('--validation', 0.05, 0.5), d.validationFraction);
   }
   return command
@@ -59,19 +68,31 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
     .option('--epochs <n>', 'most epochs to train', whole('--epochs', 1, 10000), d.epochs)
     .option('--batch-size <n>', 'clips per step', whole('--batch-size', 1, 4096), d.batchSize)
     .option('--learning-rate <lr>', 'Adam learning rate', parseNumberOption('--learning-rate', 1e-7, 1), d.learningRate)
-    .option('--patience <epochs>', 'early stopping: epochs without a better validation loss (0: never stop early)', whole('--patience', 0, 10000), d.earlyStoppingPatience)
+    .option(
+      '--patience <epochs>',
+      'early stopping: epochs without a better validation loss (0: never stop early)',
+      whole('--patience', 0, 10000),
+      d.earlyStoppingPatience,
+    )
     .option('--lr-patience <epochs>', 'ReduceLROnPlateau: epochs without improvement before a cut', whole('--lr-patience', 1, 10000), d.lrPatience)
     .option('--lr-factor <f>', 'ReduceLROnPlateau: factor of a cut', parseNumberOption('--lr-factor', 0.01, 0.99), d.lrFactor)
     .option('--min-lr <lr>', 'ReduceLROnPlateau: lowest learning rate', parseNumberOption('--min-lr', 0, 1), d.minLearningRate)
     .option('--no-class-weights', 'weigh every clip alike instead of balancing the classes')
     .option('--augment <kinds>', `augmentation: default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`, 'default')
-    .addOption(new Option('--variant <variant>', 'the model: full AER-Net, or an ablation').choices(['full', 'cnn_res', 'cnn']).default(DEFAULT_OPTIONS.variant))
+    .addOption(
+      new Option('--variant <variant>', 'the model: full AER-Net, or an ablation').choices(['full', 'cnn_res', 'cnn']).default(DEFAULT_OPTIONS.variant),
+    )
     .option('--lstm-units <n>', 'units of each direction of the BiLSTM', whole('--lstm-units', 4, 2048), DEFAULT_OPTIONS.lstmUnits)
     .option('--attention-units <n>', 'width of the attention scoring layer', whole('--attention-units', 4, 2048), DEFAULT_OPTIONS.attentionUnits)
     .option('--conv-dropout <rate>', 'dropout after each conv block', parseNumberOption('--conv-dropout', 0, 0.9), DEFAULT_OPTIONS.convDropout)
     .option('--dropout <rate>', 'dropout after the LSTM and between the dense layers', parseNumberOption('--dropout', 0, 0.9), DEFAULT_OPTIONS.denseDropout)
     .option('--l2 <lambda>', 'L2 weight decay on kernels (0: none)', parseNumberOption('--l2', 0, 1), DEFAULT_OPTIONS.l2)
-    .option('--eval-positions <n>', 'windows per clip averaged at evaluation, the clip placed from the window start to its end', whole('--eval-positions', 1, 16), d.evalPositions)
+    .option(
+      '--eval-positions <n>',
+      'windows per clip averaged at evaluation, the clip placed from the window start to its end',
+      whole('--eval-positions', 1, 16),
+      d.evalPositions,
+    )
     .option('--workers <n>', 'training threads (data parallel); default: one per core', whole('--workers', 1, 64), defaultWorkerCount())
     .addOption(new Option('--backend <name>', 'TF.js backend: native TensorFlow when installed, else wasm').choices([...BACKENDS]).default(d.backend))
     .option('--cache <dir>', 'where decoded clips and features are cached between runs (default: ~/.cache/aer-stream/clips, or $AER_CACHE_DIR)')

@@ -22,8 +22,12 @@ async function run(flags: TrainFlags): Promise<void> {
     events: {
       onLoadProgress: (done, total) => progress.bar('reading clips', done, total),
       onStart: (info) => {
-        const skipped = Object.entries(info.skipped).map(([k, n]) => `${n} ${k}`).join('; ');
-        progress.message(`${info.train} training clips, ${info.validation} validation clips (${info.cached} from the cache)${skipped ? `; skipped: ${skipped}` : ''}`);
+        const skipped = Object.entries(info.skipped)
+          .map(([k, n]) => `${n} ${k}`)
+          .join('; ');
+        progress.message(
+          `${info.train} training clips, ${info.validation} validation clips (${info.cached} from the cache)${skipped ? `; skipped: ${skipped}` : ''}`,
+        );
         progress.message(`${info.workers} training thread(s) on ${info.backend}; ${info.steps} steps per epoch`);
         if (info.resumedAt) progress.message(`resuming at epoch ${info.resumedAt.epoch + 1}, step ${info.resumedAt.step}`);
       },
@@ -40,15 +44,25 @@ async function run(flags: TrainFlags): Promise<void> {
   const e = outcome.evaluation;
   progress.message(
     `done in ${formatDuration(outcome.fit.seconds)} (${outcome.fit.ended === 'early_stopping' ? `early stopping; best epoch ${outcome.fit.bestEpoch}` : `${outcome.fit.history.length} epochs`}); model written to ${flags.out}` +
-      (e ? `\nvalidation: accuracy ${(e.accuracy * 100).toFixed(1)} %, macro-F1 ${e.macro_f1.toFixed(3)} (${e.n} clips, ${config.evalPositions} position(s) each); see ${flags.out}/report.md` : ''),
+      (e
+        ? `\nvalidation: accuracy ${(e.accuracy * 100).toFixed(1)} %, macro-F1 ${e.macro_f1.toFixed(3)} (${e.n} clips, ${config.evalPositions} position(s) each); see ${flags.out}/report.md`
+        : ''),
   );
-  if (flags.json) printJson({ ended: outcome.fit.ended, out: flags.out, best_epoch: outcome.fit.bestEpoch, epochs_run: outcome.fit.history.length, seconds: Math.round(outcome.fit.seconds), validation: e ?? null });
+  if (flags.json)
+    printJson({
+      ended: outcome.fit.ended,
+      out: flags.out,
+      best_epoch: outcome.fit.bestEpoch,
+      epochs_run: outcome.fit.history.length,
+      seconds: Math.round(outcome.fit.seconds),
+      validation: e ?? null,
+    });
 }
 
 export function registerTrain(program: Command): void {
   const command = program
     .command('train')
-    .description('train AER-Net on labelled speech clips (the paper\'s recipe by default) and write a model directory')
+    .description("train AER-Net on labelled speech clips (the paper's recipe by default) and write a model directory")
     .requiredOption('-o, --out <dir>', 'model directory to write (model.json, weights.bin, aer.json, history, curves, report)')
     .option('--resume', 'continue the interrupted run whose checkpoint is in --out (its recipe is kept)');
   addTrainingOptions(command)

@@ -20,7 +20,8 @@ export async function loadEngine(choice: EngineChoice, modelDir: string, options
   const backend = await selectBackend('auto');
   const loaded = await loadModelDir(modelDir);
   if (choice === 'tfjs') {
-    if (options.precision === 'int8') throw new AerError('invalid_argument', '--precision int8 runs on the onnx engine only', { hint: 'use --engine onnx (or auto), or --precision fp32' });
+    if (options.precision === 'int8')
+      throw new AerError('invalid_argument', '--precision int8 runs on the onnx engine only', { hint: 'use --engine onnx (or auto), or --precision fp32' });
     return new TfjsEngine(loaded, backend);
   }
   try {

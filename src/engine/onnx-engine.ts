@@ -59,17 +59,27 @@ async function currentGraph(file: string, digest: string): Promise<{ bytes?: Uin
 async function onnxBytes(loaded: LoadedModel, digest: string): Promise<{ bytes: Uint8Array; notice?: string }> {
   const { bytes, why } = await currentGraph(path.join(loaded.dir, ONNX_FILE), digest);
   if (bytes) return { bytes };
-  return { bytes: exportOnnx(loaded.model, onnxMetadata(loaded, digest)), notice: `${why}; exported it again in memory (run aer export-onnx --model ${loaded.dir} to save it)` };
+  return {
+    bytes: exportOnnx(loaded.model, onnxMetadata(loaded, digest)),
+    notice: `${why}; exported it again in memory (run aer export-onnx --model ${loaded.dir} to save it)`,
+  };
 }
 
 /** The graph to run, by the precision asked for: int8 only from a current model.int8.onnx (it needs calibration data to make). */
-export async function graphBytes(loaded: LoadedModel, precision: Precision, onCpu: boolean, onNotice?: (message: string) => void): Promise<{ bytes: Uint8Array; int8: boolean }> {
+export async function graphBytes(
+  loaded: LoadedModel,
+  precision: Precision,
+  onCpu: boolean,
+  onNotice?: (message: string) => void,
+): Promise<{ bytes: Uint8Array; int8: boolean }> {
   const digest = await weightsDigest(loaded.dir);
   if (precision === 'int8' || (precision === 'auto' && onCpu)) {
     const { bytes, why, missing } = await currentGraph(path.join(loaded.dir, INT8_FILE), digest);
     if (bytes) return { bytes, int8: true };
     if (precision === 'int8') {
-      throw new AerError('invalid_model', `--precision int8: ${why}`, { hint: `run aer export-onnx --model ${loaded.dir} --int8 --calibration DATA, or serve with --precision fp32` });
+      throw new AerError('invalid_model', `--precision int8: ${why}`, {
+        hint: `run aer export-onnx --model ${loaded.dir} --int8 --calibration DATA, or serve with --precision fp32`,
+      });
     }
     if (!missing) onNotice?.(`${why}; running fp32 (aer export-onnx --int8 makes it again)`);
   }
@@ -116,7 +126,9 @@ export class OnnxEngine implements Engine {
     try {
       session ??= await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
     } catch (error) {
-      throw new AerError('invalid_model', `onnxruntime cannot load the model of ${loaded.dir}: ${(error as Error).message}`, { hint: 'export it again with aer export-onnx, or serve with --engine tfjs' });
+      throw new AerError('invalid_model', `onnxruntime cannot load the model of ${loaded.dir}: ${(error as Error).message}`, {
+        hint: 'export it again with aer export-onnx, or serve with --engine tfjs',
+      });
     }
     return new OnnxEngine(session, `onnxruntime-node ${ort.env.versions.node}, ${provider}, ${int8 ? 'int8' : 'fp32'}`, loaded.metadata);
   }

@@ -46,7 +46,10 @@ export function checkInput(): Float32Array {
 export async function checkEngine(engine: Pick<Engine, 'predict' | 'labels' | 'attentionSteps'>, model = 'the model'): Promise<void> {
   const prediction = await engine.predict(checkInput(), 2);
   if (prediction.probabilities.length !== 2 * engine.labels.length || prediction.attention.length !== 2 * engine.attentionSteps) {
-    throw new AerError('engine_fault', `${model} answered ${prediction.probabilities.length / 2} scores and ${prediction.attention.length / 2} attention weights per window; ${engine.labels.length} and ${engine.attentionSteps} were expected`);
+    throw new AerError(
+      'engine_fault',
+      `${model} answered ${prediction.probabilities.length / 2} scores and ${prediction.attention.length / 2} attention weights per window; ${engine.labels.length} and ${engine.attentionSteps} were expected`,
+    );
   }
   for (let i = 0; i < 2; i++) {
     const problem = rowProblem(prediction, 2, i);

@@ -38,14 +38,46 @@ export class ServiceMetrics {
   constructor(readonly engine: string) {
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.windowLatency = new Histogram({ name: 'aer_window_latency_seconds', help: 'End-to-end latency of a window: the audio that completed it received -> its event sent', labelNames: ['result'], buckets: LATENCY_BUCKETS, registers: r });
-    this.inference = new Histogram({ name: 'aer_inference_seconds', help: 'Engine time for one batch', labelNames: ['engine'], buckets: LATENCY_BUCKETS, registers: r });
-    this.queueWait = new Histogram({ name: 'aer_queue_wait_seconds', help: 'Time a window waited in the scheduler before its batch ran', buckets: LATENCY_BUCKETS, registers: r });
+    this.windowLatency = new Histogram({
+      name: 'aer_window_latency_seconds',
+      help: 'End-to-end latency of a window: the audio that completed it received -> its event sent',
+      labelNames: ['result'],
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    });
+    this.inference = new Histogram({
+      name: 'aer_inference_seconds',
+      help: 'Engine time for one batch',
+      labelNames: ['engine'],
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    });
+    this.queueWait = new Histogram({
+      name: 'aer_queue_wait_seconds',
+      help: 'Time a window waited in the scheduler before its batch ran',
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    });
     this.batchSize = new Histogram({ name: 'aer_batch_size', help: 'Windows per engine batch', labelNames: ['engine'], buckets: BATCH_BUCKETS, registers: r });
-    this.windows = new Counter({ name: 'aer_windows_total', help: 'Windows processed, by result (speech, silence, shed, error)', labelNames: ['result'], registers: r });
+    this.windows = new Counter({
+      name: 'aer_windows_total',
+      help: 'Windows processed, by result (speech, silence, shed, error)',
+      labelNames: ['result'],
+      registers: r,
+    });
     this.events = new Counter({ name: 'aer_events_sent_total', help: 'Messages sent to clients, by type', labelNames: ['type'], registers: r });
-    this.shed = new Counter({ name: 'aer_windows_shed_total', help: 'Windows dropped to keep up under overload, by reason', labelNames: ['reason'], registers: r });
-    this.decodeErrors = new Counter({ name: 'aer_decode_errors_total', help: 'Audio problems (concealed or dropped), by encoding', labelNames: ['encoding'], registers: r });
+    this.shed = new Counter({
+      name: 'aer_windows_shed_total',
+      help: 'Windows dropped to keep up under overload, by reason',
+      labelNames: ['reason'],
+      registers: r,
+    });
+    this.decodeErrors = new Counter({
+      name: 'aer_decode_errors_total',
+      help: 'Audio problems (concealed or dropped), by encoding',
+      labelNames: ['encoding'],
+      registers: r,
+    });
     this.bytes = new Counter({ name: 'aer_bytes_received_total', help: 'Audio bytes received, by encoding', labelNames: ['encoding'], registers: r });
     this.opened = new Counter({ name: 'aer_sessions_opened_total', help: 'Stream sessions opened, by encoding', labelNames: ['encoding'], registers: r });
     this.closed = new Counter({ name: 'aer_sessions_closed_total', help: 'Stream sessions closed, by reason', labelNames: ['reason'], registers: r });
@@ -53,11 +85,29 @@ export class ServiceMetrics {
     this.activeSessions = new Gauge({ name: 'aer_active_sessions', help: 'Open stream sessions', registers: r });
     this.queueDepth = new Gauge({ name: 'aer_queue_depth', help: 'Windows waiting in the scheduler', registers: r });
     this.ready = new Gauge({ name: 'aer_ready', help: '1 when the model is loaded, warm and answering sound probabilities', registers: r });
-    this.eventsDropped = new Counter({ name: 'aer_events_dropped_total', help: 'Emotion and change events not sent because the client was not reading them (slow consumer)', registers: r });
-    this.internalErrors = new Counter({ name: 'aer_internal_errors_total', help: 'Unexpected exceptions caught while handling one request or socket (each failed only its own work), by where', labelNames: ['site'], registers: r });
+    this.eventsDropped = new Counter({
+      name: 'aer_events_dropped_total',
+      help: 'Emotion and change events not sent because the client was not reading them (slow consumer)',
+      registers: r,
+    });
+    this.internalErrors = new Counter({
+      name: 'aer_internal_errors_total',
+      help: 'Unexpected exceptions caught while handling one request or socket (each failed only its own work), by where',
+      labelNames: ['site'],
+      registers: r,
+    });
     this.classifyActive = new Gauge({ name: 'aer_classify_active', help: '/v1/classify requests being analysed', registers: r });
-    this.classifyRequests = new Counter({ name: 'aer_classify_requests_total', help: '/v1/classify requests by outcome (ok, bad_request, busy, client_gone, shutting_down, error)', labelNames: ['result'], registers: r });
-    this.engineFaults = new Counter({ name: 'aer_engine_output_faults_total', help: 'Engine batches whose answer held non-finite or non-probability scores', registers: r });
+    this.classifyRequests = new Counter({
+      name: 'aer_classify_requests_total',
+      help: '/v1/classify requests by outcome (ok, bad_request, busy, client_gone, shutting_down, error)',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.engineFaults = new Counter({
+      name: 'aer_engine_output_faults_total',
+      help: 'Engine batches whose answer held non-finite or non-probability scores',
+      registers: r,
+    });
     // Series that exist from the start, so dashboards and alerts see zeros rather than nothing.
     for (const result of ['speech', 'silence', 'shed', 'error']) this.windows.inc({ result }, 0);
     for (const reason of ['coalesced', 'stale', 'queue_full', 'behind']) this.shed.inc({ reason }, 0);

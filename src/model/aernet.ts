@@ -89,9 +89,15 @@ function build(o: AerNetOptions): LayersModel {
 
   const features = input({ shape: [WINDOW_FRAMES, N_MELS, 1], name: 'features' });
   const conv = (x: SymbolicTensor, filters: number, name: string) =>
-    layers.batchNormalization({ name: `${name}_bn`, momentum: o.batchNormMomentum }).apply(layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv`, ...l2() }).apply(x) as SymbolicTensor) as SymbolicTensor;
+    layers
+      .batchNormalization({ name: `${name}_bn`, momentum: o.batchNormMomentum })
+      .apply(
+        layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `${name}_conv`, ...l2() }).apply(x) as SymbolicTensor,
+      ) as SymbolicTensor;
   const pool = (x: SymbolicTensor, name: string) =>
-    layers.dropout({ rate: o.convDropout, name: `${name}_dropout` }).apply(layers.maxPooling2d({ poolSize: 2, name: `${name}_pool` }).apply(x) as SymbolicTensor) as SymbolicTensor;
+    layers
+      .dropout({ rate: o.convDropout, name: `${name}_dropout` })
+      .apply(layers.maxPooling2d({ poolSize: 2, name: `${name}_pool` }).apply(x) as SymbolicTensor) as SymbolicTensor;
 
   let x = pool(layers.activation({ activation: 'relu', name: 'block1_relu' }).apply(conv(features, o.filters[0], 'block1')) as SymbolicTensor, 'block1');
   x = pool(layers.activation({ activation: 'elu', name: 'block2_elu' }).apply(conv(x, o.filters[1], 'block2')) as SymbolicTensor, 'block2');
@@ -111,7 +117,11 @@ function build(o: AerNetOptions): LayersModel {
   if (o.variant === 'full') {
     // The standard LSTM's sigmoid gates (Keras, PyTorch); TF.js defaults to a hard sigmoid.
     sequence = layers
-      .bidirectional({ layer: layers.lstm({ units: o.lstmUnits, recurrentActivation: 'sigmoid', returnSequences: true, ...l2() }) as never, mergeMode: 'concat', name: 'bilstm' })
+      .bidirectional({
+        layer: layers.lstm({ units: o.lstmUnits, recurrentActivation: 'sigmoid', returnSequences: true, ...l2() }) as never,
+        mergeMode: 'concat',
+        name: 'bilstm',
+      })
       .apply(sequence) as SymbolicTensor;
     sequence = layers.dropout({ rate: o.denseDropout, name: 'bilstm_dropout' }).apply(sequence) as SymbolicTensor;
     [pooled, attention] = new AttentionPooling({ units: o.attentionUnits, name: 'attention' }).apply(sequence) as SymbolicTensor[];

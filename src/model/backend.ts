@@ -38,9 +38,13 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: { t
     const pkg = await loadNative();
     if (pkg && (await tf.setBackend('tensorflow'))) return { name: 'tensorflow', detail: `${pkg} (native TensorFlow)` };
     if (choice === 'tensorflow') {
-      throw new AerError('invalid_argument', 'the tensorflow backend needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, which is not installed or cannot load', {
-        hint: 'on a host that can download libtensorflow: npm install @tensorflow/tfjs-node-gpu@4.22.0 (or tfjs-node); or use --backend wasm',
-      });
+      throw new AerError(
+        'invalid_argument',
+        'the tensorflow backend needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, which is not installed or cannot load',
+        {
+          hint: 'on a host that can download libtensorflow: npm install @tensorflow/tfjs-node-gpu@4.22.0 (or tfjs-node); or use --backend wasm',
+        },
+      );
     }
   }
   if (choice === 'auto' || choice === 'wasm') {

@@ -47,7 +47,13 @@ export interface LoadedModel {
   metadata: AerMetadata;
 }
 
-export function describeMetadata(labels: string[], options: AerNetOptions, attentionSteps: number, training: Record<string, unknown>, metrics: Record<string, unknown>): AerMetadata {
+export function describeMetadata(
+  labels: string[],
+  options: AerNetOptions,
+  attentionSteps: number,
+  training: Record<string, unknown>,
+  metrics: Record<string, unknown>,
+): AerMetadata {
   return {
     format: MODEL_FORMAT,
     version: pkg.version,
@@ -86,7 +92,10 @@ export async function saveModelDir(dir: string, model: LayersModel, metadata: Ae
 
 /** SHA-256 of the weights, which files derived from them (model.onnx) record to be told apart when stale. */
 export async function weightsDigest(dir: string): Promise<string> {
-  return crypto.createHash('sha256').update(await fs.readFile(path.join(dir, WEIGHTS_BIN))).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(await fs.readFile(path.join(dir, WEIGHTS_BIN)))
+    .digest('hex');
 }
 
 /** Write next to the target, then rename: a crash never leaves half a file. */
@@ -133,8 +142,9 @@ export function checkMetadata(raw: Record<string, unknown>, file: string): AerMe
 /** A model directory's aer.json, checked, without loading the model. */
 export async function readModelMetadata(dir: string): Promise<AerMetadata> {
   const stat = await fs.stat(dir).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new AerError('invalid_model', `model directory ${dir} does not exist`, { hint: 'pass the folder that holds model.json, weights.bin and aer.json' });
-  return checkMetadata(await readJson(path.join(dir, AER_JSON), 'aer.json (the model\'s labels and feature recipe)'), path.join(dir, AER_JSON));
+  if (!stat?.isDirectory())
+    throw new AerError('invalid_model', `model directory ${dir} does not exist`, { hint: 'pass the folder that holds model.json, weights.bin and aer.json' });
+  return checkMetadata(await readJson(path.join(dir, AER_JSON), "aer.json (the model's labels and feature recipe)"), path.join(dir, AER_JSON));
 }
 
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
@@ -156,7 +166,10 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
   }
   const total = buffers.reduce((n, b) => n + b.length, 0);
   if (total !== expected) {
-    throw new AerError('invalid_model', `the weights hold ${total} bytes but model.json describes ${expected}: the files do not belong together or are truncated`);
+    throw new AerError(
+      'invalid_model',
+      `the weights hold ${total} bytes but model.json describes ${expected}: the files do not belong together or are truncated`,
+    );
   }
   const weightData = new Uint8Array(total);
   buffers.reduce((o, b) => (weightData.set(b, o), o + b.length), 0);
@@ -168,11 +181,17 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
   }
   const input = model.inputs[0]?.shape;
   if (JSON.stringify(input) !== JSON.stringify([null, WINDOW_FRAMES, N_MELS, 1])) {
-    throw new AerError('invalid_model', `the model takes input ${JSON.stringify(input)}, but the front end makes ${JSON.stringify([null, WINDOW_FRAMES, N_MELS, 1])}`);
+    throw new AerError(
+      'invalid_model',
+      `the model takes input ${JSON.stringify(input)}, but the front end makes ${JSON.stringify([null, WINDOW_FRAMES, N_MELS, 1])}`,
+    );
   }
   const [probabilities, attention] = model.outputs;
   if (!probabilities || !attention || probabilities.shape[1] !== metadata.labels.length) {
-    throw new AerError('invalid_model', `the model must output probabilities for its ${metadata.labels.length} labels and attention weights; it outputs ${JSON.stringify(model.outputs.map((o) => o.shape))}`);
+    throw new AerError(
+      'invalid_model',
+      `the model must output probabilities for its ${metadata.labels.length} labels and attention weights; it outputs ${JSON.stringify(model.outputs.map((o) => o.shape))}`,
+    );
   }
   return { dir, model, metadata };
 }

@@ -107,7 +107,12 @@ export function maxPoolInputGradient(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tens
     const covered = whole
       ? x
       : coveredW === width
-        ? (tf.reshape(tf.slice(tf.reshape(x, [batch, height, width * channels]), [0, 0, 0], [batch, coveredH, width * channels]), [batch, coveredH, width, channels]) as tf.Tensor4D)
+        ? (tf.reshape(tf.slice(tf.reshape(x, [batch, height, width * channels]), [0, 0, 0], [batch, coveredH, width * channels]), [
+            batch,
+            coveredH,
+            width,
+            channels,
+          ]) as tf.Tensor4D)
         : tf.slice(x, [0, 0, 0, 0], [batch, coveredH, coveredW, channels]);
     const up = (t: tf.Tensor4D) => tf.image.resizeNearestNeighbor(t, [coveredH, coveredW]);
     const g = tf.mul(firstOfEachWindow(tf.cast(tf.equal(covered, up(y)), 'float32') as tf.Tensor4D, size), up(dy)) as tf.Tensor4D;
@@ -337,7 +342,12 @@ function spreadGradient(kernelName: 'Sum' | 'Mean'): tf.GradConfig {
       return {
         x: () => {
           const spread = tf.mul(tf.reshape(dy as tf.Tensor, kept), tf.fill(x.shape, 1));
-          return kernelName === 'Sum' ? spread : tf.div(spread, axes.reduce((n, a) => n * x.shape[a], 1));
+          return kernelName === 'Sum'
+            ? spread
+            : tf.div(
+                spread,
+                axes.reduce((n, a) => n * x.shape[a], 1),
+              );
         },
       };
     },

@@ -28,12 +28,25 @@ export class Tokens {
       } catch {
         throw new AerError('invalid_argument', `the tokens file ${file} cannot be read`, { hint: 'give a file with one token per line' });
       }
-      tokens.push(...text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
-      if (tokens.length === 0) throw new AerError('invalid_argument', `the tokens file ${file} holds no tokens`, { hint: 'one token per line; lines starting with # are comments' });
+      tokens.push(
+        ...text
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#')),
+      );
+      if (tokens.length === 0)
+        throw new AerError('invalid_argument', `the tokens file ${file} holds no tokens`, { hint: 'one token per line; lines starting with # are comments' });
     }
-    if (env) tokens.push(...env.split(',').map((t) => t.trim()).filter(Boolean));
+    if (env)
+      tokens.push(
+        ...env
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      );
     const short = tokens.find((t) => t.length < 16);
-    if (short !== undefined) throw new AerError('invalid_argument', 'a token is shorter than 16 characters', { hint: 'use long random tokens, e.g. openssl rand -hex 24' });
+    if (short !== undefined)
+      throw new AerError('invalid_argument', 'a token is shorter than 16 characters', { hint: 'use long random tokens, e.g. openssl rand -hex 24' });
     return new Tokens(tokens);
   }
 

@@ -66,12 +66,17 @@ export function classifyInput(query: URLSearchParams): { config: StreamConfig; e
   const encoding = params.get('encoding');
   if (encoding === null) {
     const fromFile = ['sample_rate', 'channels'].filter((p) => params.has(p));
-    if (fromFile.length > 0) throw new ProtocolError(`/v1/classify reads ${fromFile.join(', ')} from the file; leave them out, or name the raw encoding the body holds (encoding=${PCM_ENCODINGS.join(', ')})`);
+    if (fromFile.length > 0)
+      throw new ProtocolError(
+        `/v1/classify reads ${fromFile.join(', ')} from the file; leave them out, or name the raw encoding the body holds (encoding=${PCM_ENCODINGS.join(', ')})`,
+      );
     params.set('encoding', 'pcm_f32le');
     return { config: parseStreamQuery(params), events: events === 'true', reader: new AudioFileStream() };
   }
   if (!(PCM_ENCODINGS as readonly string[]).includes(encoding)) {
-    throw new ProtocolError(`/v1/classify's encoding names a raw body (${PCM_ENCODINGS.join(', ')}); a WAV or Ogg Opus file says its own format, so leave encoding out`);
+    throw new ProtocolError(
+      `/v1/classify's encoding names a raw body (${PCM_ENCODINGS.join(', ')}); a WAV or Ogg Opus file says its own format, so leave encoding out`,
+    );
   }
   const config = parseStreamQuery(params);
   return { config, events: events === 'true', reader: new RawFileStream(encoding as PcmEncoding, config.sampleRate, config.channels) };
@@ -100,7 +105,9 @@ export async function classifyStream(
 
   const open = (sampleRate: number, channels: number): Session => {
     if (channels > MAX_STREAM_CHANNELS) {
-      throw new AerError('too_many_channels', `the file has ${channels} channels; /v1/classify analyses up to ${MAX_STREAM_CHANNELS}`, { hint: 'split or mix the channels first, e.g. ffmpeg -i in.wav -ac 2 out.wav' });
+      throw new AerError('too_many_channels', `the file has ${channels} channels; /v1/classify analyses up to ${MAX_STREAM_CHANNELS}`, {
+        hint: 'split or mix the channels first, e.g. ffmpeg -i in.wav -ac 2 out.wav',
+      });
     }
     const { events: keep, ...analysis } = options;
     const s = new Session(id, { ...analysis, encoding: 'pcm_f32le', sampleRate, channels }, { ...deps, bulk: true });
@@ -174,7 +181,14 @@ export async function classifyStream(
     await Promise.race([done, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
     if (signal.aborted) throw gone();
     if (failure) throw failure;
-    return { format: format.format, duration_s: frames / format.sampleRate, channels: format.channels, warnings: last.warnings, summary: summary!.result(), events };
+    return {
+      format: format.format,
+      duration_s: frames / format.sampleRate,
+      channels: format.channels,
+      warnings: last.warnings,
+      summary: summary!.result(),
+      events,
+    };
   } finally {
     // Tears the session down when it did not finish (an error, the client gone): its queued windows leave the scheduler.
     for (const s of subscriptions) s.unsubscribe();

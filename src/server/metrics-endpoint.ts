@@ -12,21 +12,24 @@ export class MetricsEndpoint {
   private readonly server: http.Server;
 
   constructor(registry: Registry) {
-    this.server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('this port serves /metrics only\n');
-        return;
-      }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('GET /metrics\n');
-        return;
-      }
-      registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) }).end(text),
-        () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be collected\n'),
-      );
-    });
+    this.server = http.createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+      (req, res) => {
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path !== '/metrics') {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('this port serves /metrics only\n');
+          return;
+        }
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('GET /metrics\n');
+          return;
+        }
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) }).end(text),
+          () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics could not be collected\n'),
+        );
+      },
+    );
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -18,13 +18,17 @@ export async function* multipartFile(body: AsyncIterable<Uint8Array>, contentTyp
   try {
     parser = Busboy({ headers: { 'content-type': contentType }, limits: { files: 1 } });
   } catch (error) {
-    throw new AerError('invalid_argument', `the multipart form cannot be read: ${(error as Error).message}`, { hint: 'send the file as the request body (curl --data-binary @call.wav), or as a form field (curl -F file=@call.wav)' });
+    throw new AerError('invalid_argument', `the multipart form cannot be read: ${(error as Error).message}`, {
+      hint: 'send the file as the request body (curl --data-binary @call.wav), or as a form field (curl -F file=@call.wav)',
+    });
   }
   const source = Readable.from(body);
   const file = new Promise<Readable>((resolve, reject) => {
     parser.on('file', (_field: string, stream: Readable) => resolve(stream));
     parser.on('error', (error: Error) => reject(new AerError('invalid_argument', `the multipart form is malformed: ${error.message}`)));
-    parser.on('finish', () => reject(new AerError('invalid_argument', 'the multipart form holds no file', { hint: 'send the audio as a file field: curl -F file=@call.wav' })));
+    parser.on('finish', () =>
+      reject(new AerError('invalid_argument', 'the multipart form holds no file', { hint: 'send the audio as a file field: curl -F file=@call.wav' })),
+    );
   });
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);

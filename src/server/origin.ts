@@ -50,10 +50,14 @@ function normalise(origin: string): string {
   try {
     url = new URL(origin);
   } catch {
-    throw new AerError('invalid_argument', `--allowed-origins: ${JSON.stringify(origin)} is not an origin`, { hint: 'give origins as scheme://host[:port], e.g. https://app.example.com, comma-separated, or * for any' });
+    throw new AerError('invalid_argument', `--allowed-origins: ${JSON.stringify(origin)} is not an origin`, {
+      hint: 'give origins as scheme://host[:port], e.g. https://app.example.com, comma-separated, or * for any',
+    });
   }
   if (url.origin === 'null' || url.pathname !== '/' || url.search || url.hash) {
-    throw new AerError('invalid_argument', `--allowed-origins: ${JSON.stringify(origin)} is not an origin (no path, query or fragment)`, { hint: 'e.g. https://app.example.com' });
+    throw new AerError('invalid_argument', `--allowed-origins: ${JSON.stringify(origin)} is not an origin (no path, query or fragment)`, {
+      hint: 'e.g. https://app.example.com',
+    });
   }
   return url.origin;
 }

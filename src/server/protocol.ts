@@ -124,7 +124,8 @@ export function parseControl(text: string): ControlMessage {
   } catch {
     throw new ProtocolError(`a text message must be JSON, got ${quoted(text)}`);
   }
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) throw new ProtocolError('a control message must be a JSON object with a "type"');
+  if (typeof message !== 'object' || message === null || Array.isArray(message))
+    throw new ProtocolError('a control message must be a JSON object with a "type"');
   const { type, ...rest } = message as Record<string, unknown>;
   switch (type) {
     case 'flush':

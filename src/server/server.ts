@@ -36,7 +36,18 @@ import { DEFAULT_OUTGOING_LIMITS, type OutgoingLimits, StreamConnection } from '
 import { listenFailure } from './transport/listen.ts';
 import { createTransport } from './transport/load-transport.ts';
 import { type BodyLimits, DEFAULT_BODY_LIMITS } from './transport/request-body.ts';
-import { TRANSPORTS, type FaultSite, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportName, type UpgradeRequest } from './transport/transport.ts';
+import {
+  TRANSPORTS,
+  type FaultSite,
+  type HttpReply,
+  type HttpRequest,
+  type StreamHandlers,
+  type StreamSocket,
+  type Transport,
+  type TransportApp,
+  type TransportName,
+  type UpgradeRequest,
+} from './transport/transport.ts';
 import { WebDemo } from './web-demo.ts';
 
 export interface ServerOptions {
@@ -172,7 +183,9 @@ export class AerServer implements TransportApp {
     if (this.options.metricsPort !== undefined) {
       this.metricsEndpoint = new MetricsEndpoint(this.metrics.registry);
       const { metricsHost, metricsPort } = this.options;
-      this.metricsPortBound = await this.metricsEndpoint.listen(metricsHost, metricsPort).catch((error: unknown) => Promise.reject(listenFailure(error, metricsHost, metricsPort, '--metrics-port N (or AER_METRICS_PORT)')));
+      this.metricsPortBound = await this.metricsEndpoint
+        .listen(metricsHost, metricsPort)
+        .catch((error: unknown) => Promise.reject(listenFailure(error, metricsHost, metricsPort, '--metrics-port N (or AER_METRICS_PORT)')));
     }
     const { host, port } = this.options;
     this.port = await this.transport.listen(host, port).catch((error: unknown) => Promise.reject(listenFailure(error, host, port, '--port N (or AER_PORT)')));
@@ -181,7 +194,9 @@ export class AerServer implements TransportApp {
 
   fault(site: FaultSite, error: unknown): void {
     this.metrics.internalErrors.inc({ site });
-    this.options.log(`internal error (${site}), that ${site === 'http' ? 'request' : 'socket'} failed alone: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.options.log(
+      `internal error (${site}), that ${site === 'http' ? 'request' : 'socket'} failed alone: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   }
 
   private updateReady(): void {
@@ -215,25 +230,51 @@ export class AerServer implements TransportApp {
     const origin = req.header('origin');
     const api = route?.guarded;
     if (api && !this.origins.allows(origin, req.header('host'))) {
-      return httpError(403, 'origin_not_allowed', `pages from ${origin} may not use this service`, 'start the service with --allowed-origins naming that origin');
+      return httpError(
+        403,
+        'origin_not_allowed',
+        `pages from ${origin} may not use this service`,
+        'start the service with --allowed-origins naming that origin',
+      );
     }
     const cors: Record<string, string> = api && this.origins.listed(origin) ? { 'access-control-allow-origin': origin!, vary: 'origin' } : {};
     try {
       if (!route) {
         const page = method === 'GET' ? await this.webDemo.reply(path) : undefined;
         if (page) return page;
-        return httpError(404, 'not_found', `no route ${req.method} ${path}`, 'see / (the demo), /v1/models, /v1/classify, /v1/stream, /healthz, /readyz, /metrics');
+        return httpError(
+          404,
+          'not_found',
+          `no route ${req.method} ${path}`,
+          'see / (the demo), /v1/models, /v1/classify, /v1/stream, /healthz, /readyz, /metrics',
+        );
       }
       if (method === 'OPTIONS' && api) {
-        return { status: 204, contentType: 'text/plain', body: '', headers: { ...cors, 'access-control-allow-methods': Object.keys(route.methods).join(', '), 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' } };
+        return {
+          status: 204,
+          contentType: 'text/plain',
+          body: '',
+          headers: {
+            ...cors,
+            'access-control-allow-methods': Object.keys(route.methods).join(', '),
+            'access-control-allow-headers': 'authorization, content-type',
+            'access-control-max-age': '600',
+          },
+        };
       }
       const handler = route.methods[method as 'GET' | 'POST'];
       if (!handler) {
         const allowed = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
-        return httpError(405, 'method_not_allowed', `${path} answers ${allowed.join(', ')}, not ${req.method}`, undefined, { allow: allowed.join(', '), ...cors });
+        return httpError(405, 'method_not_allowed', `${path} answers ${allowed.join(', ')}, not ${req.method}`, undefined, {
+          allow: allowed.join(', '),
+          ...cors,
+        });
       }
       if (route.guarded && !this.allowedRequest(path, req)) {
-        return httpError(401, 'unauthorized', 'a valid bearer token is required', 'send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer', ...cors });
+        return httpError(401, 'unauthorized', 'a valid bearer token is required', 'send Authorization: Bearer <token>', {
+          'www-authenticate': 'Bearer',
+          ...cors,
+        });
       }
       const reply = await handler(req);
       return { ...reply, headers: { ...reply.headers, ...cors } };
@@ -251,7 +292,12 @@ export class AerServer implements TransportApp {
 
   private async metricsReply(): Promise<HttpReply> {
     if (this.options.metricsPort !== undefined) {
-      return httpError(404, 'not_found', `/metrics is served on the metrics port (${this.metricsPortBound ?? this.options.metricsPort})`, 'scrape that port, or start without --metrics-port');
+      return httpError(
+        404,
+        'not_found',
+        `/metrics is served on the metrics port (${this.metricsPortBound ?? this.options.metricsPort})`,
+        'scrape that port, or start without --metrics-port',
+      );
     }
     return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
   }
@@ -274,7 +320,13 @@ export class AerServer implements TransportApp {
     }
     if (this.classifying.size >= this.options.maxClassify) {
       this.metrics.classifyRequests.inc({ result: 'busy' });
-      return httpError(503, 'busy', `${this.classifying.size} files are being analysed, the most this server takes at once`, `retry after ${RETRY_AFTER_S} s, or stream the audio over /v1/stream`, retry);
+      return httpError(
+        503,
+        'busy',
+        `${this.classifying.size} files are being analysed, the most this server takes at once`,
+        `retry after ${RETRY_AFTER_S} s, or stream the audio over /v1/stream`,
+        retry,
+      );
     }
     let config: StreamConfig;
     let events: boolean;
@@ -294,7 +346,13 @@ export class AerServer implements TransportApp {
     try {
       const result = await work;
       this.metrics.classifyRequests.inc({ result: 'ok' });
-      const head = JSON.stringify({ format: result.format, duration_s: result.duration_s, channels: result.channels, warnings: result.warnings, summary: result.summary });
+      const head = JSON.stringify({
+        format: result.format,
+        duration_s: result.duration_s,
+        channels: result.channels,
+        warnings: result.warnings,
+        summary: result.summary,
+      });
       return { status: 200, contentType: 'application/json', body: events ? `${head.slice(0, -1)},"events":[${result.events.join(',')}]}` : head };
     } catch (error) {
       if (req.signal.aborted) {
@@ -322,10 +380,13 @@ export class AerServer implements TransportApp {
       this.metrics.closed.inc({ reason: error });
       return undefined;
     };
-    if (!this.origins.allows(req.header('origin'), req.header('host'))) return refuse(CLOSE.policy, 'pages from this origin may not stream to this service (--allowed-origins)', 'origin_not_allowed');
-    if (!this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url))) return refuse(CLOSE.policy, 'a valid bearer token is required (Authorization: Bearer or ?token=)', 'unauthorized');
+    if (!this.origins.allows(req.header('origin'), req.header('host')))
+      return refuse(CLOSE.policy, 'pages from this origin may not stream to this service (--allowed-origins)', 'origin_not_allowed');
+    if (!this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url)))
+      return refuse(CLOSE.policy, 'a valid bearer token is required (Authorization: Bearer or ?token=)', 'unauthorized');
     if (this.stopping) return refuse(CLOSE.tryAgainLater, 'the server is shutting down; reconnect to another instance', 'shutting_down');
-    if (this.connections.size >= this.options.maxSessions) return refuse(CLOSE.tryAgainLater, `the server is full (${this.options.maxSessions} sessions); try again later`, 'server_full');
+    if (this.connections.size >= this.options.maxSessions)
+      return refuse(CLOSE.tryAgainLater, `the server is full (${this.options.maxSessions} sessions); try again later`, 'server_full');
     let config: StreamConfig;
     try {
       config = parseStreamQuery(url.searchParams);
@@ -358,7 +419,15 @@ export class AerServer implements TransportApp {
         type: 'ready',
         protocol: PROTOCOL_VERSION,
         session_id: id,
-        config: { encoding: config.encoding, sample_rate: config.sampleRate, channels: config.channels, hop_ms: config.hopMs, smoothing: config.smoothing, vad: config.vad, attention: config.attention },
+        config: {
+          encoding: config.encoding,
+          sample_rate: config.sampleRate,
+          channels: config.channels,
+          hop_ms: config.hopMs,
+          smoothing: config.smoothing,
+          vad: config.vad,
+          attention: config.attention,
+        },
         labels: this.parts.engine.labels,
         model: { variant: this.parts.engine.metadata.variant, engine: this.parts.engine.detail },
         attention_hop_s: this.parts.engine.metadata.attention_hop_s,
@@ -403,6 +472,7 @@ export function checkServerOptions(o: ServerOptions): void {
   if (!TRANSPORTS.includes(o.transport)) throw new AerError('invalid_argument', `--transport must be one of ${TRANSPORTS.join(', ')}, got ${o.transport}`);
   if (!Number.isInteger(o.maxSessions) || o.maxSessions < 1) throw new AerError('invalid_argument', `--max-sessions must be at least 1, got ${o.maxSessions}`);
   if (!Number.isInteger(o.maxClassify) || o.maxClassify < 1) throw new AerError('invalid_argument', `--max-classify must be at least 1, got ${o.maxClassify}`);
-  if (o.metricsPort !== undefined && o.metricsPort !== 0 && o.metricsPort === o.port && o.metricsHost === o.host) throw new AerError('invalid_argument', `--metrics-port ${o.metricsPort} is the service's own port`, { hint: 'give the metrics their own port, e.g. 9464' });
+  if (o.metricsPort !== undefined && o.metricsPort !== 0 && o.metricsPort === o.port && o.metricsHost === o.host)
+    throw new AerError('invalid_argument', `--metrics-port ${o.metricsPort} is the service's own port`, { hint: 'give the metrics their own port, e.g. 9464' });
   new OriginPolicy(o.allowedOrigins);
 }

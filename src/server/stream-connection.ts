@@ -174,7 +174,8 @@ export class StreamConnection {
     if ((message.type === 'emotion' || message.type === 'change') && buffered > outgoing.dropAboveBytes) {
       const now = performance.now();
       this.droppingSince ??= now;
-      if (now - this.droppingSince > outgoing.closeAfterDroppingMs) return this.slowConsumer(`it has not read its events for ${Math.round((now - this.droppingSince) / 1000)} s`);
+      if (now - this.droppingSince > outgoing.closeAfterDroppingMs)
+        return this.slowConsumer(`it has not read its events for ${Math.round((now - this.droppingSince) / 1000)} s`);
       this.dropped++;
       this.options.metrics.eventsDropped.inc();
       if (now - this.lastDropWarning >= DROP_WARNING_INTERVAL_MS) this.dropWarning(now);
@@ -196,12 +197,21 @@ export class StreamConnection {
     const dropped = this.dropped;
     this.dropped = 0;
     this.lastDropWarning = now;
-    this.socket.send(JSON.stringify({ type: 'warning', code: 'slow_consumer', dropped, message: `${dropped} event(s) were dropped: the client is not reading its events as fast as they come` } satisfies ServerMessage));
+    this.socket.send(
+      JSON.stringify({
+        type: 'warning',
+        code: 'slow_consumer',
+        dropped,
+        message: `${dropped} event(s) were dropped: the client is not reading its events as fast as they come`,
+      } satisfies ServerMessage),
+    );
     this.options.metrics.events.inc({ type: 'warning' });
   }
 
   private slowConsumer(why: string): void {
-    this.socket.send(JSON.stringify({ type: 'error', code: 'slow_consumer', message: `closed: ${why}; read the events as they come`, fatal: true } satisfies ServerMessage));
+    this.socket.send(
+      JSON.stringify({ type: 'error', code: 'slow_consumer', message: `closed: ${why}; read the events as they come`, fatal: true } satisfies ServerMessage),
+    );
     this.end(CLOSE.policy, 'slow_consumer', 'slow_consumer');
   }
 

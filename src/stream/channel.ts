@@ -178,7 +178,14 @@ export class ChannelPipeline {
     return windows.map((window) => {
       const seq = segment.firstSeq + window.index;
       this.nextSeq = Math.max(this.nextSeq, seq + 1);
-      return { window, seq, segment, receivedAt, startS: segment.startS + window.start / SAMPLE_RATE, endS: segment.startS + (window.start + window.samples) / SAMPLE_RATE };
+      return {
+        window,
+        seq,
+        segment,
+        receivedAt,
+        startS: segment.startS + window.start / SAMPLE_RATE,
+        endS: segment.startS + (window.start + window.samples) / SAMPLE_RATE,
+      };
     });
   }
 
@@ -202,7 +209,14 @@ export class ChannelPipeline {
         if (speech < MIN_SPEECH_S) return { kind: 'silence', timed };
       }
       const outcome = await new Promise<WindowOutcome>((done) =>
-        this.scheduler.submit({ stream: this.options.stream, features: timed.window.features, receivedAt: timed.receivedAt, sheddable, bulk: this.options.bulk, done }),
+        this.scheduler.submit({
+          stream: this.options.stream,
+          features: timed.window.features,
+          receivedAt: timed.receivedAt,
+          sheddable,
+          bulk: this.options.bulk,
+          done,
+        }),
       );
       if (outcome.kind === 'shed') return { kind: 'shed', timed };
       if (outcome.kind === 'error') return { kind: 'error', timed, error: outcome.error };

@@ -35,11 +35,12 @@ function refuseFileHeader(first: Uint8Array, encoding: string): void {
   const kind = fileSignature(first);
   if (!kind) return;
   throw new AerError('unsupported_format', `the stream was opened for raw ${encoding} samples, but its first bytes are the header of a ${kind} file`, {
-    hint: kind === 'WAV'
-      ? 'send the samples that follow the header (or POST the whole file to /v1/classify, which reads WAV and Ogg Opus)'
-      : kind === 'Ogg'
-        ? 'connect with encoding=ogg_opus for an Ogg Opus stream'
-        : `convert to raw samples first, e.g. ffmpeg -i in -f s16le -ac 1 -ar 16000 out.raw, or POST a WAV to /v1/classify`,
+    hint:
+      kind === 'WAV'
+        ? 'send the samples that follow the header (or POST the whole file to /v1/classify, which reads WAV and Ogg Opus)'
+        : kind === 'Ogg'
+          ? 'connect with encoding=ogg_opus for an Ogg Opus stream'
+          : `convert to raw samples first, e.g. ffmpeg -i in -f s16le -ac 1 -ar 16000 out.raw, or POST a WAV to /v1/classify`,
   });
 }
 
@@ -61,7 +62,10 @@ export function createStreamDecoder(config: StreamConfig): StreamDecoder {
           }
           return { channels: pcm.decode(m), problems: [] };
         },
-        end: () => ({ channels: empty(), problems: pcm.pendingBytes > 0 ? [`the stream ended with ${pcm.pendingBytes} bytes that do not make a whole frame; they were dropped`] : [] }),
+        end: () => ({
+          channels: empty(),
+          problems: pcm.pendingBytes > 0 ? [`the stream ended with ${pcm.pendingBytes} bytes that do not make a whole frame; they were dropped`] : [],
+        }),
       };
     }
     case 'opus': {
@@ -83,7 +87,9 @@ export function createStreamDecoder(config: StreamConfig): StreamDecoder {
         if (channels.length === 0 || channels[0].length === 0) return empty();
         if (channels.length === config.channels) return channels;
         if (config.channels === 1) return [mixToMono(channels)];
-        throw new AerError('malformed_ogg', `the Ogg Opus stream has ${channels.length} channel(s), the session asked for ${config.channels}`, { hint: 'connect with channels=1 for a mono stream' });
+        throw new AerError('malformed_ogg', `the Ogg Opus stream has ${channels.length} channel(s), the session asked for ${config.channels}`, {
+          hint: 'connect with channels=1 for a mono stream',
+        });
       };
       return {
         sampleRate: ogg.sampleRate,
@@ -91,7 +97,9 @@ export function createStreamDecoder(config: StreamConfig): StreamDecoder {
           bytes += m.length;
           const chunk = ogg.push(m);
           if (!ogg.head && bytes > OGG_HEADER_DEADLINE) {
-            throw new AerError('malformed_ogg', `no Ogg Opus header in the first ${bytes} bytes: this is not an Ogg Opus stream`, { hint: 'send Ogg pages from the stream\'s start, or connect with the encoding you send' });
+            throw new AerError('malformed_ogg', `no Ogg Opus header in the first ${bytes} bytes: this is not an Ogg Opus stream`, {
+              hint: "send Ogg pages from the stream's start, or connect with the encoding you send",
+            });
           }
           return { channels: fit(chunk.channels), problems: chunk.problems };
         },

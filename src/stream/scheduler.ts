@@ -104,7 +104,8 @@ export class Scheduler {
     const now = this.now();
     queue.push({ job, at: now, age: job.receivedAt ?? now });
     this.queued++;
-    if (job.sheddable !== false && queue.length > this.options.maxPerStream) this.shed(this.oldestSheddable(queue, queue.length - this.options.maxPerStream), 'coalesced');
+    if (job.sheddable !== false && queue.length > this.options.maxPerStream)
+      this.shed(this.oldestSheddable(queue, queue.length - this.options.maxPerStream), 'coalesced');
     if (this.queued > this.options.maxQueue) this.shedLongest();
     this.observer.depth?.(this.queued);
     this.schedule();
@@ -219,7 +220,14 @@ export class Scheduler {
             problem = wrong;
             return { kind: 'error', error: new AerError('engine_fault', `the model's answer is not a set of probabilities (${wrong})`) };
           }
-          return { kind: 'result', probabilities: probabilities.slice(i * classes, (i + 1) * classes), attention: attention.slice(i * steps, (i + 1) * steps), queueMs: started - q.at, inferenceMs, batchSize: batch.length };
+          return {
+            kind: 'result',
+            probabilities: probabilities.slice(i * classes, (i + 1) * classes),
+            attention: attention.slice(i * steps, (i + 1) * steps),
+            queueMs: started - q.at,
+            inferenceMs,
+            batchSize: batch.length,
+          };
         });
         this.observer.outputs?.(problem);
       } catch (error) {

@@ -79,7 +79,16 @@ export class Session {
       { length: config.channels },
       (_, index) =>
         new ChannelPipeline(
-          { index, stream: `${id}/${index}`, inputRate: decoder.sampleRate, hopMs: config.hopMs, vad: config.vad, smoothing: { ...DEFAULT_SMOOTHING, kind: config.smoothing }, labels: deps.labels, bulk: deps.bulk },
+          {
+            index,
+            stream: `${id}/${index}`,
+            inputRate: decoder.sampleRate,
+            hopMs: config.hopMs,
+            vad: config.vad,
+            smoothing: { ...DEFAULT_SMOOTHING, kind: config.smoothing },
+            labels: deps.labels,
+            bulk: deps.bulk,
+          },
           deps.scheduler,
           deps.vad,
         ),
@@ -257,7 +266,14 @@ export class Session {
     this.stats.windows++;
     this.inFlight[channel.index].shift();
     this.analysedTo[channel.index] = Math.max(this.analysedTo[channel.index], timed.endS);
-    const base = { type: 'emotion' as const, channel: channel.index, seq: timed.seq, start_s: round(timed.startS), end_s: round(timed.endS), latency_ms: round(latency, 1) };
+    const base = {
+      type: 'emotion' as const,
+      channel: channel.index,
+      seq: timed.seq,
+      start_s: round(timed.startS),
+      end_s: round(timed.endS),
+      latency_ms: round(latency, 1),
+    };
     switch (result.kind) {
       case 'silence':
         this.deps.observer?.window?.('silence', latency);
@@ -266,7 +282,14 @@ export class Session {
         return this.shed(channel.index, 1, latency);
       case 'error':
         this.deps.observer?.window?.('error', latency);
-        return [{ type: 'error', code: isAerError(result.error) ? result.error.code : 'engine_error', message: `window ${timed.seq} of channel ${channel.index} could not be analysed: ${result.error.message}`, fatal: false }];
+        return [
+          {
+            type: 'error',
+            code: isAerError(result.error) ? result.error.code : 'engine_error',
+            message: `window ${timed.seq} of channel ${channel.index} could not be analysed: ${result.error.message}`,
+            fatal: false,
+          },
+        ];
       case 'speech': {
         this.stats.speech_windows++;
         const labels = this.deps.labels;
@@ -284,7 +307,15 @@ export class Session {
           ...(this.config.attention ? { attention: Array.from(result.attention, (v) => round(v)), attention_hop_s: this.deps.attentionHopS } : {}),
         };
         const out: ServerMessage[] = [emotion];
-        if (result.change) out.push({ type: 'change', channel: channel.index, from: result.change.from, to: result.change.to, at_s: round(result.change.atS), confidence: round(result.change.confidence) } satisfies ChangeMessage);
+        if (result.change)
+          out.push({
+            type: 'change',
+            channel: channel.index,
+            from: result.change.from,
+            to: result.change.to,
+            at_s: round(result.change.atS),
+            confidence: round(result.change.confidence),
+          } satisfies ChangeMessage);
         return out;
       }
     }
@@ -299,7 +330,13 @@ export class Session {
     state.count += windows;
     const now = this.now();
     if (now - state.lastSent < 1000) return [];
-    const warning: WarningMessage = { type: 'warning', code: 'overloaded', channel, windows: state.count, message: `the server is overloaded: ${state.count} window(s) of channel ${channel} were skipped to keep up with the newest audio` };
+    const warning: WarningMessage = {
+      type: 'warning',
+      code: 'overloaded',
+      channel,
+      windows: state.count,
+      message: `the server is overloaded: ${state.count} window(s) of channel ${channel} were skipped to keep up with the newest audio`,
+    };
     state.count = 0;
     state.lastSent = now;
     return [warning];

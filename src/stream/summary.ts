@@ -25,7 +25,14 @@ export interface ChannelSummary {
 const round = (s: number) => Math.round(s * 100) / 100;
 
 export class StreamSummary {
-  private readonly channels: { lastEnd: number | undefined; speech: number; byLabel: Map<string, number>; changes: number; windows: number; speechWindows: number }[];
+  private readonly channels: {
+    lastEnd: number | undefined;
+    speech: number;
+    byLabel: Map<string, number>;
+    changes: number;
+    windows: number;
+    speechWindows: number;
+  }[];
 
   constructor(channels: number) {
     this.channels = Array.from({ length: channels }, () => ({ lastEnd: undefined, speech: 0, byLabel: new Map(), changes: 0, windows: 0, speechWindows: 0 }));

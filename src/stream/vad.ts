@@ -96,7 +96,11 @@ export class VadBatcher {
         state.set(p.stream.state.subarray(128), n * 128 + i * 128);
       });
       try {
-        const out = await this.session.run({ input: new ort.Tensor('float32', input, [n, CONTEXT + CHUNK]), state: new ort.Tensor('float32', state, [2, n, 128]), sr: this.sr });
+        const out = await this.session.run({
+          input: new ort.Tensor('float32', input, [n, CONTEXT + CHUNK]),
+          state: new ort.Tensor('float32', state, [2, n, 128]),
+          sr: this.sr,
+        });
         const probabilities = out.output.data as Float32Array;
         const next = out.stateN.data as Float32Array;
         round.forEach((p, i) => {

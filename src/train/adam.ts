@@ -38,7 +38,14 @@ export class Adam {
     values.set(this.m);
     values.set(this.v, this.m.length);
     values[values.length - 1] = this.t;
-    return { values, layout: [{ name: 'm', shape: [this.m.length] }, { name: 'v', shape: [this.v.length] }, { name: 't', shape: [1] }] };
+    return {
+      values,
+      layout: [
+        { name: 'm', shape: [this.m.length] },
+        { name: 'v', shape: [this.v.length] },
+        { name: 't', shape: [1] },
+      ],
+    };
   }
 
   restore(values: Float32Array): void {

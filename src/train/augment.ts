@@ -118,7 +118,10 @@ export function parseAugment(spec: string): AugmentOptions {
         Object.assign(options, { channel: 1, channels: ['telephone'] });
         break;
       default:
-        throw new AerError('invalid_argument', `unknown augmentation ${JSON.stringify(kind)}; use default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`);
+        throw new AerError(
+          'invalid_argument',
+          `unknown augmentation ${JSON.stringify(kind)}; use default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`,
+        );
     }
   }
   return options;

@@ -19,7 +19,12 @@ export function observe(state: PlateauState, loss: number, minDelta = 0): boolea
 }
 
 /** The learning rate after an epoch: cut by `factor` once `patience` epochs passed without improvement (Keras: min_delta 1e-4). */
-export function plateauLearningRate(state: PlateauState, loss: number, lr: number, options: { patience: number; factor: number; minLearningRate: number }): number {
+export function plateauLearningRate(
+  state: PlateauState,
+  loss: number,
+  lr: number,
+  options: { patience: number; factor: number; minLearningRate: number },
+): number {
   observe(state, loss, 1e-4);
   if (state.wait < options.patience || lr <= options.minLearningRate) return lr;
   state.wait = 0;

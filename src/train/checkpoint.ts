@@ -77,7 +77,9 @@ export async function hasCheckpoint(dir: string): Promise<boolean> {
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const corrupt = (why: string) =>
-    new AerError('invalid_checkpoint', `the checkpoint in ${dir} cannot be resumed: ${why}`, { hint: 'start the run again without --resume (the checkpoint is left as it is)' });
+    new AerError('invalid_checkpoint', `the checkpoint in ${dir} cannot be resumed: ${why}`, {
+      hint: 'start the run again without --resume (the checkpoint is left as it is)',
+    });
   let state: TrainingState;
   try {
     state = JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as TrainingState;

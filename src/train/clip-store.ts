@@ -53,7 +53,14 @@ async function writeCached(file: string, signal: Float32Array, features: Float32
   header.writeUInt32LE(signal.length);
   const tmp = `${file}.${process.pid}.tmp`;
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(tmp, Buffer.concat([header, Buffer.from(signal.buffer, signal.byteOffset, signal.byteLength), Buffer.from(features.buffer, features.byteOffset, features.byteLength)]));
+  await fs.writeFile(
+    tmp,
+    Buffer.concat([
+      header,
+      Buffer.from(signal.buffer, signal.byteOffset, signal.byteLength),
+      Buffer.from(features.buffer, features.byteOffset, features.byteLength),
+    ]),
+  );
   await fs.rename(tmp, file);
 }
 

@@ -17,7 +17,11 @@ export interface PreparedData {
   cached: number;
 }
 
-export async function prepareData(specs: string[], dataset: DatasetName | undefined, options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<PreparedData> {
+export async function prepareData(
+  specs: string[],
+  dataset: DatasetName | undefined,
+  options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {},
+): Promise<PreparedData> {
   const scans = await scanDatasets(specs, dataset);
   const load: ClipLoad = await loadClips(
     scans.flatMap((s) => s.clips),
@@ -26,7 +30,12 @@ export async function prepareData(specs: string[], dataset: DatasetName | undefi
   const skipped: Record<string, number> = {};
   for (const source of [...scans.map((s) => s.skipped), load.skipped]) for (const [k, n] of Object.entries(source)) skipped[k] = (skipped[k] ?? 0) + n;
   if (load.clips.length === 0) {
-    throw new AerError('invalid_dataset', `no clip could be used (skipped: ${Object.entries(skipped).map(([k, n]) => `${n} ${k}`).join('; ')})`);
+    throw new AerError(
+      'invalid_dataset',
+      `no clip could be used (skipped: ${Object.entries(skipped)
+        .map(([k, n]) => `${n} ${k}`)
+        .join('; ')})`,
+    );
   }
   return { scans, clips: load.clips, skipped, cached: load.cached };
 }

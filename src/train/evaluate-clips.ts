@@ -14,7 +14,13 @@ export interface ClipPredictions {
   probabilities: Float32Array;
 }
 
-export async function evaluateClips(pool: ReplicaPool, weights: Float32Array, clips: LoadedClip[], labels: string[], positions: number): Promise<ClipPredictions> {
+export async function evaluateClips(
+  pool: ReplicaPool,
+  weights: Float32Array,
+  clips: LoadedClip[],
+  labels: string[],
+  positions: number,
+): Promise<ClipPredictions> {
   const { probabilities } = await pool.predict(weights, evaluationWindows(clips, positions));
   const averaged = averageOverPositions(probabilities, positions, labels.length);
   const truth = Int32Array.from(clips, (c) => labels.indexOf(c.label));
@@ -22,7 +28,15 @@ export async function evaluateClips(pool: ReplicaPool, weights: Float32Array, cl
 }
 
 /** A loaded model's metrics on clips, on its own replica pool. */
-export async function evaluateModel(model: LayersModel, options: AerNetOptions, clips: LoadedClip[], labels: string[], positions: number, workers: number, backend: BackendChoice): Promise<Evaluation> {
+export async function evaluateModel(
+  model: LayersModel,
+  options: AerNetOptions,
+  clips: LoadedClip[],
+  labels: string[],
+  positions: number,
+  workers: number,
+  backend: BackendChoice,
+): Promise<Evaluation> {
   const pool = await ReplicaPool.start(Math.max(1, Math.min(workers, Math.ceil(clips.length / 8))), options, backend);
   try {
     return (await evaluateClips(pool, packWeights(model), clips, labels, positions)).evaluation;

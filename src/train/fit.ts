@@ -61,7 +61,15 @@ export interface FitResult {
 }
 
 /** A batch's shards: features made with each clip's own augmentation draw. */
-function makeShards(run: FitRun, audio: TrainingAudio, order: number[], labels: Int32Array, sampleWeights: Float32Array, epoch: number, step: number): { shards: Shard[]; size: number } {
+function makeShards(
+  run: FitRun,
+  audio: TrainingAudio,
+  order: number[],
+  labels: Int32Array,
+  sampleWeights: Float32Array,
+  epoch: number,
+  step: number,
+): { shards: Shard[]; size: number } {
   const { config, pool } = run;
   const batch = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
   const shards: Shard[] = [];
@@ -72,7 +80,9 @@ function makeShards(run: FitRun, audio: TrainingAudio, order: number[], labels: 
     const ids = batch.slice(first, at);
     const features = new Float32Array(size * WINDOW_VALUES);
     // Each clip's augmentation draw depends on its place in the epoch only, not on how the batch is sharded.
-    ids.forEach((id, j) => features.set(augmentedFeatures(audio, id, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j)), j * WINDOW_VALUES));
+    ids.forEach((id, j) =>
+      features.set(augmentedFeatures(audio, id, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j)), j * WINDOW_VALUES),
+    );
     shards.push({
       features,
       labels: Int32Array.from(ids, (id) => labels[id]),
@@ -145,7 +155,13 @@ export async function fit(run: FitRun): Promise<FitResult> {
       state.epochLoss += result.loss * current.size;
       state.epochCorrect += result.correct;
       state.epochSeen += current.size;
-      run.events?.onStep?.({ epoch: state.epoch, step: state.step + 1, steps, loss: state.epochLoss / state.epochSeen, accuracy: state.epochCorrect / state.epochSeen });
+      run.events?.onStep?.({
+        epoch: state.epoch,
+        step: state.step + 1,
+        steps,
+        loss: state.epochLoss / state.epochSeen,
+        accuracy: state.epochCorrect / state.epochSeen,
+      });
     }
     if (run.signal?.aborted) {
       // Mid-epoch: the checkpoint holds the position and the epoch's running totals.
@@ -181,7 +197,11 @@ export async function fit(run: FitRun): Promise<FitResult> {
       state.bestEpoch = record.epoch;
     }
     const before = state.learningRate;
-    state.learningRate = plateauLearningRate(state.lrPlateau, record.val_loss ?? record.loss, state.learningRate, { patience: config.lrPatience, factor: config.lrFactor, minLearningRate: config.minLearningRate });
+    state.learningRate = plateauLearningRate(state.lrPlateau, record.val_loss ?? record.loss, state.learningRate, {
+      patience: config.lrPatience,
+      factor: config.lrFactor,
+      minLearningRate: config.minLearningRate,
+    });
     run.events?.onEpoch?.(record, { improved, stopping, learningRateCut: state.learningRate < before });
     state.epoch++;
     state.step = 0;

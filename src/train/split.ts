@@ -37,9 +37,15 @@ export function checkBothSidesHoldEveryClass(split: Split<Clip>, what: string, h
 export function stratifiedSplit<C extends Clip>(clips: C[], fraction: number, random: Random): Split<C> {
   const split: Split<C> = { train: [], validation: [] };
   for (const label of LABELS) {
-    const ofLabel = shuffled(clips.filter((c) => c.label === label), random);
+    const ofLabel = shuffled(
+      clips.filter((c) => c.label === label),
+      random,
+    );
     if (ofLabel.length === 0) continue;
-    if (ofLabel.length < 2) throw new AerError('invalid_split', `only one ${label} clip: a stratified split needs at least two per class`, { hint: 'add clips of that class or leave it out of the data' });
+    if (ofLabel.length < 2)
+      throw new AerError('invalid_split', `only one ${label} clip: a stratified split needs at least two per class`, {
+        hint: 'add clips of that class or leave it out of the data',
+      });
     const n = Math.max(1, Math.round(ofLabel.length * fraction));
     split.validation.push(...ofLabel.slice(0, n));
     split.train.push(...ofLabel.slice(n));

@@ -27,7 +27,16 @@ import { splitClips } from './split.ts';
 
 export interface TrainEvents extends FitEvents {
   onLoadProgress?(done: number, total: number): void;
-  onStart?(info: { train: number; validation: number; skipped: Record<string, number>; cached: number; steps: number; backend: string; workers: number; resumedAt?: { epoch: number; step: number } }): void;
+  onStart?(info: {
+    train: number;
+    validation: number;
+    skipped: Record<string, number>;
+    cached: number;
+    steps: number;
+    backend: string;
+    workers: number;
+    resumedAt?: { epoch: number; step: number };
+  }): void;
 }
 
 export interface TrainOutcome {
@@ -43,8 +52,15 @@ async function refuseToOverwrite(out: string): Promise<void> {
   if (await hasCheckpoint(checkpointDir(out))) {
     throw new AerError('invalid_argument', `${out} holds the checkpoint of an interrupted run`, { hint: `continue it with --resume, or pick another --out` });
   }
-  if (await fs.access(path.join(out, 'model.json')).then(() => true, () => false)) {
-    throw new AerError('invalid_argument', `${out} already holds a trained model; training would overwrite it`, { hint: 'pick another --out, or delete that folder first' });
+  if (
+    await fs.access(path.join(out, 'model.json')).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    throw new AerError('invalid_argument', `${out} already holds a trained model; training would overwrite it`, {
+      hint: 'pick another --out, or delete that folder first',
+    });
   }
 }
 
@@ -55,7 +71,8 @@ export async function runTraining(
 ): Promise<TrainOutcome> {
   let checkpoint: Checkpoint | undefined;
   if (options.resume) {
-    if (!(await hasCheckpoint(checkpointDir(out)))) throw new AerError('invalid_checkpoint', `no checkpoint to resume in ${checkpointDir(out)}`, { hint: 'start the run without --resume' });
+    if (!(await hasCheckpoint(checkpointDir(out))))
+      throw new AerError('invalid_checkpoint', `no checkpoint to resume in ${checkpointDir(out)}`, { hint: 'start the run without --resume' });
     checkpoint = await loadCheckpoint(checkpointDir(out));
   } else {
     await refuseToOverwrite(out);
@@ -64,9 +81,14 @@ export async function runTraining(
   const config: TrainConfig = checkpoint ? { ...checkpoint.state.config, workers: given.workers, backend: given.backend } : given;
   const events = options.events ?? {};
   const data = await prepareData(config.data, config.dataset, { cacheDir: options.cacheDir, onProgress: events.onLoadProgress });
-  const split = config.split === 'none' ? { train: data.clips, validation: [] } : splitClips(data.clips, config.split, config.validationFraction, createRandom(config.seed));
+  const split =
+    config.split === 'none'
+      ? { train: data.clips, validation: [] }
+      : splitClips(data.clips, config.split, config.validationFraction, createRandom(config.seed));
   if (checkpoint && checkpoint.state.dataFingerprint !== fingerprint([...split.train, ...split.validation])) {
-    throw new AerError('invalid_checkpoint', 'the data differs from the data the interrupted run trained on', { hint: 'resume with the same --data folders and contents' });
+    throw new AerError('invalid_checkpoint', 'the data differs from the data the interrupted run trained on', {
+      hint: 'resume with the same --data folders and contents',
+    });
   }
 
   const { model, weights: initial, trainableCount } = await initialWeights(config.model, config.seed, config.backend);
@@ -84,7 +106,18 @@ export async function runTraining(
       resumedAt: checkpoint ? { epoch: checkpoint.state.epoch, step: checkpoint.state.step } : undefined,
     });
     await fs.mkdir(out, { recursive: true });
-    const result = await fit({ config, train: split.train, validation: split.validation, pool, initialWeights: initial, trainableCount, checkpointDir: checkpointDir(out), resumeFrom: checkpoint, signal: options.signal, events });
+    const result = await fit({
+      config,
+      train: split.train,
+      validation: split.validation,
+      pool,
+      initialWeights: initial,
+      trainableCount,
+      checkpointDir: checkpointDir(out),
+      resumeFrom: checkpoint,
+      signal: options.signal,
+      events,
+    });
     if (result.ended === 'interrupted') return { out, fit: result };
 
     let evaluation: Evaluation | undefined;
@@ -92,13 +125,20 @@ export async function runTraining(
     if (split.validation.length > 0) {
       evaluation = (await evaluateClips(pool, result.weights, split.validation, [...LABELS], config.evalPositions)).evaluation;
       metrics.validation = { positions: config.evalPositions, ...evaluation };
-      if (config.evalPositions > 1) metrics.validation_recipe_placement = { positions: 1, ...(await evaluateClips(pool, result.weights, split.validation, [...LABELS], 1)).evaluation };
+      if (config.evalPositions > 1)
+        metrics.validation_recipe_placement = { positions: 1, ...(await evaluateClips(pool, result.weights, split.validation, [...LABELS], 1)).evaluation };
     }
     const training = {
       command: options.command,
       data: summarizeData(data),
       skipped: data.skipped,
-      split: { kind: config.split, fraction: config.validationFraction, seed: config.seed, train: { clips: split.train.length, speakers: speakersOf(split.train) }, validation: { clips: split.validation.length, speakers: speakersOf(split.validation) } },
+      split: {
+        kind: config.split,
+        fraction: config.validationFraction,
+        seed: config.seed,
+        train: { clips: split.train.length, speakers: speakersOf(split.train) },
+        validation: { clips: split.validation.length, speakers: speakersOf(split.validation) },
+      },
       recipe: {
         optimizer: 'adam',
         learning_rate: config.learningRate,
@@ -123,8 +163,15 @@ export async function runTraining(
     const metadata = describeMetadata([...LABELS], config.model, (model.outputs[1].shape[1] as number) ?? 0, training, metrics);
     await saveModelDir(out, model, metadata);
     await writeAtomically(path.join(out, 'history.json'), `${JSON.stringify(result.history, null, 1)}\n`);
-    await writeAtomically(path.join(out, 'curves.svg'), trainingCurvesSvg(result.history, result.bestEpoch, `AER-Net (${config.model.variant}), ${split.train.length} training clips`));
-    if (evaluation) await writeAtomically(path.join(out, 'confusion.svg'), confusionMatrixSvg(evaluation, `Validation (${split.validation.length} clips, ${config.split} split)`));
+    await writeAtomically(
+      path.join(out, 'curves.svg'),
+      trainingCurvesSvg(result.history, result.bestEpoch, `AER-Net (${config.model.variant}), ${split.train.length} training clips`),
+    );
+    if (evaluation)
+      await writeAtomically(
+        path.join(out, 'confusion.svg'),
+        confusionMatrixSvg(evaluation, `Validation (${split.validation.length} clips, ${config.split} split)`),
+      );
     await writeAtomically(path.join(out, 'report.md'), trainingReport(metadata, evaluation, data.skipped));
     await fs.rm(checkpointDir(out), { recursive: true, force: true });
     return { out, fit: result, evaluation, metadata };
@@ -134,7 +181,12 @@ export async function runTraining(
 }
 
 function trainingReport(metadata: AerMetadata, evaluation: Evaluation | undefined, skipped: Record<string, number>): string {
-  const t = metadata.training as { recipe: Record<string, unknown>; split: { kind: string; train: { clips: number; speakers: string[] }; validation: { clips: number; speakers: string[] } }; seconds: number; command?: string };
+  const t = metadata.training as {
+    recipe: Record<string, unknown>;
+    split: { kind: string; train: { clips: number; speakers: string[] }; validation: { clips: number; speakers: string[] } };
+    seconds: number;
+    command?: string;
+  };
   return [
     `# AER-Net (${metadata.variant}) training report`,
     '',

@@ -27,7 +27,12 @@ export interface TrainingAudio {
 }
 
 /** The run's audio; `onProgress` follows the channel simulation, the one slow part. */
-export function prepareTrainingAudio(clips: readonly LoadedClip[], options: AugmentOptions, seed: number, onProgress?: (done: number, total: number) => void): TrainingAudio {
+export function prepareTrainingAudio(
+  clips: readonly LoadedClip[],
+  options: AugmentOptions,
+  seed: number,
+  onProgress?: (done: number, total: number) => void,
+): TrainingAudio {
   const groups = new Map<string, number[]>();
   clips.forEach((c, i) => {
     const key = `${c.speaker}\u0000${c.label}`;

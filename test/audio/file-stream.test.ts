@@ -102,6 +102,9 @@ describe('audio files read as they arrive', () => {
     const fmt = wav.subarray(12, 12 + 24);
     const data = wav.subarray(36);
     const swapped = new Uint8Array(Buffer.concat([wav.subarray(0, 12), data, fmt]));
-    assert.throws(() => new AudioFileStream().push(swapped), (e: unknown) => e instanceof AerError && e.code === 'malformed_wav' && /before its "fmt " chunk/.test(e.message) && e.hint !== undefined);
+    assert.throws(
+      () => new AudioFileStream().push(swapped),
+      (e: unknown) => e instanceof AerError && e.code === 'malformed_wav' && /before its "fmt " chunk/.test(e.message) && e.hint !== undefined,
+    );
   });
 });

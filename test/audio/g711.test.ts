@@ -32,7 +32,9 @@ describe('G.711 compressors', () => {
       for (let i = 0; i < decoded.length; i++) assert.ok(Math.abs(decoded[i] * 32768 - ALL[i]) <= 1024, `${ALL[i]} decoded as ${decoded[i] * 32768}`);
     });
 
-    test(`${law.name}: the bytes sox writes for every 16-bit value, but at step edges (sox rounds where G.711's reference truncates)`, { skip: needsTools('sox') }, () => {
+    test(`${law.name}: the bytes sox writes for every 16-bit value, but at step edges (sox rounds where G.711's reference truncates)`, {
+      skip: needsTools('sox'),
+    }, () => {
       const input = path.join(tempDir(), 'all.raw');
       fs.writeFileSync(input, new Uint8Array(ALL.buffer));
       const sox = run('sox', ['-D', '-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', input, '-t', 'raw', '-e', law.sox, '-b', '8', '-']);
@@ -45,7 +47,10 @@ describe('G.711 compressors', () => {
         // Neighbouring levels, the sample between them.
         const [low, high] = [law.expand[ours[i]], law.expand[sox[i]]].sort((a, b) => a - b);
         const between = levels.filter((v) => v > low && v < high).length;
-        assert.ok(between === 0 && low * 32768 <= ALL[i] + 8 && ALL[i] - 8 <= high * 32768, `${ALL[i]}: 0x${ours[i].toString(16)} here, 0x${sox[i].toString(16)} from sox`);
+        assert.ok(
+          between === 0 && low * 32768 <= ALL[i] + 8 && ALL[i] - 8 <= high * 32768,
+          `${ALL[i]}: 0x${ours[i].toString(16)} here, 0x${sox[i].toString(16)} from sox`,
+        );
       }
       assert.ok(differ / ours.length < 0.02, `${differ} of ${ours.length} values coded differently`);
     });

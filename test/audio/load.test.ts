@@ -35,7 +35,10 @@ describe('loading audio files', () => {
 
   test('a missing file or a directory is an io_error', async () => {
     const dir = tempDir();
-    await assert.rejects(readAudioFile(path.join(dir, 'absent.wav')), (e: unknown) => e instanceof AerError && e.code === 'io_error' && /no such file/.test(e.message));
+    await assert.rejects(
+      readAudioFile(path.join(dir, 'absent.wav')),
+      (e: unknown) => e instanceof AerError && e.code === 'io_error' && /no such file/.test(e.message),
+    );
     await assert.rejects(readAudioFile(dir), (e: unknown) => e instanceof AerError && /directory/.test(e.message));
     fs.writeFileSync(path.join(dir, 'x.wav'), writeWav({ sampleRate: 16000, channels: [noise(160, 0.1)] }));
     assert.equal((await readAudioFile(path.join(dir, 'x.wav'))).channels[0].length, 160);

@@ -103,7 +103,10 @@ describe('Ogg Opus', { skip: needsTools('opusenc', 'opusdec', 'sox', 'ffmpeg') }
     assert.equal(streamed.channels[0].length, Math.floor(speechish.length / 2));
     assert.ok(streamed.problems.some((p) => /missing/.test(p)));
     assert.ok(streamed.problems.some((p) => /ms of audio were lost.*concealed/.test(p)));
-    assert.throws(() => readOggOpus(damaged), (e: unknown) => e instanceof AerError && e.code === 'malformed_ogg' && /missing/.test(e.message));
+    assert.throws(
+      () => readOggOpus(damaged),
+      (e: unknown) => e instanceof AerError && e.code === 'malformed_ogg' && /missing/.test(e.message),
+    );
   });
 
   test('a page that fails its CRC is skipped and concealed in a stream, refused in a file', () => {
@@ -113,7 +116,10 @@ describe('Ogg Opus', { skip: needsTools('opusenc', 'opusdec', 'sox', 'ffmpeg') }
     const streamed = decodeStream(damaged, 3000);
     assert.ok(streamed.problems.some((p) => /CRC/.test(p)));
     assert.equal(streamed.channels[0].length, Math.floor(speechish.length / 2));
-    assert.throws(() => readOggOpus(damaged), (e: unknown) => e instanceof AerError && e.code === 'malformed_ogg' && /CRC/.test(e.message));
+    assert.throws(
+      () => readOggOpus(damaged),
+      (e: unknown) => e instanceof AerError && e.code === 'malformed_ogg' && /CRC/.test(e.message),
+    );
   });
 
   test('garbage between pages is skipped in a stream', () => {
@@ -126,7 +132,10 @@ describe('Ogg Opus', { skip: needsTools('opusenc', 'opusdec', 'sox', 'ffmpeg') }
 
   test('a truncated file is a typed error; a truncated stream reports it at the end', () => {
     const cut = bytes.subarray(0, Math.floor(bytes.length * 0.6));
-    assert.throws(() => readOggOpus(cut), (e: unknown) => e instanceof AerError && e.code === 'truncated_audio' && /ends inside/.test(e.message));
+    assert.throws(
+      () => readOggOpus(cut),
+      (e: unknown) => e instanceof AerError && e.code === 'truncated_audio' && /ends inside/.test(e.message),
+    );
     const streamed = decodeStream(cut, 700);
     assert.ok(streamed.problems.some((p) => /ends inside/.test(p)));
     assert.ok(streamed.channels[0].length > 0);
@@ -162,17 +171,26 @@ describe('Ogg Opus', { skip: needsTools('opusenc', 'opusdec', 'sox', 'ffmpeg') }
   test('Ogg FLAC is named and refused', () => {
     const flac = path.join(dir, 'x.oga');
     run('ffmpeg', ['-v', 'error', '-y', '-i', source, '-t', '0.2', '-c:a', 'flac', '-f', 'ogg', flac]);
-    assert.throws(() => readOggOpus(new Uint8Array(fs.readFileSync(flac))), (e: unknown) => e instanceof AerError && e.code === 'unsupported_format' && /FLAC, not Opus/.test(e.message));
+    assert.throws(
+      () => readOggOpus(new Uint8Array(fs.readFileSync(flac))),
+      (e: unknown) => e instanceof AerError && e.code === 'unsupported_format' && /FLAC, not Opus/.test(e.message),
+    );
   });
 });
 
 describe('Ogg Opus without tools', () => {
   test('an empty file', () => {
-    assert.throws(() => readOggOpus(new Uint8Array(0)), (e: unknown) => e instanceof AerError && e.code === 'empty_file');
+    assert.throws(
+      () => readOggOpus(new Uint8Array(0)),
+      (e: unknown) => e instanceof AerError && e.code === 'empty_file',
+    );
   });
 
   test('bytes that hold no Ogg page', () => {
-    assert.throws(() => readOggOpus(new TextEncoder().encode('OggS but nothing else of a page')), (e: unknown) => e instanceof AerError && e.code === 'unsupported_format');
+    assert.throws(
+      () => readOggOpus(new TextEncoder().encode('OggS but nothing else of a page')),
+      (e: unknown) => e instanceof AerError && e.code === 'unsupported_format',
+    );
   });
 
   test('OpusHead validation', () => {
@@ -183,13 +201,22 @@ describe('Ogg Opus without tools', () => {
     new DataView(head.buffer).setUint16(10, 312, true);
     new DataView(head.buffer).setUint32(12, 44100, true);
     assert.deepEqual(parseOpusHead(head), { version: 1, channels: 2, preSkip: 312, inputSampleRate: 44100, outputGainDb: 0, mappingFamily: 0 });
-    assert.throws(() => parseOpusHead(head.subarray(0, 12)), (e: unknown) => e instanceof AerError && e.code === 'malformed_opus');
+    assert.throws(
+      () => parseOpusHead(head.subarray(0, 12)),
+      (e: unknown) => e instanceof AerError && e.code === 'malformed_opus',
+    );
     const v2 = head.slice();
     v2[8] = 0x10;
-    assert.throws(() => parseOpusHead(v2), (e: unknown) => e instanceof AerError && e.code === 'unsupported_encoding');
+    assert.throws(
+      () => parseOpusHead(v2),
+      (e: unknown) => e instanceof AerError && e.code === 'unsupported_encoding',
+    );
     const none = head.slice();
     none[9] = 0;
-    assert.throws(() => parseOpusHead(none), (e: unknown) => e instanceof AerError && /0 channels/.test(e.message));
+    assert.throws(
+      () => parseOpusHead(none),
+      (e: unknown) => e instanceof AerError && /0 channels/.test(e.message),
+    );
   });
 
   test('the page reader rebuilds packets that span pages and flags missing ones', () => {

@@ -73,7 +73,11 @@ describe('Opus stream decoder', () => {
   });
 
   test('stereo packets give two channels', () => {
-    const packets = encode(new Float32Array(9600).map((_, i) => 0.3 * Math.sin(i / 20)), 20, 2);
+    const packets = encode(
+      new Float32Array(9600).map((_, i) => 0.3 * Math.sin(i / 20)),
+      20,
+      2,
+    );
     const decoder = new OpusStreamDecoder(2, 24000);
     const result = decoder.decode(packets[0]);
     assert.equal(result.channels.length, 2);
@@ -121,10 +125,19 @@ describe('Opus stream decoder', () => {
   });
 
   test('bad construction arguments and use after dispose are typed errors', () => {
-    assert.throws(() => new OpusStreamDecoder(3), (e: unknown) => e instanceof AerError && e.code === 'invalid_argument');
-    assert.throws(() => new OpusStreamDecoder(1, 44100 as never), (e: unknown) => e instanceof AerError && /8000, 12000, 16000, 24000, 48000/.test(e.message));
+    assert.throws(
+      () => new OpusStreamDecoder(3),
+      (e: unknown) => e instanceof AerError && e.code === 'invalid_argument',
+    );
+    assert.throws(
+      () => new OpusStreamDecoder(1, 44100 as never),
+      (e: unknown) => e instanceof AerError && /8000, 12000, 16000, 24000, 48000/.test(e.message),
+    );
     const decoder = new OpusStreamDecoder(1);
     decoder.dispose();
-    assert.throws(() => decoder.decode(new Uint8Array([8])), (e: unknown) => e instanceof AerError && /disposed/.test(e.message));
+    assert.throws(
+      () => decoder.decode(new Uint8Array([8])),
+      (e: unknown) => e instanceof AerError && /disposed/.test(e.message),
+    );
   });
 });

@@ -51,7 +51,9 @@ describe('resampler', () => {
   });
 
   test('more streams at more rates than the kernel holds tables for, interleaved, each give their own exact output', () => {
-    const streamRates = [8000, 11025, 12000, 16000, 16001, 24000, 32000, 37000, 44056, 44100, 47952, 48000, 9000, 10000, 14000, 18000, 20000, 28000, 36000, 40000];
+    const streamRates = [
+      8000, 11025, 12000, 16000, 16001, 24000, 32000, 37000, 44056, 44100, 47952, 48000, 9000, 10000, 14000, 18000, 20000, 28000, 36000, 40000,
+    ];
     const inputs = streamRates.map((rate) => noise(rate / 2, 0.3, rate));
     const resamplers = streamRates.map((rate) => new Resampler(rate, SAMPLE_RATE));
     const outputs: Float32Array[][] = streamRates.map(() => []);
@@ -83,15 +85,24 @@ describe('resampler', () => {
 
   test('rates outside 8-48 kHz are refused with a typed error', () => {
     for (const rate of [0, 7999, 48001, 96000, 16000.5, Number.NaN]) {
-      assert.throws(() => new Resampler(rate, SAMPLE_RATE), (e: unknown) => e instanceof AerError && e.code === 'unsupported_sample_rate' && /8000-48000/.test(e.message));
-      assert.throws(() => new Resampler(SAMPLE_RATE, rate), (e: unknown) => e instanceof AerError && e.code === 'unsupported_sample_rate');
+      assert.throws(
+        () => new Resampler(rate, SAMPLE_RATE),
+        (e: unknown) => e instanceof AerError && e.code === 'unsupported_sample_rate' && /8000-48000/.test(e.message),
+      );
+      assert.throws(
+        () => new Resampler(SAMPLE_RATE, rate),
+        (e: unknown) => e instanceof AerError && e.code === 'unsupported_sample_rate',
+      );
     }
   });
 
   test('pushing after flush is an error', () => {
     const r = new Resampler(16000, SAMPLE_RATE);
     r.flush();
-    assert.throws(() => r.push(new Float32Array(10)), (e: unknown) => e instanceof AerError && e.code === 'invalid_argument');
+    assert.throws(
+      () => r.push(new Float32Array(10)),
+      (e: unknown) => e instanceof AerError && e.code === 'invalid_argument',
+    );
   });
 
   test('Mel dB of speech_48000.wav resampled is within 0.5 dB (mean, bins above -60 dB) of librosa kaiser_best', { skip: needsFixtures }, () => {

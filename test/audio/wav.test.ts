@@ -87,22 +87,51 @@ describe('WAV reader', () => {
   });
 
   test('reads 8-bit unsigned, 24-bit and 32-bit integer and 64-bit float samples', () => {
-    const u8 = riff([{ id: 'fmt ', data: fmt(1, 1, 8000, 8) }, { id: 'data', data: new Uint8Array([128, 255, 0]) }]);
+    const u8 = riff([
+      { id: 'fmt ', data: fmt(1, 1, 8000, 8) },
+      { id: 'data', data: new Uint8Array([128, 255, 0]) },
+    ]);
     assert.deepEqual(Array.from(readWav(u8).channels[0]), [0, 127 / 128, -1]);
-    const i24 = riff([{ id: 'fmt ', data: fmt(1, 1, 8000, 24) }, { id: 'data', data: new Uint8Array([0, 0, 0x40, 0xff, 0xff, 0xff, 0, 0, 0x80]) }]);
+    const i24 = riff([
+      { id: 'fmt ', data: fmt(1, 1, 8000, 24) },
+      { id: 'data', data: new Uint8Array([0, 0, 0x40, 0xff, 0xff, 0xff, 0, 0, 0x80]) },
+    ]);
     assert.deepEqual(Array.from(readWav(i24).channels[0]), [0.5, -1 / 8388608, -1]);
     const i32 = new Uint8Array(8);
     new DataView(i32.buffer).setInt32(0, 0x40000000, true);
     new DataView(i32.buffer).setInt32(4, -0x80000000, true);
-    assert.deepEqual(Array.from(readWav(riff([{ id: 'fmt ', data: fmt(1, 1, 8000, 32) }, { id: 'data', data: i32 }])).channels[0]), [0.5, -1]);
+    assert.deepEqual(
+      Array.from(
+        readWav(
+          riff([
+            { id: 'fmt ', data: fmt(1, 1, 8000, 32) },
+            { id: 'data', data: i32 },
+          ]),
+        ).channels[0],
+      ),
+      [0.5, -1],
+    );
     const f64 = new Uint8Array(16);
     new DataView(f64.buffer).setFloat64(0, 0.25, true);
     new DataView(f64.buffer).setFloat64(8, -0.125, true);
-    assert.deepEqual(Array.from(readWav(riff([{ id: 'fmt ', data: fmt(3, 1, 8000, 64) }, { id: 'data', data: f64 }])).channels[0]), [0.25, -0.125]);
+    assert.deepEqual(
+      Array.from(
+        readWav(
+          riff([
+            { id: 'fmt ', data: fmt(3, 1, 8000, 64) },
+            { id: 'data', data: f64 },
+          ]),
+        ).channels[0],
+      ),
+      [0.25, -0.125],
+    );
   });
 
   test('reads an unset (streamed) data size to the end of the file, with a warning', () => {
-    const bytes = riff([{ id: 'fmt ', data: fmt(1, 1, 8000, 16) }, { id: 'data', data: s16([1, 2, 3, 4]), size: 0xffffffff }]);
+    const bytes = riff([
+      { id: 'fmt ', data: fmt(1, 1, 8000, 16) },
+      { id: 'data', data: s16([1, 2, 3, 4]), size: 0xffffffff },
+    ]);
     const wav = readWav(bytes);
     assert.equal(wav.channels[0].length, 4);
     assert.match(wav.warnings.join(), /unset/);
@@ -110,13 +139,21 @@ describe('WAV reader', () => {
 
   test('ignores an incomplete last frame, with a warning', () => {
     const data = new Uint8Array([...s16([100, 200, 300, 400]), 7, 7]);
-    const wav = readWav(riff([{ id: 'fmt ', data: fmt(1, 2, 8000, 16) }, { id: 'data', data }]));
+    const wav = readWav(
+      riff([
+        { id: 'fmt ', data: fmt(1, 2, 8000, 16) },
+        { id: 'data', data },
+      ]),
+    );
     assert.equal(wav.channels[0].length, 2);
     assert.match(wav.warnings.join(), /incomplete sample frame/);
   });
 
   describe('bad input gets a typed error', () => {
-    const good = riff([{ id: 'fmt ', data: fmt(1, 1, 8000, 16) }, { id: 'data', data: s16([1, 2, 3, 4]) }]);
+    const good = riff([
+      { id: 'fmt ', data: fmt(1, 1, 8000, 16) },
+      { id: 'data', data: s16([1, 2, 3, 4]) },
+    ]);
 
     test('empty file', () => expectError(() => readWav(new Uint8Array(0)), 'empty_file', /empty/));
     test('shorter than a header', () => expectError(() => readWav(good.subarray(0, 10)), 'truncated_audio', /10 bytes/));
@@ -128,32 +165,118 @@ describe('WAV reader', () => {
     test('no fmt chunk', () => expectError(() => readWav(riff([{ id: 'data', data: s16([1]) }])), 'malformed_wav', /no "fmt " chunk/));
     test('no data chunk', () => expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(1, 1, 8000, 16) }])), 'malformed_wav', /no "data" chunk/));
     test('truncated inside a chunk before the data', () => {
-      const bytes = riff([{ id: 'LIST', data: new Uint8Array(100) }, { id: 'fmt ', data: fmt(1, 1, 8000, 16) }]);
+      const bytes = riff([
+        { id: 'LIST', data: new Uint8Array(100) },
+        { id: 'fmt ', data: fmt(1, 1, 8000, 16) },
+      ]);
       expectError(() => readWav(bytes.subarray(0, 60)), 'truncated_audio', /inside its "LIST" chunk/);
     });
-    test('zero channels', () => expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(1, 0, 8000, 16) }, { id: 'data', data: s16([]) }])), 'malformed_wav', /0 channels/));
+    test('zero channels', () =>
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: fmt(1, 0, 8000, 16) },
+              { id: 'data', data: s16([]) },
+            ]),
+          ),
+        'malformed_wav',
+        /0 channels/,
+      ));
     test('more than 8 channels', () => {
-      expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(1, 9, 8000, 16) }, { id: 'data', data: new Uint8Array(18) }])), 'too_many_channels', /9 channels; at most 8/);
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: fmt(1, 9, 8000, 16) },
+              { id: 'data', data: new Uint8Array(18) },
+            ]),
+          ),
+        'too_many_channels',
+        /9 channels; at most 8/,
+      );
     });
-    test('zero sample rate', () => expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(1, 1, 0, 16) }, { id: 'data', data: s16([1]) }])), 'malformed_wav', /0 Hz/));
+    test('zero sample rate', () =>
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: fmt(1, 1, 0, 16) },
+              { id: 'data', data: s16([1]) },
+            ]),
+          ),
+        'malformed_wav',
+        /0 Hz/,
+      ));
     test('block alignment that does not match the sample size', () => {
       const f = fmt(1, 2, 8000, 16);
       new DataView(f.buffer).setUint16(12, 3, true);
-      expectError(() => readWav(riff([{ id: 'fmt ', data: f }, { id: 'data', data: s16([1, 2]) }])), 'malformed_wav', /block alignment/);
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: f },
+              { id: 'data', data: s16([1, 2]) },
+            ]),
+          ),
+        'malformed_wav',
+        /block alignment/,
+      );
     });
     test('an unsupported codec is named', () => {
-      expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(0x11, 1, 8000, 4) }, { id: 'data', data: new Uint8Array(4) }])), 'unsupported_encoding', /IMA ADPCM/);
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: fmt(0x11, 1, 8000, 4) },
+              { id: 'data', data: new Uint8Array(4) },
+            ]),
+          ),
+        'unsupported_encoding',
+        /IMA ADPCM/,
+      );
     });
-    test('an unsupported bit depth', () => expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(1, 1, 8000, 12) }, { id: 'data', data: new Uint8Array(4) }])), 'unsupported_encoding', /12-bit/));
+    test('an unsupported bit depth', () =>
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: fmt(1, 1, 8000, 12) },
+              { id: 'data', data: new Uint8Array(4) },
+            ]),
+          ),
+        'unsupported_encoding',
+        /12-bit/,
+      ));
     test('NaN and infinite float samples say where they are', () => {
       const data = new Uint8Array(12);
       const v = new DataView(data.buffer);
       v.setFloat32(0, 0.5, true);
       v.setFloat32(4, Number.NaN, true);
-      expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(3, 1, 8000, 32) }, { id: 'data', data }])), 'invalid_samples', /sample 1 of channel 0 is NaN/);
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: fmt(3, 1, 8000, 32) },
+              { id: 'data', data },
+            ]),
+          ),
+        'invalid_samples',
+        /sample 1 of channel 0 is NaN/,
+      );
       v.setFloat32(4, 0, true);
       v.setFloat32(8, Number.NEGATIVE_INFINITY, true);
-      expectError(() => readWav(riff([{ id: 'fmt ', data: fmt(3, 1, 8000, 32) }, { id: 'data', data }])), 'invalid_samples', /sample 2 of channel 0 is -Infinity/);
+      expectError(
+        () =>
+          readWav(
+            riff([
+              { id: 'fmt ', data: fmt(3, 1, 8000, 32) },
+              { id: 'data', data },
+            ]),
+          ),
+        'invalid_samples',
+        /sample 2 of channel 0 is -Infinity/,
+      );
     });
     test('every error carries a hint or a clear message and never returns garbage', () => {
       // Random corruption of a valid file's header bytes either reads cleanly or fails with an AerError.

@@ -21,12 +21,27 @@ describe('aer classify', () => {
     const model = await testModelDir();
     const run = aer('classify', stereo, path.join(dir, 'missing.wav'), mono, '--model', model, '--no-vad', '--json');
     assert.equal(run.status, 1, run.stderr);
-    const out = JSON.parse(run.stdout) as { files: { file: string; format: string; duration_s: number; summary: ChannelSummary[]; windows: EmotionMessage[] }[]; failed: { file: string; error: { code: string } }[] };
-    assert.deepEqual(out.files.map((f) => [path.basename(f.file), f.format, f.duration_s]), [['call.wav', 'WAV, 16-bit PCM', 6], ['mono.wav', 'WAV, 16-bit PCM', 4]]);
-    assert.deepEqual(out.failed.map((f) => path.basename(f.file)), ['missing.wav']);
+    const out = JSON.parse(run.stdout) as {
+      files: { file: string; format: string; duration_s: number; summary: ChannelSummary[]; windows: EmotionMessage[] }[];
+      failed: { file: string; error: { code: string } }[];
+    };
+    assert.deepEqual(
+      out.files.map((f) => [path.basename(f.file), f.format, f.duration_s]),
+      [
+        ['call.wav', 'WAV, 16-bit PCM', 6],
+        ['mono.wav', 'WAV, 16-bit PCM', 4],
+      ],
+    );
+    assert.deepEqual(
+      out.failed.map((f) => path.basename(f.file)),
+      ['missing.wav'],
+    );
     assert.match(run.stderr, /missing\.wav: not tagged: .* is not a file/);
     const [call] = out.files;
-    assert.deepEqual(call.summary.map((c) => c.channel), [0, 1]);
+    assert.deepEqual(
+      call.summary.map((c) => c.channel),
+      [0, 1],
+    );
     for (const c of call.summary) {
       const own = call.windows.filter((w) => w.channel === c.channel);
       assert.equal(c.windows, own.length);

@@ -22,7 +22,8 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const result = json(run.stdout);
     assert.equal(result.ended, 'epochs');
     assert.equal(result.epochs_run, 2);
-    for (const f of ['model.json', 'weights.bin', 'aer.json', 'history.json', 'curves.svg', 'confusion.svg', 'report.md']) assert.ok(fs.existsSync(path.join(model, f)), f);
+    for (const f of ['model.json', 'weights.bin', 'aer.json', 'history.json', 'curves.svg', 'confusion.svg', 'report.md'])
+      assert.ok(fs.existsSync(path.join(model, f)), f);
     const meta = json(fs.readFileSync(path.join(model, 'aer.json'), 'utf8'));
     assert.deepEqual(meta.labels, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
     const training = meta.training as { split: { kind: string; validation: { speakers: string[] } }; skipped: Record<string, number> };
@@ -38,11 +39,15 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const run = aer('eval', '--model', model, '--data', data, '--cache', cache, '--json', '--report', report, '--conditions', 'clean,continuous,telephone');
     assert.equal(run.status, 0, run.stderr);
     const result = json(run.stdout);
-    for (const key of ['accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'per_class', 'confusion', 'labels', 'n', 'skipped']) assert.ok(key in result, key);
+    for (const key of ['accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'per_class', 'confusion', 'labels', 'n', 'skipped'])
+      assert.ok(key in result, key);
     assert.equal(result.n, 48);
     assert.equal(result.skipped, 1);
     assert.deepEqual(Object.keys((result.per_class as Record<string, object>).sad), ['precision', 'recall', 'f1', 'support']);
-    assert.equal((result.confusion as number[][]).flat().reduce((a, b) => a + b, 0), 48);
+    assert.equal(
+      (result.confusion as number[][]).flat().reduce((a, b) => a + b, 0),
+      48,
+    );
     const conditions = result.conditions as Record<string, { accuracy: number; n: number }>;
     assert.deepEqual(Object.keys(conditions), ['clean', 'telephone_mulaw', 'telephone_alaw']);
     assert.equal(conditions.clean.accuracy, result.accuracy);
@@ -68,7 +73,10 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const run = aer('baselines', '--data', data, '--cache', cache, '--model', model, '--json');
     assert.equal(run.status, 0, run.stderr);
     const result = json(run.stdout) as { summaries: { method: string; mean: { accuracy: number } }[]; split: { test: { clips: number } } };
-    assert.deepEqual(result.summaries.map((s) => s.method), ['AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)']);
+    assert.deepEqual(
+      result.summaries.map((s) => s.method),
+      ['AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)'],
+    );
     assert.equal(result.split.test.clips, 12);
     const other = aer('baselines', '--data', data, '--cache', cache, '--model', model, '--seed', '7');
     assert.notEqual(other.status, 0);
@@ -119,12 +127,26 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const run = aer(...args);
     assert.equal(run.status, 0, run.stderr);
     const summaries = (json(run.stdout) as { summaries: { method: string; runs: { n: number }[] }[] }).summaries;
-    assert.deepEqual(summaries.map((s) => s.method), ['AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)']);
-    for (const s of summaries) assert.equal(s.runs.reduce((a, r) => a + r.n, 0), 48);
+    assert.deepEqual(
+      summaries.map((s) => s.method),
+      ['AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)'],
+    );
+    for (const s of summaries)
+      assert.equal(
+        s.runs.reduce((a, r) => a + r.n, 0),
+        48,
+      );
     // Every method on every condition row, over both folds.
     const byCondition = (json(run.stdout) as { conditions: { rows: { row: string; methods: { method: string; runs: number }[] }[] } }).conditions;
-    assert.deepEqual(byCondition.rows.map((r) => r.row), ['clean', 'telephone_mulaw', 'telephone_alaw']);
-    for (const r of byCondition.rows) assert.deepEqual(r.methods.map((m) => [m.method, m.runs]), summaries.map((s) => [s.method, 2]));
+    assert.deepEqual(
+      byCondition.rows.map((r) => r.row),
+      ['clean', 'telephone_mulaw', 'telephone_alaw'],
+    );
+    for (const r of byCondition.rows)
+      assert.deepEqual(
+        r.methods.map((m) => [m.method, m.runs]),
+        summaries.map((s) => [s.method, 2]),
+      );
     assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /## Under the service's conditions[\s\S]*\| telephone_alaw \| [\d.]+ % ± /);
     assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /## Per run/);
     const again = aer(...args);
@@ -138,10 +160,27 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match((json(changed.stdout).error as { code: string; message: string }).code, /invalid_checkpoint/);
     assert.match((json(changed.stdout).error as { message: string }).message, /planned with other options/);
 
-    const one = aer('crossval', ...small, '--folds', '2', '--only', '2', '--epochs', '1', '--out', path.join(work, 'cv-one'), '--json', '--conditions', 'clean');
+    const one = aer(
+      'crossval',
+      ...small,
+      '--folds',
+      '2',
+      '--only',
+      '2',
+      '--epochs',
+      '1',
+      '--out',
+      path.join(work, 'cv-one'),
+      '--json',
+      '--conditions',
+      'clean',
+    );
     assert.equal(one.status, 0, one.stderr);
     const oneRuns = (json(one.stdout) as { summaries: { runs: { title: string }[] }[] }).summaries[0].runs;
-    assert.deepEqual(oneRuns.map((r) => r.title.slice(0, 6)), ['fold 2']);
+    assert.deepEqual(
+      oneRuns.map((r) => r.title.slice(0, 6)),
+      ['fold 2'],
+    );
     assert.match(aer('crossval', ...small, '--folds', '2', '--only', '3', '--out', path.join(work, 'cv-none')).stderr, /--only 3 names a fold past --folds 2/);
 
     // A model trained on every speaker records the cross-validation of its recipe; another recipe is refused before any training.
@@ -150,8 +189,13 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.equal(aer('train', ...recipe, '--out', model).status, 0);
     const recorded = aer('crossval', ...recipe, '--folds', '2', '--out', path.join(work, 'cv-recorded'), '--record-in', model, '--conditions', 'clean');
     assert.equal(recorded.status, 0, recorded.stderr);
-    const metadata = JSON.parse(fs.readFileSync(path.join(model, 'aer.json'), 'utf8')) as { metrics: { crossval: { methods: { method: string }[]; folds: string[] } } };
-    assert.deepEqual(metadata.metrics.crossval.methods.map((m) => m.method), summaries.map((s) => s.method));
+    const metadata = JSON.parse(fs.readFileSync(path.join(model, 'aer.json'), 'utf8')) as {
+      metrics: { crossval: { methods: { method: string }[]; folds: string[] } };
+    };
+    assert.deepEqual(
+      metadata.metrics.crossval.methods.map((m) => m.method),
+      summaries.map((s) => s.method),
+    );
     assert.equal(metadata.metrics.crossval.folds.length, 2);
     assert.match(fs.readFileSync(path.join(model, 'report.md'), 'utf8'), /## Cross-validation of this recipe/);
     const other = aer('crossval', ...small, '--split', 'none', '--epochs', '2', '--folds', '2', '--out', path.join(work, 'cv-other'), '--record-in', model);
@@ -168,7 +212,8 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match(report, /One speaker split .* none of whom is in training\. Each network trains for 1 epochs on all its training clips/);
     assert.doesNotMatch(report, /## Per run/, 'one run per method: the summary holds them all');
     assert.match(report, /\| full \(full\) \| none: trained on all its clips \| 1 \| 1 \| epochs \|/);
-    for (const method of ['AER-Net (cnn)', 'AER-Net (cnn_res)', 'AER-Net (full)', 'SVM', 'Random forest']) assert.match(run.stdout, new RegExp(`\\| ${method.replace(/[()]/g, '\\$&')}`));
+    for (const method of ['AER-Net (cnn)', 'AER-Net (cnn_res)', 'AER-Net (full)', 'SVM', 'Random forest'])
+      assert.match(run.stdout, new RegExp(`\\| ${method.replace(/[()]/g, '\\$&')}`));
     assert.match(run.stdout, /87\.7 %/);
     const bad = aer('ablation', ...small, '--test-split', 'none', '--out', path.join(work, 'ablation2'));
     assert.equal(bad.status, 2);

@@ -24,7 +24,19 @@ const LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'];
 /** An event for window `seq` (hop 0.5 s) with `label` at `score` (the rest shared out), or silence. */
 function event(channel: number, seq: number, label: string | null, score = 0.8): EmotionMessage {
   const scores = label ? Object.fromEntries(LABELS.map((l) => [l, l === label ? score : (1 - score) / 5])) : null;
-  return { type: 'emotion', channel, seq, start_s: seq * 0.5, end_s: seq * 0.5 + 3, speech: label !== null, label, confidence: label ? score : null, scores, smoothed: scores, latency_ms: 10 };
+  return {
+    type: 'emotion',
+    channel,
+    seq,
+    start_s: seq * 0.5,
+    end_s: seq * 0.5 + 3,
+    speech: label !== null,
+    label,
+    confidence: label ? score : null,
+    scores,
+    smoothed: scores,
+    latency_ms: 10,
+  };
 }
 
 describe('call-centre segments', () => {
@@ -49,7 +61,15 @@ describe('call-centre segments', () => {
     const csv = segmentsAsCsv(segments).trim().split('\n');
     assert.equal(csv[0], 'speaker,channel,start_s,end_s,label,mean_confidence,windows');
     assert.equal(csv[1], 'agent,0,2.500,4.500,neutral,0.750,4');
-    assert.deepEqual(JSON.parse(segmentsAsJsonl(segments).split('\n')[0]), { channel: 0, speaker: 'agent', start_s: 2.5, end_s: 4.5, label: 'neutral', mean_confidence: 0.75, windows: 4 });
+    assert.deepEqual(JSON.parse(segmentsAsJsonl(segments).split('\n')[0]), {
+      channel: 0,
+      speaker: 'agent',
+      start_s: 2.5,
+      end_s: 4.5,
+      label: 'neutral',
+      mean_confidence: 0.75,
+      windows: 4,
+    });
   });
 });
 
@@ -59,13 +79,19 @@ describe('voice-assistant onEmotion', () => {
     const fired: EmotionFired[] = [];
     const off = onEmotion({ emotions$ }, { label: ['angry', 'sad'], minConfidence: 0.6, forMs: 1000 }, (f) => fired.push(f));
     for (let i = 0; i < 4; i++) emotions$.next(event(0, i, 'angry', 0.7));
-    assert.deepEqual(fired.map((f) => [f.label, f.channel, f.since_s, f.at_s]), [['angry', 0, 3, 4]]);
+    assert.deepEqual(
+      fired.map((f) => [f.label, f.channel, f.since_s, f.at_s]),
+      [['angry', 0, 3, 4]],
+    );
     for (let i = 4; i < 8; i++) emotions$.next(event(0, i, 'angry', 0.7));
     assert.equal(fired.length, 1, 'fired twice in one stretch');
     emotions$.next(event(0, 8, 'angry', 0.5));
     emotions$.next(event(1, 0, 'sad', 0.9));
     for (let i = 9; i < 12; i++) emotions$.next(event(0, i, 'angry', 0.65));
-    assert.deepEqual(fired.map((f) => f.at_s), [4, 8.5]);
+    assert.deepEqual(
+      fired.map((f) => f.at_s),
+      [4, 8.5],
+    );
     emotions$.next(event(1, 1, 'sad', 0.9));
     emotions$.next(event(1, 2, 'sad', 0.9));
     assert.deepEqual(fired.at(-1), { label: 'sad', channel: 1, confidence: 0.9, since_s: 3, at_s: 4 });
@@ -85,14 +111,23 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     const call = makeSampleCall(path.join(SHARED_DIR, 'datasets/emodb'));
     callWav = path.join(dir, 'sample-call.wav');
     fs.writeFileSync(callWav, writeWav({ sampleRate: call.sampleRate, channels: call.channels }));
-    for (const [i, name] of ['agent', 'customer'].entries()) fs.writeFileSync(path.join(dir, `${name}.wav`), writeWav({ sampleRate: call.sampleRate, channels: [call.channels[i]] }));
+    for (const [i, name] of ['agent', 'customer'].entries())
+      fs.writeFileSync(path.join(dir, `${name}.wav`), writeWav({ sampleRate: call.sampleRate, channels: [call.channels[i]] }));
   });
   after(() => service?.stop());
 
   test('the sample call: the customer turns angry (an alert), both speakers get segments, the summary adds up', async () => {
     const lines: string[] = [];
-    const { segments, summary } = await tagCall(await readAudioFile(callWav), { url: service.url, realtime: false, alertOn: { speaker: 'customer', labels: ['angry'] }, log: (l) => lines.push(l) });
-    assert.deepEqual(summary.speakers.map((s) => s.speaker), ['agent', 'customer']);
+    const { segments, summary } = await tagCall(await readAudioFile(callWav), {
+      url: service.url,
+      realtime: false,
+      alertOn: { speaker: 'customer', labels: ['angry'] },
+      log: (l) => lines.push(l),
+    });
+    assert.deepEqual(
+      summary.speakers.map((s) => s.speaker),
+      ['agent', 'customer'],
+    );
     assert.equal(summary.duration_s, 38);
     const [agent, customer] = summary.speakers;
     assert.ok(agent.speech_s > 5 && customer.speech_s > 10, JSON.stringify(summary));
@@ -100,7 +135,10 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     // The customer's angry turns are 20.5-25 s and 28-32.5 s: the first alert comes in the first, and none outside them.
     assert.ok(summary.alerts.length >= 1);
     assert.ok(summary.alerts[0].at_s > 20.5 && summary.alerts[0].at_s < 26, JSON.stringify(summary.alerts));
-    assert.ok(summary.alerts.every((a) => a.at_s > 20.5 && a.at_s < 34), JSON.stringify(summary.alerts));
+    assert.ok(
+      summary.alerts.every((a) => a.at_s > 20.5 && a.at_s < 34),
+      JSON.stringify(summary.alerts),
+    );
     assert.ok(segments.some((s) => s.channel === 0) && segments.some((s) => s.channel === 1 && s.label === 'angry'));
     assert.ok(lines.filter((l) => /^\d\d:\d\d\.\d {2}agent/.test(l)).length >= 36, 'a timeline row per second');
     assert.ok(lines.some((l) => l.startsWith('>>> ALERT: customer turned angry')));
@@ -110,13 +148,35 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     const out = path.join(dir, 'tags');
     const script = path.join(PROJECT_ROOT, 'clients/examples/call-centre/call-centre.ts');
     // Asynchronously: the server runs in this process.
-    const { stdout: printed } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, '--agent', path.join(dir, 'agent.wav'), '--customer', path.join(dir, 'customer.wav'), '--url', service.url, '--fast', '--format', 'csv', '--out', out], { cwd: PROJECT_ROOT });
+    const { stdout: printed } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        script,
+        '--agent',
+        path.join(dir, 'agent.wav'),
+        '--customer',
+        path.join(dir, 'customer.wav'),
+        '--url',
+        service.url,
+        '--fast',
+        '--format',
+        'csv',
+        '--out',
+        out,
+      ],
+      { cwd: PROJECT_ROOT },
+    );
     assert.match(printed, /customer +speech [\d.]+ s, mostly angry/);
     const csv = fs.readFileSync(path.join(out, 'agent.segments.csv'), 'utf8').trim().split('\n');
     assert.equal(csv[0], 'speaker,channel,start_s,end_s,label,mean_confidence,windows');
     assert.ok(csv.some((row) => row.startsWith('customer,1,')));
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'agent.summary.json'), 'utf8'));
-    assert.ok(summary.alerts.some((a: { label: string; at_s: number }) => a.label === 'angry' && a.at_s > 20.5 && a.at_s < 26), JSON.stringify(summary.alerts));
+    assert.ok(
+      summary.alerts.some((a: { label: string; at_s: number }) => a.label === 'angry' && a.at_s > 20.5 && a.at_s < 26),
+      JSON.stringify(summary.alerts),
+    );
   });
 
   test('the assistant hook fires on the angry customer and not on the calm agent', async () => {
@@ -126,16 +186,23 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     onEmotion(session, { label: ['angry', 'sad'], minConfidence: 0.6, forMs: 2000 }, (f) => fired.push(f));
     await streamFile(session, customer, { realtime: false });
     await session.close();
-    assert.ok(fired.some((f) => f.label === 'angry' && f.at_s > 20.5 && f.at_s < 27), JSON.stringify(fired));
-    assert.ok(fired.every((f) => f.at_s > 13), `fired during the neutral start: ${JSON.stringify(fired)}`);
+    assert.ok(
+      fired.some((f) => f.label === 'angry' && f.at_s > 20.5 && f.at_s < 27),
+      JSON.stringify(fired),
+    );
+    assert.ok(
+      fired.every((f) => f.at_s > 13),
+      `fired during the neutral start: ${JSON.stringify(fired)}`,
+    );
   });
 });
 
-describe('the examples\' command lines', () => {
-  const run = (script: string, args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'clients/examples', script), ...args], { cwd: PROJECT_ROOT }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+describe("the examples' command lines", () => {
+  const run = (script: string, args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'clients/examples', script), ...args], { cwd: PROJECT_ROOT }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
 
   test('--help prints the usage and exits 0; an unknown option says so, with the usage, and exits 2', async () => {
     for (const script of ['call-centre/call-centre.ts', 'voice-assistant/assistant.ts']) {
@@ -164,7 +231,10 @@ describe('the examples\' command lines', () => {
       assert.ok(written?.startsWith(os.tmpdir()), result.stdout);
       if (!written) return;
       const summary = JSON.parse(fs.readFileSync(`${written}.summary.json`, 'utf8')) as { speakers: { speaker: string }[] };
-      assert.deepEqual(summary.speakers.map((s) => s.speaker), ['caller']);
+      assert.deepEqual(
+        summary.speakers.map((s) => s.speaker),
+        ['caller'],
+      );
       fs.rmSync(path.dirname(written), { recursive: true, force: true });
       // A microphone that cannot be opened (no device here) is an error, not a quiet user.
       const mic = await run('voice-assistant/assistant.ts', ['--mic', '--seconds', '2', '--url', service.url]);

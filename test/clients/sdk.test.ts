@@ -6,7 +6,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Encoder } from '@evan/opus';
 import { toArray } from 'rxjs';
-import { AerClientError, type AerSession, type ClientErrorCode, connect, type EmotionMessage, type SocketFactory, type SocketLike } from '../../clients/js/src/index.ts';
+import {
+  AerClientError,
+  type AerSession,
+  type ClientErrorCode,
+  connect,
+  type EmotionMessage,
+  type SocketFactory,
+  type SocketLike,
+} from '../../clients/js/src/index.ts';
 import { analyseFile, readAudioFile } from '../../clients/js/src/node/index.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { resample } from '../../src/audio/resample.ts';
@@ -173,7 +181,10 @@ describe('client SDK', () => {
       const after = emotions.filter((e) => e.start_s >= 4.5);
       assert.ok(after.length >= 1, 'no event after the reconnection, on the session clock');
       const seqs = emotions.map((e) => e.seq);
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+      );
       assert.equal(new Set(seqs).size, seqs.length);
     } finally {
       await second.stop();
@@ -184,8 +195,25 @@ describe('client SDK', () => {
     // A socket whose buffer the test fills and drains.
     let socket!: Omit<SocketLike, 'bufferedAmount'> & { bufferedAmount: number; sent: unknown[] };
     const factory: SocketFactory = () => {
-      socket = { readyState: 1, bufferedAmount: 0, binaryType: '', sent: [], onopen: null, onmessage: null, onclose: null, onerror: null, send: (d: unknown) => void socket.sent.push(d), close: () => {} };
-      setTimeout(() => socket.onmessage?.({ data: JSON.stringify({ type: 'ready', protocol: 'v1', session_id: 's', config: {}, labels: [], model: {}, attention_hop_s: 0.1875 }) }), 5);
+      socket = {
+        readyState: 1,
+        bufferedAmount: 0,
+        binaryType: '',
+        sent: [],
+        onopen: null,
+        onmessage: null,
+        onclose: null,
+        onerror: null,
+        send: (d: unknown) => void socket.sent.push(d),
+        close: () => {},
+      };
+      setTimeout(
+        () =>
+          socket.onmessage?.({
+            data: JSON.stringify({ type: 'ready', protocol: 'v1', session_id: 's', config: {}, labels: [], model: {}, attention_hop_s: 0.1875 }),
+          }),
+        5,
+      );
       return socket;
     };
     const session = await connect('ws://127.0.0.1:1', { socketFactory: factory, highWaterMark: 1000, keepaliveMs: 0 });
@@ -206,11 +234,16 @@ describe('client SDK', () => {
     const out = fs.mkdtempSync(path.join(PROJECT_ROOT, 'clients/js/.test-build-'));
     process.on('exit', () => fs.rmSync(out, { recursive: true, force: true }));
     execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(PROJECT_ROOT, 'clients/js'), '--outDir', out]);
-    for (const f of ['index.js', 'index.d.ts', 'session.d.ts', 'node/index.js', 'node/index.d.ts']) assert.ok(fs.existsSync(path.join(out, f)), `${f} was not built`);
+    for (const f of ['index.js', 'index.d.ts', 'session.d.ts', 'node/index.js', 'node/index.d.ts'])
+      assert.ok(fs.existsSync(path.join(out, f)), `${f} was not built`);
     const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'clients/js/package.json'), 'utf8'));
     assert.equal(pkg.type, 'module');
     assert.equal(pkg.exports['.'].types, './dist/index.d.ts');
-    const exported = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(path.join(out, 'index.js'))}); console.log(Object.keys(m).sort().join(','))`], { cwd: path.join(PROJECT_ROOT, 'clients/js') }).toString();
+    const exported = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(path.join(out, 'index.js'))}); console.log(Object.keys(m).sort().join(','))`],
+      { cwd: path.join(PROJECT_ROOT, 'clients/js') },
+    ).toString();
     assert.match(exported, /AerClientError.*AerSession.*connect/s);
   });
 });

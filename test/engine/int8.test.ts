@@ -42,7 +42,12 @@ function defaultModelCopy(): string {
 
 describe('int8', () => {
   test('activation parameters cover the range and hold 0 exactly (zero padding stays zero)', () => {
-    for (const range of [{ min: 0, max: 5 }, { min: -1, max: 6.2 }, { min: -14.4, max: 3.6 }, { min: 2, max: 3 }]) {
+    for (const range of [
+      { min: 0, max: 5 },
+      { min: -1, max: 6.2 },
+      { min: -14.4, max: 3.6 },
+      { min: 2, max: 3 },
+    ]) {
       const { scale, zeroPoint } = activationParameters(range);
       assert.ok(Number.isInteger(zeroPoint) && zeroPoint >= 0 && zeroPoint <= 255);
       assert.ok(scale * (0 - zeroPoint) <= Math.min(0, range.min) + scale / 2, JSON.stringify({ range, scale, zeroPoint }));
@@ -94,7 +99,10 @@ describe('int8', () => {
     const dir = defaultModelCopy();
     const loaded = await loadModelDir(dir);
     // Silence-only calibration: every range collapses to (almost) nothing, so real windows saturate.
-    await assert.rejects(exportInt8ModelDir(loaded, new Float32Array(4 * WINDOW_VALUES), featureWindows(8), 'zeros'), (e: unknown) => isAerError(e) && e.code === 'unsupported_model' && /names the float model's label on .* under 97 %/.test(e.message));
+    await assert.rejects(
+      exportInt8ModelDir(loaded, new Float32Array(4 * WINDOW_VALUES), featureWindows(8), 'zeros'),
+      (e: unknown) => isAerError(e) && e.code === 'unsupported_model' && /names the float model's label on .* under 97 %/.test(e.message),
+    );
     assert.equal(fs.existsSync(path.join(dir, INT8_FILE)), false);
   });
 
@@ -104,7 +112,11 @@ describe('int8', () => {
     await exportModelDir(await loadModelDir(dir));
     const notices: string[] = [];
     const onNotice = (m: string) => notices.push(m);
-    await assert.rejects(loadEngine('auto', dir, { precision: 'int8' }), (e: unknown) => isAerError(e) && e.code === 'invalid_model' && /model.int8.onnx is missing/.test(e.message) && /aer export-onnx .*--int8/.test(e.hint ?? ''));
+    await assert.rejects(
+      loadEngine('auto', dir, { precision: 'int8' }),
+      (e: unknown) =>
+        isAerError(e) && e.code === 'invalid_model' && /model.int8.onnx is missing/.test(e.message) && /aer export-onnx .*--int8/.test(e.hint ?? ''),
+    );
     await assert.rejects(loadEngine('tfjs', dir, { precision: 'int8' }), (e: unknown) => isAerError(e) && e.code === 'invalid_argument');
     const fp32 = await loadEngine('auto', dir, { onNotice });
     assert.match(fp32.detail, /cpu, fp32$/);

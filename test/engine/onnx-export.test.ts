@@ -34,8 +34,17 @@ describe('ONNX export', () => {
     const decoded = onnx.ModelProto.decode(exportOnnx(await seededModel({ ...DEFAULT_OPTIONS, filters: [4, 8, 8], lstmUnits: 8, attentionUnits: 8 })));
     const graph = decoded.graph!;
     const dims = (v: onnxProto.onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
-    assert.deepEqual(graph.input!.map((i) => [i.name, dims(i)]), [['features', ['batch', 130, 128, 1]]]);
-    assert.deepEqual(graph.output!.map((o) => [o.name, dims(o)]), [['probabilities', ['batch', 6]], ['attention', ['batch', 16]]]);
+    assert.deepEqual(
+      graph.input!.map((i) => [i.name, dims(i)]),
+      [['features', ['batch', 130, 128, 1]]],
+    );
+    assert.deepEqual(
+      graph.output!.map((o) => [o.name, dims(o)]),
+      [
+        ['probabilities', ['batch', 6]],
+        ['attention', ['batch', 16]],
+      ],
+    );
     const ops = graph.node!.map((n) => n.opType);
     assert.equal(ops.includes('BatchNormalization'), false);
     assert.equal(ops.filter((o) => o === 'Conv').length, 4);
@@ -47,7 +56,10 @@ describe('ONNX export', () => {
     const input = tf.input({ shape: [130, 128, 1] });
     const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(input) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: [tf.layers.dense({ units: 6, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor, pooled] });
-    assert.throws(() => exportOnnx(model), (e: unknown) => isAerError(e) && e.code === 'unsupported_model' && /gap \(GlobalAveragePooling2D\)/.test(e.message));
+    assert.throws(
+      () => exportOnnx(model),
+      (e: unknown) => isAerError(e) && e.code === 'unsupported_model' && /gap \(GlobalAveragePooling2D\)/.test(e.message),
+    );
   });
 
   test('on EmoDB clips: parity on real speech features', { skip: needsEmodb }, async () => {

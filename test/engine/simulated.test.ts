@@ -43,7 +43,10 @@ describe('the simulated engine', () => {
     } finally {
       await served.stop();
     }
-    const alone = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin/aer.js'), 'serve', '--simulated-ms', '5', '--port', '0'], { encoding: 'utf8', timeout: 30_000 });
+    const alone = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin/aer.js'), 'serve', '--simulated-ms', '5', '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(alone.status, 2);
     assert.match(alone.stderr, /--simulated-ms sets the simulated engine's delay.*add --engine simulated/s);
   });

@@ -34,13 +34,19 @@ describe('hop', () => {
     assert.deepEqual(resolveHop(500), { frames: 22, samples: 11264, ms: (11264 / 22050) * 1000 });
     assert.equal(resolveHop(100).frames, 4);
     assert.equal(resolveHop(3000).frames, 129);
-    for (const bad of [99, 3001, Number.NaN, -5]) assert.throws(() => resolveHop(bad), (e: unknown) => e instanceof AerError && e.code === 'invalid_argument');
+    for (const bad of [99, 3001, Number.NaN, -5])
+      assert.throws(
+        () => resolveHop(bad),
+        (e: unknown) => e instanceof AerError && e.code === 'invalid_argument',
+      );
   });
 });
 
 describe('incremental Mel extractor', () => {
   test('real speech (EmoDB clips back to back) in random chunk sizes: every window equals the batch recipe', { skip: needsEmodb }, () => {
-    const clips = emodbFiles().slice(0, 12).map((f) => readWav(fs.readFileSync(path.join(EMODB_DIR, f))).channels[0]);
+    const clips = emodbFiles()
+      .slice(0, 12)
+      .map((f) => readWav(fs.readFileSync(path.join(EMODB_DIR, f))).channels[0]);
     const speech = concat(clips);
     for (const [hopMs, maxChunk, seed] of [
       [500, 2000, 1],
@@ -88,7 +94,13 @@ describe('incremental Mel extractor', () => {
     const x = noise(120000, 0.2, 9);
     const extractor = new IncrementalMelExtractor(500);
     const first = [...extractor.push(x.subarray(0, 70000)), ...extractor.flush()];
-    assert.deepEqual(first.map((w) => [w.index, w.partial]), [[0, false], [1, true]]);
+    assert.deepEqual(
+      first.map((w) => [w.index, w.partial]),
+      [
+        [0, false],
+        [1, true],
+      ],
+    );
     const later = [...extractor.push(x.subarray(70000)), ...extractor.flush()];
     assert.deepEqual(later[0].index, 1);
     assert.equal(later[0].partial, false);
@@ -120,7 +132,10 @@ describe('incremental Mel extractor', () => {
     extractor.push(noise(1000, 0.1));
     const bad = noise(500, 0.1);
     bad[77] = Number.NaN;
-    assert.throws(() => extractor.push(bad), (e: unknown) => e instanceof AerError && e.code === 'invalid_samples');
+    assert.throws(
+      () => extractor.push(bad),
+      (e: unknown) => e instanceof AerError && e.code === 'invalid_samples',
+    );
     assert.equal(extractor.received, 1000);
   });
 

@@ -122,10 +122,16 @@ describe('defined results at the edges', () => {
   });
 
   test('zero-length audio and non-finite samples are typed errors', () => {
-    assert.throws(() => clipFeatures(new Float32Array(0)), (e: unknown) => e instanceof AerError && e.code === 'empty_audio');
+    assert.throws(
+      () => clipFeatures(new Float32Array(0)),
+      (e: unknown) => e instanceof AerError && e.code === 'empty_audio',
+    );
     const x = noise(WINDOW_SAMPLES, 0.1);
     x[1234] = Number.POSITIVE_INFINITY;
-    assert.throws(() => clipFeatures(x), (e: unknown) => e instanceof AerError && e.code === 'invalid_samples' && /index 1234/.test(e.message));
+    assert.throws(
+      () => clipFeatures(x),
+      (e: unknown) => e instanceof AerError && e.code === 'invalid_samples' && /index 1234/.test(e.message),
+    );
   });
 
   test('features are z-scored: mean 0, standard deviation 1', () => {

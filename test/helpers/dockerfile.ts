@@ -90,7 +90,13 @@ export function contextSources(file: Dockerfile): { stage: string; source: strin
   return file.stages.flatMap((s) =>
     s.instructions
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1).map((source) => ({ stage: s.name, source }))),
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1)
+          .map((source) => ({ stage: s.name, source })),
+      ),
   );
 }
 
@@ -128,7 +134,12 @@ export function buildTarget(file: Dockerfile, target: string, context: string, b
         }
         case 'RUN':
           log(`[${name}] RUN ${ins.args}`);
-          execFileSync('sh', ['-c', ins.args], { cwd: inside('.'), env: { ...process.env, ...config.env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+          execFileSync('sh', ['-c', ins.args], {
+            cwd: inside('.'),
+            env: { ...process.env, ...config.env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+            maxBuffer: 1 << 26,
+          });
           break;
         case 'ENV':
           for (const m of ins.args.matchAll(/(\w+)=(\S+)/g)) config.env[m[1]] = m[2];

@@ -16,7 +16,10 @@ export interface Expression {
   expr: string;
 }
 
-export const dashboard = JSON.parse(fs.readFileSync(path.join(GRAFANA_DIR, 'dashboards/aer-stream.json'), 'utf8')) as { panels: Panel[]; templating: { list: { query: { query: string } }[] } };
+export const dashboard = JSON.parse(fs.readFileSync(path.join(GRAFANA_DIR, 'dashboards/aer-stream.json'), 'utf8')) as {
+  panels: Panel[];
+  templating: { list: { query: { query: string } }[] };
+};
 
 const alertsText = fs.readFileSync(path.join(GRAFANA_DIR, 'prometheus/alerts.yml'), 'utf8');
 

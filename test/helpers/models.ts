@@ -17,7 +17,13 @@ export async function seededModel(options: Partial<AerNetOptions> = {}, seed = 3
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
     // gamma ~ 1, beta ~ 0, mean ~ 0, variance in [0.5, 2].
-    layer.setWeights(layer.getWeights().map((w, i) => tf.tidy(() => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', seed) : tf.randomNormal(w.shape, i === 0 ? 1 : 0, 0.3, 'float32', seed + i)))));
+    layer.setWeights(
+      layer
+        .getWeights()
+        .map((w, i) =>
+          tf.tidy(() => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', seed) : tf.randomNormal(w.shape, i === 0 ? 1 : 0, 0.3, 'float32', seed + i))),
+        ),
+    );
   }
   return model;
 }

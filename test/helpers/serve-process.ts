@@ -18,7 +18,11 @@ export interface ServeProcess {
 
 /** Starts `aer serve ARGS` (add `--port 0`) and resolves once it logs the address it listens on. */
 export function serveProcess(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/aer.js'), 'serve', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/aer.js'), 'serve', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
   let running = true;

@@ -40,7 +40,12 @@ export async function testModelDir(): Promise<string> {
 }
 
 /** A service on the narrow test model, or on `modelDir` (the shipped default, where a test needs real predictions). */
-export async function startService(options: Partial<ServerOptions> = {}, tokens: string[] = [], wrap?: (e: Engine) => Engine, modelDir?: string): Promise<Service> {
+export async function startService(
+  options: Partial<ServerOptions> = {},
+  tokens: string[] = [],
+  wrap?: (e: Engine) => Engine,
+  modelDir?: string,
+): Promise<Service> {
   const dir = modelDir ?? (await testModelDir());
   const loaded = await loadEngine('onnx', dir);
   const engine = wrap ? wrap(loaded) : loaded;
@@ -131,7 +136,8 @@ export function s16(channels: Float32Array[]): Uint8Array {
   const frames = channels[0].length;
   const out = new Uint8Array(frames * channels.length * 2);
   const view = new DataView(out.buffer);
-  for (let f = 0; f < frames; f++) channels.forEach((c, k) => view.setInt16((f * channels.length + k) * 2, Math.max(-32768, Math.min(32767, Math.round(c[f] * 32767))), true));
+  for (let f = 0; f < frames; f++)
+    channels.forEach((c, k) => view.setInt16((f * channels.length + k) * 2, Math.max(-32768, Math.min(32767, Math.round(c[f] * 32767))), true));
   return out;
 }
 
@@ -159,7 +165,8 @@ export async function normalSession(url: string, query = '?encoding=pcm_s16le&sa
   client.control({ type: 'close_stream' });
   const { code } = await client.closed;
   if (code !== 1000) throw new Error(`the normal session closed ${code}: ${JSON.stringify(client.messages.map((m) => m.type))}`);
-  if (client.of('emotion').length < 2 || client.messages.at(-1)?.type !== 'closed') throw new Error(`the normal session got ${JSON.stringify(client.messages.map((m) => m.type))}`);
+  if (client.of('emotion').length < 2 || client.messages.at(-1)?.type !== 'closed')
+    throw new Error(`the normal session got ${JSON.stringify(client.messages.map((m) => m.type))}`);
   return client;
 }
 

@@ -40,5 +40,8 @@ export function readF32(name: string): Float32Array {
 }
 
 export function emodbFiles(): string[] {
-  return fs.readdirSync(EMODB_DIR).filter((f) => f.endsWith('.wav')).sort();
+  return fs
+    .readdirSync(EMODB_DIR)
+    .filter((f) => f.endsWith('.wav'))
+    .sort();
 }

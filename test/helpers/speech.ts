@@ -18,6 +18,8 @@ const SENTENCES = [
 export function speech(k: number, voice: { pitch: number; speed: number }): Float32Array {
   // To a file: on stdout espeak-ng cannot go back to write the WAV's sizes.
   const file = path.join(tempDir(), 'speech.wav');
-  execFileSync('espeak-ng', ['-v', 'de', '-p', String(voice.pitch), '-s', String(voice.speed), '-w', file, SENTENCES[k % SENTENCES.length]], { stdio: 'ignore' });
+  execFileSync('espeak-ng', ['-v', 'de', '-p', String(voice.pitch), '-s', String(voice.speed), '-w', file, SENTENCES[k % SENTENCES.length]], {
+    stdio: 'ignore',
+  });
   return readWav(fs.readFileSync(file)).channels[0];
 }

@@ -13,7 +13,10 @@ function has(command: string): boolean {
 /** false when all tools are installed, else the reason to skip. */
 export function needsTools(...commands: string[]): false | string {
   const missing = commands.filter((c) => !has(c));
-  return prerequisite(missing.length === 0, `needs ${missing.join(', ')} (apt-get install ${missing.map((m) => (m === 'opusenc' || m === 'opusdec' ? 'opus-tools' : m === 'promtool' ? 'prometheus' : m)).join(' ')})`);
+  return prerequisite(
+    missing.length === 0,
+    `needs ${missing.join(', ')} (apt-get install ${missing.map((m) => (m === 'opusenc' || m === 'opusdec' ? 'opus-tools' : m === 'promtool' ? 'prometheus' : m)).join(' ')})`,
+  );
 }
 
 export function run(command: string, args: string[]): Buffer {

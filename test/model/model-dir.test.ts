@@ -12,7 +12,8 @@ import { tempDir } from '../helpers/tools.ts';
 
 const small = { ...DEFAULT_OPTIONS, filters: [4, 8, 8] as [number, number, number], lstmUnits: 8, attentionUnits: 8, denseUnits: [8, 8] as [number, number] };
 const windows = featureWindows(3);
-const predict = (model: tf.LayersModel) => tf.tidy(() => (model.predict(tf.tensor4d(windows, [3, 130, 128, 1])) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+const predict = (model: tf.LayersModel) =>
+  tf.tidy(() => (model.predict(tf.tensor4d(windows, [3, 130, 128, 1])) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
 
 describe('AER-Net and its model directory', () => {
   for (const variant of ['cnn', 'cnn_res', 'full'] as Variant[]) {
@@ -21,7 +22,10 @@ describe('AER-Net and its model directory', () => {
       const kinds = model.layers.map((l) => l.getClassName());
       assert.equal(kinds.includes('Bidirectional'), variant === 'full');
       assert.equal(kinds.includes('AerAttentionPooling'), variant === 'full');
-      assert.equal(model.layers.some((l) => l.name === 'block3_shortcut'), variant !== 'cnn');
+      assert.equal(
+        model.layers.some((l) => l.name === 'block3_shortcut'),
+        variant !== 'cnn',
+      );
       assert.deepEqual(kinds.filter((k) => k === 'Conv2D').length, variant === 'cnn' ? 3 : 4);
       const [p, a] = predict(model);
       assert.equal(p.length, 3 * 6);
@@ -37,9 +41,18 @@ describe('AER-Net and its model directory', () => {
     const model = await seededModel({ ...small, variant: 'full' });
     const dir = tempDir();
     await writeModelDir(dir, model, { ...small, variant: 'full' });
-    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
+      modelTopology: object;
+      weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+    };
     const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
-    const reloaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }));
+    const reloaded = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+      }),
+    );
     const [p0, a0] = predict(model);
     const [p1, a1] = predict(reloaded);
     assert.equal(maxAbsDiff(p0, p1), 0);
@@ -60,19 +73,38 @@ describe('AER-Net and its model directory', () => {
       change(dir);
       return dir;
     };
-    const rejects = (dir: string, pattern: RegExp) => assert.rejects(loadModelDir(dir), (e: unknown) => isAerError(e) && e.code === 'invalid_model' && pattern.test(e.message));
+    const rejects = (dir: string, pattern: RegExp) =>
+      assert.rejects(loadModelDir(dir), (e: unknown) => isAerError(e) && e.code === 'invalid_model' && pattern.test(e.message));
     const edit = (dir: string, file: string, f: (j: Record<string, unknown>) => void) => {
       const j = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
       f(j);
       fs.writeFileSync(path.join(dir, file), JSON.stringify(j));
     };
     await rejects(path.join(good, 'nope'), /does not exist/);
-    await rejects(broken((d) => fs.rmSync(path.join(d, 'weights.bin'))), /weights file .* is missing/);
-    await rejects(broken((d) => fs.truncateSync(path.join(d, 'weights.bin'), 100)), /truncated/);
-    await rejects(broken((d) => fs.writeFileSync(path.join(d, 'model.json'), '{"modelTopology": {')), /model.json is corrupt/);
-    await rejects(broken((d) => fs.rmSync(path.join(d, 'aer.json'))), /aer.json .* is missing/);
-    await rejects(broken((d) => edit(d, 'aer.json', (j) => ((j.feature_recipe as Record<string, unknown>).n_mels = 64))), /other features .*n_mels: model 64, front end 128/);
-    await rejects(broken((d) => edit(d, 'aer.json', (j) => (j.labels = ['angry']))), /at least two distinct labels/);
+    await rejects(
+      broken((d) => fs.rmSync(path.join(d, 'weights.bin'))),
+      /weights file .* is missing/,
+    );
+    await rejects(
+      broken((d) => fs.truncateSync(path.join(d, 'weights.bin'), 100)),
+      /truncated/,
+    );
+    await rejects(
+      broken((d) => fs.writeFileSync(path.join(d, 'model.json'), '{"modelTopology": {')),
+      /model.json is corrupt/,
+    );
+    await rejects(
+      broken((d) => fs.rmSync(path.join(d, 'aer.json'))),
+      /aer.json .* is missing/,
+    );
+    await rejects(
+      broken((d) => edit(d, 'aer.json', (j) => ((j.feature_recipe as Record<string, unknown>).n_mels = 64))),
+      /other features .*n_mels: model 64, front end 128/,
+    );
+    await rejects(
+      broken((d) => edit(d, 'aer.json', (j) => (j.labels = ['angry']))),
+      /at least two distinct labels/,
+    );
     await rejects(
       broken((d) =>
         edit(d, 'model.json', (j) => {

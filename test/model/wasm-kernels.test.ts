@@ -12,11 +12,13 @@ async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor | tf.Tensor[]): P
   await tf.setBackend(backend);
   await tf.ready();
   if (backend === 'wasm') installWasmTrainingKernels();
-  return tf.tidy(() => [fn()].flat()).map((t) => {
-    const values = t.dataSync() as Float32Array;
-    t.dispose();
-    return values;
-  });
+  return tf
+    .tidy(() => [fn()].flat())
+    .map((t) => {
+      const values = t.dataSync() as Float32Array;
+      t.dispose();
+      return values;
+    });
 }
 
 function values(n: number, seed: number, scale = 1): number[] {
@@ -47,29 +49,70 @@ async function agree(name: string, fn: () => tf.Tensor | tf.Tensor[], tolerance 
 
 describe('wasm training kernels agree with the cpu backend', () => {
   for (const [shape, kernel] of [
-    [[2, 9, 8, 3], [3, 3, 3, 5]],
-    [[3, 7, 6, 1], [3, 3, 1, 4]],
-    [[2, 6, 5, 4], [1, 1, 4, 6]],
+    [
+      [2, 9, 8, 3],
+      [3, 3, 3, 5],
+    ],
+    [
+      [3, 7, 6, 1],
+      [3, 3, 1, 4],
+    ],
+    [
+      [2, 6, 5, 4],
+      [1, 1, 4, 6],
+    ],
   ] as [number[], number[]][]) {
     test(`conv2d gradients, input ${shape}, kernel ${kernel}`, async () => {
-      const xv = values(shape.reduce((a, b) => a * b), 1);
-      const wv = values(kernel.reduce((a, b) => a * b), 2);
+      const xv = values(
+        shape.reduce((a, b) => a * b),
+        1,
+      );
+      const wv = values(
+        kernel.reduce((a, b) => a * b),
+        2,
+      );
       await agree('conv2d', () => {
         const x = tf.tensor4d(xv, shape as [number, number, number, number]);
         const w = tf.tensor4d(wv, kernel as [number, number, number, number]);
-        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), tf.range(0, shape[0] * shape[1] * shape[2] * kernel[3]).reshape([shape[0], shape[1], shape[2], kernel[3]]).div(100)));
+        const f = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'),
+              tf
+                .range(0, shape[0] * shape[1] * shape[2] * kernel[3])
+                .reshape([shape[0], shape[1], shape[2], kernel[3]])
+                .div(100),
+            ),
+          );
         return tf.grads(f)([x, w]);
       });
     });
   }
 
-  for (const shape of [[2, 6, 4, 3], [2, 5, 4, 3], [1, 7, 7, 2], [3, 130, 128, 2]] as [number, number, number, number][]) {
+  for (const shape of [
+    [2, 6, 4, 3],
+    [2, 5, 4, 3],
+    [1, 7, 7, 2],
+    [3, 130, 128, 2],
+  ] as [number, number, number, number][]) {
     test(`max pooling gradient, input ${shape}, all-negative windows included`, async () => {
       // Shifted down so that many windows hold only negative values (as ELU and GELU outputs can).
-      const xv = values(shape.reduce((a, b) => a * b), 3).map((v) => v - 0.8);
+      const xv = values(
+        shape.reduce((a, b) => a * b),
+        3,
+      ).map((v) => v - 0.8);
       await agree('maxPool', () => {
         const x = tf.tensor4d(xv, shape);
-        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.range(1, 1 + Math.floor(shape[1] / 2) * Math.floor(shape[2] / 2) * shape[3] * shape[0]).reshape([shape[0], Math.floor(shape[1] / 2), Math.floor(shape[2] / 2), shape[3]]))))(x);
+        return tf.grad((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'),
+              tf
+                .range(1, 1 + Math.floor(shape[1] / 2) * Math.floor(shape[2] / 2) * shape[3] * shape[0])
+                .reshape([shape[0], Math.floor(shape[1] / 2), Math.floor(shape[2] / 2), shape[3]]),
+            ),
+          ),
+        )(x);
       });
     });
   }
@@ -77,11 +120,18 @@ describe('wasm training kernels agree with the cpu backend', () => {
   test('max pooling gradient with tied maxima goes to the first of each window only, as TF does', async () => {
     // A constant region (a short clip's zero padding after normalisation) and zeros (ReLU) tie within windows.
     const shape: [number, number, number, number] = [2, 8, 6, 3];
-    const xv = values(shape.reduce((a, b) => a * b), 12).map((v, i) => (i % 48 < 24 ? 0.7 : i % 5 === 0 ? 0 : Math.min(v, 0)));
-    await agree('maxPool ties', () => {
-      const x = tf.tensor4d(xv, shape);
-      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.range(1, 1 + 2 * 4 * 3 * 3).reshape([2, 4, 3, 3]))))(x);
-    }, 0);
+    const xv = values(
+      shape.reduce((a, b) => a * b),
+      12,
+    ).map((v, i) => (i % 48 < 24 ? 0.7 : i % 5 === 0 ? 0 : Math.min(v, 0)));
+    await agree(
+      'maxPool ties',
+      () => {
+        const x = tf.tensor4d(xv, shape);
+        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), tf.range(1, 1 + 2 * 4 * 3 * 3).reshape([2, 4, 3, 3]))))(x);
+      },
+      0,
+    );
   });
 
   test('sums and means over batch, height and width, and other axes', async () => {
@@ -156,7 +206,15 @@ describe('wasm training kernels agree with the cpu backend', () => {
 
   for (const variant of ['full', 'cnn_res'] as const) {
     // A narrow AER-Net: the same layers and kernels, small enough for the cpu backend to be quick.
-    const narrow = { variant, filters: [4, 8, 16] as [number, number, number], lstmUnits: 8, attentionUnits: 8, denseUnits: [8, 8] as [number, number], convDropout: 0, denseDropout: 0 };
+    const narrow = {
+      variant,
+      filters: [4, 8, 16] as [number, number, number],
+      lstmUnits: 8,
+      attentionUnits: 8,
+      denseUnits: [8, 8] as [number, number],
+      convDropout: 0,
+      denseDropout: 0,
+    };
     test(`gradients of a narrow AER-Net (${variant}) with respect to every weight`, async () => {
       const xv = values(2 * 130 * 128, 10);
       // The same initial weights on both backends, and in every run: unseeded, an unlucky draw made a near-cancelling
@@ -164,17 +222,22 @@ describe('wasm training kernels agree with the cpu backend', () => {
       tf.engine().startScope();
       await tf.setBackend('cpu');
       seedMathRandom(7);
-      const initial = buildAerNet(narrow).getWeights().map((w) => ({ shape: w.shape, data: w.dataSync().slice() }));
+      const initial = buildAerNet(narrow)
+        .getWeights()
+        .map((w) => ({ shape: w.shape, data: w.dataSync().slice() }));
       tf.engine().endScope();
       const grads = (backend: 'cpu' | 'wasm') =>
         on(backend, () => {
           const model = buildAerNet(narrow);
           model.setWeights(initial.map((w) => tf.tensor(w.data, w.shape)));
           const x = tf.tensor4d(xv, [2, 130, 128, 1]);
-          const { grads: g } = tf.variableGrads(() => {
-            const [probs] = model.apply(x, { training: true }) as tf.Tensor[];
-            return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([1, 4], 'int32'), 6), probs) as tf.Scalar;
-          }, model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+          const { grads: g } = tf.variableGrads(
+            () => {
+              const [probs] = model.apply(x, { training: true }) as tf.Tensor[];
+              return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([1, 4], 'int32'), 6), probs) as tf.Scalar;
+            },
+            model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+          );
           return Object.values(g);
         });
       const cpu = await grads('cpu');

@@ -23,14 +23,18 @@ const read = (file: string): Doc => parse(fs.readFileSync(path.join(PROJECT_ROOT
 const compose = read('docker-compose.yml');
 const k8sDir = 'deploy/kubernetes';
 const kustomization = read(`${k8sDir}/kustomization.yaml`);
-const manifests: Doc[] = (kustomization.resources as string[]).flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(PROJECT_ROOT, k8sDir, f), 'utf8')).map((d) => d.toJS()));
+const manifests: Doc[] = (kustomization.resources as string[]).flatMap((f) =>
+  parseAllDocuments(fs.readFileSync(path.join(PROJECT_ROOT, k8sDir, f), 'utf8')).map((d) => d.toJS()),
+);
 const kind = (k: string): Doc => {
   const found = manifests.find((m) => m.kind === k);
   assert.ok(found, `no ${k} in ${k8sDir}`);
   return found;
 };
 const cpuStage = parseDockerfile(fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8')).stages.find((s) => s.name === 'cpu')!;
-const imageEnv = Object.fromEntries(cpuStage.instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]])));
+const imageEnv = Object.fromEntries(
+  cpuStage.instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]])),
+);
 const imagePort = Number(imageEnv.AER_PORT);
 /** The environment variables `aer serve` reads. */
 const serveVariables = new Set([...fs.readFileSync(path.join(PROJECT_ROOT, 'src/cli/serve.ts'), 'utf8').matchAll(/env\('(AER_[A-Z_]+)'\)/g)].map((m) => m[1]));
@@ -54,7 +58,8 @@ describe('docker compose', () => {
         assert.equal(Number(inside), listens[name], `${name} publishes ${port}`);
       }
     }
-    for (const variable of Object.keys(compose.services.aer.environment)) assert.ok(serveVariables.has(variable), `compose sets ${variable}, which aer serve does not read`);
+    for (const variable of Object.keys(compose.services.aer.environment))
+      assert.ok(serveVariables.has(variable), `compose sets ${variable}, which aer serve does not read`);
   });
 
   test('Prometheus gets the shipped config and rules, and scrapes the compose service by its name and port', () => {
@@ -74,7 +79,10 @@ describe('docker compose', () => {
     const dashboards = volumeOf('grafana', provider.options.path);
     assert.ok(fs.existsSync(path.join(dashboards, 'aer-stream.json')));
     const home = compose.services.grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH as string;
-    assert.ok(fs.existsSync(path.join(dashboards, path.posix.relative(provider.options.path, home))), `the home dashboard ${home} is not in the mounted folder`);
+    assert.ok(
+      fs.existsSync(path.join(dashboards, path.posix.relative(provider.options.path, home))),
+      `the home dashboard ${home} is not in the mounted folder`,
+    );
     const datasource = parse(fs.readFileSync(path.join(provisioning, 'datasources/prometheus.yml'), 'utf8')).datasources[0];
     assert.equal(datasource.url, 'http://prometheus:9090');
     assert.ok(compose.services.prometheus);
@@ -106,7 +114,8 @@ describe('Kubernetes manifests', () => {
     assert.equal(Number(env.AER_PORT), container.ports[0].containerPort);
     assert.equal(container.ports[0].containerPort, imagePort);
     assert.equal(env.AER_HOST, '0.0.0.0');
-    for (const name of Object.keys(env).concat(['AER_TOKENS'])) assert.ok(serveVariables.has(name), `the Deployment sets ${name}, which aer serve does not read`);
+    for (const name of Object.keys(env).concat(['AER_TOKENS']))
+      assert.ok(serveVariables.has(name), `the Deployment sets ${name}, which aer serve does not read`);
     // The image's user is Node's `node`, uid 1000.
     assert.equal(pod.spec.securityContext.runAsUser, 1000);
     assert.equal(cpuStage.instructions.find((i) => i.keyword === 'USER')?.args, 'node');
@@ -123,7 +132,7 @@ describe('Kubernetes manifests', () => {
     assert.ok(pod.spec.terminationGracePeriodSeconds >= preStop + DEFAULT_SERVER_OPTIONS.shutdownTimeoutMs / 1000 + 5);
   });
 
-  test('the Service selects the pods and the ServiceMonitor selects the Service\'s metrics port, where the pod serves /metrics', () => {
+  test("the Service selects the pods and the ServiceMonitor selects the Service's metrics port, where the pod serves /metrics", () => {
     const svc = kind('Service');
     const monitor = kind('ServiceMonitor');
     for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(pod.metadata.labels[k], v);

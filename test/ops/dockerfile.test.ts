@@ -18,7 +18,9 @@ import { freePort, tempDir } from '../helpers/tools.ts';
 const dockerfile = parseDockerfile(fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8'));
 
 function folderBytes(dir: string): number {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).reduce((sum, e) => (e.isFile() ? sum + fs.statSync(path.join(e.parentPath, e.name)).size : sum), 0);
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .reduce((sum, e) => (e.isFile() ? sum + fs.statSync(path.join(e.parentPath, e.name)).size : sum), 0);
 }
 
 describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, () => {
@@ -41,7 +43,8 @@ describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, (
 
   test('every file a stage copies from the build context exists, in the GPU stage too', () => {
     assert.ok(dockerfile.stages.some((s) => s.name === 'gpu'));
-    for (const { stage, source } of contextSources(dockerfile)) assert.ok(fs.existsSync(path.join(PROJECT_ROOT, source)), `stage ${stage} copies ${source}, which is not in the repository`);
+    for (const { stage, source } of contextSources(dockerfile))
+      assert.ok(fs.existsSync(path.join(PROJECT_ROOT, source)), `stage ${stage} copies ${source}, which is not in the repository`);
   });
 
   test('the image runs as a non-root user, on port 8080, with a health check and the default model inside', () => {
@@ -50,11 +53,13 @@ describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, (
     assert.equal(image.env.AER_PORT, '8080');
     assert.ok(image.healthcheck);
     assert.deepEqual(image.command, ['node', 'bin/aer.js', 'serve']);
-    for (const f of ['model.json', 'weights.bin', 'model.onnx', 'model.int8.onnx', 'aer.json']) assert.ok(fs.existsSync(path.join(app, 'models/default', f)), `models/default/${f} is not in the image`);
+    for (const f of ['model.json', 'weights.bin', 'model.onnx', 'model.int8.onnx', 'aer.json'])
+      assert.ok(fs.existsSync(path.join(app, 'models/default', f)), `models/default/${f} is not in the image`);
   });
 
   test('the image holds production dependencies only, pruned', () => {
-    for (const dev of ['typescript', 'wabt', 'meyda', 'fft.js']) assert.ok(!fs.existsSync(path.join(app, 'node_modules', dev)), `${dev} (a dev dependency) is in the image`);
+    for (const dev of ['typescript', 'wabt', 'meyda', 'fft.js'])
+      assert.ok(!fs.existsSync(path.join(app, 'node_modules', dev)), `${dev} (a dev dependency) is in the image`);
     assert.ok(!fs.existsSync(path.join(app, 'node_modules/onnxruntime-node/bin/napi-v6/win32')));
     const megabytes = folderBytes(app) / 2 ** 20;
     console.log(`the app in the image: ${megabytes.toFixed(0)} MiB`);
@@ -76,7 +81,10 @@ describe('the Dockerfile, built and run outside Docker', { timeout: 600_000 }, (
     const demo = await fetch(`http://127.0.0.1:${env.AER_PORT}/app.js`);
     assert.equal(demo.status, 200, 'the web demo is not served from the image');
     assert.match(await demo.text(), /WebSocket/);
-    const reply = await fetch(`http://127.0.0.1:${env.AER_PORT}/v1/classify?vad=false`, { method: 'POST', body: writeWav({ sampleRate: 16000, channels: [voiced(3)] }) });
+    const reply = await fetch(`http://127.0.0.1:${env.AER_PORT}/v1/classify?vad=false`, {
+      method: 'POST',
+      body: writeWav({ sampleRate: 16000, channels: [voiced(3)] }),
+    });
     assert.equal(reply.status, 200, await reply.clone().text());
     const result = (await reply.json()) as { events: { type: string; label?: string }[] };
     assert.ok(result.events.some((e) => e.type === 'emotion' && typeof e.label === 'string'));

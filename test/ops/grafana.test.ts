@@ -22,7 +22,21 @@ describe('Grafana dashboard and Prometheus rules', () => {
     const graphs = dashboard.panels.filter((p) => p.type !== 'row');
     assert.ok(graphs.every((p) => (p.targets ?? []).length > 0));
     const all = expressions.map((e) => e.expr).join('\n');
-    for (const metric of ['aer_window_latency_seconds_bucket', 'aer_inference_seconds_bucket', 'aer_queue_wait_seconds_bucket', 'aer_queue_depth', 'aer_batch_size_bucket', 'aer_windows_total', 'aer_windows_shed_total', 'aer_active_sessions', 'aer_decode_errors_total', 'aer_sessions_closed_total', 'aer_emotion_labels_total', 'process_cpu_seconds_total', 'process_resident_memory_bytes']) {
+    for (const metric of [
+      'aer_window_latency_seconds_bucket',
+      'aer_inference_seconds_bucket',
+      'aer_queue_wait_seconds_bucket',
+      'aer_queue_depth',
+      'aer_batch_size_bucket',
+      'aer_windows_total',
+      'aer_windows_shed_total',
+      'aer_active_sessions',
+      'aer_decode_errors_total',
+      'aer_sessions_closed_total',
+      'aer_emotion_labels_total',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+    ]) {
       assert.ok(all.includes(metric), `no panel shows ${metric}`);
     }
   });

@@ -25,7 +25,9 @@ interface Series {
 /** The shipped prometheus.yml and alerts.yml, pointed at the test's service and scraping every second. */
 function prometheusConfig(dir: string, target: string): string {
   const shipped = fs.readFileSync(path.join(GRAFANA_DIR, 'prometheus/prometheus.yml'), 'utf8');
-  const config = shipped.replace(/targets: \['aer:9464'\]/, `targets: ['${target}']`).replace(/(scrape|evaluation)_interval: \d+s/g, `$1_interval: ${SCRAPE_SECONDS}s`);
+  const config = shipped
+    .replace(/targets: \['aer:9464'\]/, `targets: ['${target}']`)
+    .replace(/(scrape|evaluation)_interval: \d+s/g, `$1_interval: ${SCRAPE_SECONDS}s`);
   assert.notEqual(config, shipped, 'prometheus.yml no longer has the target this test replaces');
   fs.copyFileSync(path.join(GRAFANA_DIR, 'prometheus/alerts.yml'), path.join(dir, 'alerts.yml'));
   const file = path.join(dir, 'prometheus.yml');
@@ -64,7 +66,11 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
   const load: { stop(): Promise<void> }[] = [];
 
   async function query(expr: string): Promise<Series[]> {
-    const reply = (await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; error?: string; data: { resultType: string; result: Series[] } };
+    const reply = (await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as {
+      status: string;
+      error?: string;
+      data: { resultType: string; result: Series[] };
+    };
     assert.equal(reply.status, 'success', `Prometheus rejected ${expr}: ${reply.error}`);
     return reply.data.result;
   }
@@ -76,14 +82,21 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     const target = `127.0.0.1:${service.server.address.metricsPort}`;
-    prometheus = spawn('prometheus', [`--config.file=${prometheusConfig(dir, target)}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    prometheus = spawn(
+      'prometheus',
+      [`--config.file=${prometheusConfig(dir, target)}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     prometheus.stderr!.on('data', (d) => (log = (log + String(d)).slice(-4000)));
     for (let i = 0; i < 3; i++) load.push(streamInLoop(service));
     // Enough scrapes under load for rates over RATE_INTERVAL, and at least one session closed.
     const started = Date.now();
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
-      const ready = await fetch(`${api}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${api}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       const scrapes = ready ? await query('count_over_time(aer_ready[1m])') : [];
       if (scrapes.length > 0 && Number(scrapes[0].value[1]) >= 12) break;
       assert.ok(Date.now() - started < 60_000, `Prometheus did not scrape the service 12 times in 60 s; its log:\n${log}`);
@@ -108,7 +121,10 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
       const expr = e.expr.replaceAll('$instance', '.*').replaceAll('$__rate_interval', RATE_INTERVAL).replaceAll('$__range', '1m');
       if ((await query(expr)).length === 0) empty.push(e);
     }
-    assert.deepEqual(empty.map((e) => `${e.where}: ${e.expr} (metrics ${metricsIn(e.expr).join(', ')})`), []);
+    assert.deepEqual(
+      empty.map((e) => `${e.where}: ${e.expr} (metrics ${metricsIn(e.expr).join(', ')})`),
+      [],
+    );
   });
 
   test('the instance variable lists the scraped service', async () => {
@@ -127,12 +143,18 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
       const asBool = expr.replace(/ (>|<|==|!=|>=|<=) (?=[\d.]+)/g, ' $1 bool ');
       const series = await query(asBool);
       assert.ok(series.length > 0, `${where}: ${asBool} returns no series`);
-      if (where === 'alert AerNotReady') assert.ok(series.every((s) => s.value[1] === '0'), `${where} fires: ${JSON.stringify(series)}`);
+      if (where === 'alert AerNotReady')
+        assert.ok(
+          series.every((s) => s.value[1] === '0'),
+          `${where} fires: ${JSON.stringify(series)}`,
+        );
     }
   });
 
   test('Prometheus loaded the alert rules and evaluates them without error', async () => {
-    const reply = (await (await fetch(`${api}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+    const reply = (await (await fetch(`${api}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
     const rules = reply.data.groups.flatMap((g) => g.rules);
     assert.deepEqual(rules.map((r) => r.name).sort(), alertExpressions.map((a) => a.where.replace('alert ', '')).sort());
     for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError}`);

@@ -89,13 +89,20 @@ forEachTransport((transport) => {
       await waitUntil('its windows leave the scheduler', () => service.server.scheduler.depth === 0, 1000);
       open();
       assert.equal(metricValue(await metrics(), 'aer_classify_requests_total', 'result="client_gone"'), 1);
-      const ok = await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000`, { method: 'POST', body: writeWav({ sampleRate: 16000, channels: [voiced(4)] }) });
+      const ok = await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000`, {
+        method: 'POST',
+        body: writeWav({ sampleRate: 16000, channels: [voiced(4)] }),
+      });
       assert.equal(ok.status, 200);
     });
 
     test('a long file streams through in bounded chunks; a live stream beside it keeps its events and sheds nothing', async () => {
       const beside = liveBeside(`${service.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
-      const answer = await fetch(`${service.http}/v1/classify?vad=false&attention=false`, { method: 'POST', body: lazyWav(600, 8000, 1), duplex: 'half' } as RequestInit);
+      const answer = await fetch(`${service.http}/v1/classify?vad=false&attention=false`, {
+        method: 'POST',
+        body: lazyWav(600, 8000, 1),
+        duplex: 'half',
+      } as RequestInit);
       assert.equal(answer.status, 200);
       const result = (await answer.json()) as { duration_s: number; warnings: string[]; events: { type: string }[] };
       assert.equal(result.duration_s, 600);
@@ -116,7 +123,12 @@ forEachTransport((transport) => {
       const result = (await cut.json()) as { duration_s: number; warnings: string[] };
       assert.equal(result.duration_s, 4);
       assert.match(result.warnings[0], /truncated/);
-      const huge = await fetch(`${service.http}/v1/classify`, { method: 'POST', headers: { 'content-length': String(65 * 1024 * 1024) }, body: new Uint8Array(1024), duplex: 'half' } as RequestInit).catch((e: Error) => e);
+      const huge = await fetch(`${service.http}/v1/classify`, {
+        method: 'POST',
+        headers: { 'content-length': String(65 * 1024 * 1024) },
+        body: new Uint8Array(1024),
+        duplex: 'half',
+      } as RequestInit).catch((e: Error) => e);
       // undici refuses a body shorter than its declared length; a raw client gets the 413 (test below for the server side).
       assert.ok(huge instanceof Error || huge.status === 413);
     });

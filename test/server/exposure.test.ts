@@ -31,7 +31,7 @@ forEachTransport((transport) => {
       }
     });
 
-    test('--metrics-port serves /metrics on its own listener without a token, and not on the service\'s port', async () => {
+    test("--metrics-port serves /metrics on its own listener without a token, and not on the service's port", async () => {
       const service = await startService({ transport, metricsPort: 0 }, [token]);
       try {
         const port = service.server.address.metricsPort!;
@@ -48,7 +48,7 @@ forEachTransport((transport) => {
       }
     });
 
-    test('browsers: pages of other origins cannot stream or classify; the service\'s own page, listed origins and non-browser clients can', async () => {
+    test("browsers: pages of other origins cannot stream or classify; the service's own page, listed origins and non-browser clients can", async () => {
       const service = await startService({ transport, allowedOrigins: ['https://app.example.com'] });
       try {
         const self = `http://127.0.0.1:${new URL(service.http).port}`;
@@ -69,7 +69,10 @@ forEachTransport((transport) => {
         const listed = await fetch(`${service.http}/v1/classify?vad=false`, { method: 'POST', body: wav, headers: { origin: 'https://app.example.com' } });
         assert.equal(listed.status, 200);
         assert.equal(listed.headers.get('access-control-allow-origin'), 'https://app.example.com');
-        const preflight = await fetch(`${service.http}/v1/classify`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+        const preflight = await fetch(`${service.http}/v1/classify`, {
+          method: 'OPTIONS',
+          headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+        });
         assert.equal(preflight.status, 204);
         assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/);
       } finally {
@@ -80,11 +83,12 @@ forEachTransport((transport) => {
 });
 
 describe('/v1/models', () => {
-  test('the shipped model\'s description names no file or folder of this machine, and keeps its figures', async () => {
+  test("the shipped model's description names no file or folder of this machine, and keeps its figures", async () => {
     const service = await startService({}, [], undefined, DEFAULT_MODEL_DIR);
     try {
       const text = await (await fetch(`${service.http}/v1/models`)).text();
-      for (const leak of [PROJECT_ROOT, path.dirname(PROJECT_ROOT), '/work', '../shared', 'aer train', 'aer crossval', '"dir"']) assert.ok(!text.includes(leak), `leaks ${leak}`);
+      for (const leak of [PROJECT_ROOT, path.dirname(PROJECT_ROOT), '/work', '../shared', 'aer train', 'aer crossval', '"dir"'])
+        assert.ok(!text.includes(leak), `leaks ${leak}`);
       const model = (JSON.parse(text) as { models: { metrics: { crossval: { methods: { mean: { accuracy: number } }[] } } }[] }).models[0];
       assert.ok(model.metrics.crossval.methods[0].mean.accuracy > 0.5);
     } finally {
@@ -93,7 +97,18 @@ describe('/v1/models', () => {
   });
 
   test('paths are dropped wherever they are in a record', () => {
-    assert.deepEqual(withoutPaths({ a: '/home/x/data', b: 'C:\\\\data', c: '../shared/x', d: 'fold 1 (test: emodb:10)', e: [1, '~/.cache', 'ok'], command: 'aer train', nested: { root: 'x', n: 2 } }), { d: 'fold 1 (test: emodb:10)', e: [1, 'ok'], nested: { n: 2 } });
+    assert.deepEqual(
+      withoutPaths({
+        a: '/home/x/data',
+        b: 'C:\\\\data',
+        c: '../shared/x',
+        d: 'fold 1 (test: emodb:10)',
+        e: [1, '~/.cache', 'ok'],
+        command: 'aer train',
+        nested: { root: 'x', n: 2 },
+      }),
+      { d: 'fold 1 (test: emodb:10)', e: [1, 'ok'], nested: { n: 2 } },
+    );
   });
 });
 

@@ -11,7 +11,20 @@ import type { Engine, Prediction } from '../../src/engine/engine.ts';
 import { AerError } from '../../src/errors.ts';
 import type { ClosedMessage } from '../../src/server/protocol.ts';
 import type { HttpReply, HttpRequest, StreamHandlers, StreamSocket, UpgradeRequest } from '../../src/server/transport/transport.ts';
-import { forEachTransport, liveBeside, metricValue, normalSession, pieces, s16, type Service, startService, TestClient, testModelDir, voiced, wrapEngine } from '../helpers/service.ts';
+import {
+  forEachTransport,
+  liveBeside,
+  metricValue,
+  normalSession,
+  pieces,
+  s16,
+  type Service,
+  startService,
+  TestClient,
+  testModelDir,
+  voiced,
+  wrapEngine,
+} from '../helpers/service.ts';
 import { tempDir } from '../helpers/tools.ts';
 
 /** A raw TCP client: what an attacker or a broken client can do that fetch and ws will not. */
@@ -46,11 +59,14 @@ forEachTransport((transport) => {
   let nan = false;
 
   before(async () => {
-    service = await startService({ transport, body: { maxBytes: 64 * 1024 * 1024, idleMs: 400, minBytesPerSecond: 2000 } }, ['a-test-token-of-enough-length'], (engine) =>
-      wrapEngine(engine, async (windows, batch): Promise<Prediction> => {
-        const p = await engine.predict(windows, batch);
-        return nan ? { probabilities: p.probabilities.map(() => NaN), attention: p.attention } : p;
-      }),
+    service = await startService(
+      { transport, body: { maxBytes: 64 * 1024 * 1024, idleMs: 400, minBytesPerSecond: 2000 } },
+      ['a-test-token-of-enough-length'],
+      (engine) =>
+        wrapEngine(engine, async (windows, batch): Promise<Prediction> => {
+          const p = await engine.predict(windows, batch);
+          return nan ? { probabilities: p.probabilities.map(() => NaN), attention: p.attention } : p;
+        }),
     );
   });
   after(() => service.stop());
@@ -83,7 +99,15 @@ forEachTransport((transport) => {
         if (req.url.searchParams.get('hop_ms') === '777') throw boom;
         const handlers = stream(req, socket);
         if (!handlers || req.url.searchParams.get('hop_ms') !== '778') return handlers;
-        return { ...handlers, message: (data, binary) => (binary ? handlers.message(data, binary) : (() => { throw boom; })()) };
+        return {
+          ...handlers,
+          message: (data, binary) =>
+            binary
+              ? handlers.message(data, binary)
+              : (() => {
+                  throw boom;
+                })(),
+        };
       };
       server.http = (req: HttpRequest): Promise<HttpReply> => (req.url.pathname === '/boom' ? Promise.reject(boom) : http(req));
       try {
@@ -156,7 +180,7 @@ forEachTransport((transport) => {
   });
 
   describe('timeouts and HTTP', () => {
-    test('a body that stops, or trickles, gets 408 in well under Node\'s 300 s', async () => {
+    test("a body that stops, or trickles, gets 408 in well under Node's 300 s", async () => {
       for (const trickle of [false, true]) {
         const socket = await rawSocket(Number(new URL(service.http).port));
         socket.write(`POST /v1/classify?token=a-test-token-of-enough-length HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100000\r\n\r\nRIFF`);
@@ -170,7 +194,9 @@ forEachTransport((transport) => {
 
     test('a socket refused before streaming that ignores the close frame is dropped within seconds, not held 30 s', async () => {
       const socket = await rawSocket(Number(new URL(service.http).port));
-      socket.write('GET /v1/stream?encoding=pcm_s16le HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n');
+      socket.write(
+        'GET /v1/stream?encoding=pcm_s16le HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n',
+      );
       const { text, timedOut, ms } = await readUntilClosed(socket, 10_000);
       assert.match(text, /101 Switching Protocols/);
       assert.ok(!timedOut, 'still open after 10 s');
@@ -188,7 +214,8 @@ forEachTransport((transport) => {
       assert.equal(wrong.headers.get('allow'), 'POST');
       assert.equal((await fetch(`${service.http}/healthz`, { method: 'POST' })).status, 405);
       // The demo serves its own few files by name: no path reaches the disk.
-      for (const route of ['/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fpackage.json', '/src/server/server.ts']) assert.equal((await fetch(service.http + route)).status, 404, route);
+      for (const route of ['/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fpackage.json', '/src/server/server.ts'])
+        assert.equal((await fetch(service.http + route)).status, 404, route);
     });
 
     test('sample_rate=0x3e80 or 1.6e4 is refused, not taken as 16000', async () => {
@@ -209,7 +236,10 @@ forEachTransport((transport) => {
       assert.equal((await client.closed).code, 1000);
       const errors = client.of('error');
       assert.ok(errors.length <= 5, `${errors.length} error messages`);
-      assert.equal(errors.reduce((n, e) => n + (e.count ?? 1), 0), 1000);
+      assert.equal(
+        errors.reduce((n, e) => n + (e.count ?? 1), 0),
+        1000,
+      );
       assert.equal((client.messages.at(-1) as ClosedMessage).stats.decode_errors, 1000);
     });
   });
@@ -222,14 +252,18 @@ describe('a model that does not answer probabilities', () => {
     for (const file of fs.readdirSync(source)) fs.copyFileSync(path.join(source, file), path.join(dir, file));
     const weights = fs.readFileSync(path.join(dir, 'weights.bin'));
     fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(new Float32Array(weights.length / 4).fill(NaN).buffer));
-    await assert.rejects(startService({}, [], undefined, dir), (e: unknown) => e instanceof AerError && e.code === 'engine_fault' && /not answer probabilities/.test(e.message) && e.hint !== undefined);
+    await assert.rejects(
+      startService({}, [], undefined, dir),
+      (e: unknown) => e instanceof AerError && e.code === 'engine_fault' && /not answer probabilities/.test(e.message) && e.hint !== undefined,
+    );
   });
 
   test('an engine whose scores do not sum to 1 is refused too', async () => {
-    const skewed = (engine: Engine) => wrapEngine(engine, async (w, n) => {
-      const p = await engine.predict(w, n);
-      return { probabilities: p.probabilities.map((v) => v * 2), attention: p.attention };
-    });
+    const skewed = (engine: Engine) =>
+      wrapEngine(engine, async (w, n) => {
+        const p = await engine.predict(w, n);
+        return { probabilities: p.probabilities.map((v) => v * 2), attention: p.attention };
+      });
     await assert.rejects(startService({}, [], skewed), /sum to 2/);
   });
 });

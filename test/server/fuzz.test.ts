@@ -24,8 +24,57 @@ type Rng = () => number;
 const pick = <T>(r: Rng, list: readonly T[]): T => list[Math.floor(r() * list.length)];
 const int = (r: Rng, max: number) => Math.floor(r() * max);
 
-const NAMES = ['encoding', 'sample_rate', 'channels', 'hop_ms', 'smoothing', 'vad', 'attention', 'token', 'Encoding', 'sample-rate', '', '€', '__proto__', 'constructor', 'hop_ms[]'];
-const VALUES = ['pcm_s16le', 'pcm_f32le', 'mulaw', 'alaw', 'opus', 'ogg_opus', 'mp3', '16000', '48000', '0x3e80', '1.6e4', '-1', '0', '1', '2', '3', '99999999999999999999', 'NaN', 'true', 'false', 'ema', 'none', '', ' ', '€'.repeat(40), '😀', '%', '%zz', '%00', '%E2%82', '\u0000', 'a'.repeat(3000)];
+const NAMES = [
+  'encoding',
+  'sample_rate',
+  'channels',
+  'hop_ms',
+  'smoothing',
+  'vad',
+  'attention',
+  'token',
+  'Encoding',
+  'sample-rate',
+  '',
+  '€',
+  '__proto__',
+  'constructor',
+  'hop_ms[]',
+];
+const VALUES = [
+  'pcm_s16le',
+  'pcm_f32le',
+  'mulaw',
+  'alaw',
+  'opus',
+  'ogg_opus',
+  'mp3',
+  '16000',
+  '48000',
+  '0x3e80',
+  '1.6e4',
+  '-1',
+  '0',
+  '1',
+  '2',
+  '3',
+  '99999999999999999999',
+  'NaN',
+  'true',
+  'false',
+  'ema',
+  'none',
+  '',
+  ' ',
+  '€'.repeat(40),
+  '😀',
+  '%',
+  '%zz',
+  '%00',
+  '%E2%82',
+  '\u0000',
+  'a'.repeat(3000),
+];
 
 /** Any text: from the lists, random code points (lone surrogates included), or percent-escapes of random bytes. */
 function text(r: Rng): string {
@@ -46,7 +95,14 @@ function query(r: Rng): string {
   const parts = Array.from({ length: int(r, 9) }, () => {
     const [name, value] = [text(r), text(r)];
     const mode = int(r, 3);
-    const enc = (s: string) => (mode === 0 ? encodeURIComponent(s.replace(/[\uD800-\uDFFF]/g, '?')) : mode === 1 ? s.replace(/[\s\r\n]/g, '+') : Buffer.from(s.replace(/[\uD800-\uDFFF]/g, '?')).toString('latin1').replace(/[\s\r\n]/g, '%20'));
+    const enc = (s: string) =>
+      mode === 0
+        ? encodeURIComponent(s.replace(/[\uD800-\uDFFF]/g, '?'))
+        : mode === 1
+          ? s.replace(/[\s\r\n]/g, '+')
+          : Buffer.from(s.replace(/[\uD800-\uDFFF]/g, '?'))
+              .toString('latin1')
+              .replace(/[\s\r\n]/g, '%20');
     return r() < 0.1 ? enc(name) : `${enc(name)}=${enc(value)}`;
   });
   return parts.join(pick(r, ['&', '&', '&', ';', '&&']));
@@ -67,7 +123,12 @@ function upgrade(port: number, q: string, waitMs: number): Promise<string> {
       resolve(outcome);
     };
     const timer = setTimeout(() => done('no answer'), waitMs);
-    socket.on('connect', () => socket.write(`GET /v1/stream?${q} HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n`, 'latin1'));
+    socket.on('connect', () =>
+      socket.write(
+        `GET /v1/stream?${q} HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n`,
+        'latin1',
+      ),
+    );
     socket.on('data', (d) => {
       head += d.toString('latin1');
       // The first frame after the 101 says it: ready, or the error before the server's close frame.
@@ -91,7 +152,10 @@ function control(r: Rng): string | Buffer {
     case 0:
       return JSON.stringify({ type: pick(r, ['flush', 'keepalive', 'configure', 'close_stream', 'dance', '', null, 7, ['flush']]) });
     case 1:
-      return JSON.stringify({ type: 'configure', [pick(r, ['smoothing', 'attention', 'hop_ms', 'vad', '__proto__'])]: pick(r, [true, false, 'ema', 'none', 5, null, {}, [], '€'.repeat(50)]) });
+      return JSON.stringify({
+        type: 'configure',
+        [pick(r, ['smoothing', 'attention', 'hop_ms', 'vad', '__proto__'])]: pick(r, [true, false, 'ema', 'none', 5, null, {}, [], '€'.repeat(50)]),
+      });
     case 2:
       return '['.repeat(int(r, 3000)) + ']'.repeat(int(r, 3000));
     case 3:
@@ -107,7 +171,12 @@ function control(r: Rng): string | Buffer {
 }
 
 /** Opens sessions on `query`, reopening whenever the server closes one, and sends `count` messages from `make`. */
-async function flood(url: string, count: number, make: (i: number) => { data: string | Buffer; binary: boolean }, deadline: number): Promise<{ sent: number; closes: Record<number, number> }> {
+async function flood(
+  url: string,
+  count: number,
+  make: (i: number) => { data: string | Buffer; binary: boolean },
+  deadline: number,
+): Promise<{ sent: number; closes: Record<number, number> }> {
   const closes: Record<number, number> = {};
   let sent = 0;
   while (sent < count && Date.now() < deadline) {
@@ -133,10 +202,23 @@ async function flood(url: string, count: number, make: (i: number) => { data: st
 }
 
 for (const transport of TRANSPORTS) {
-  describe(`fuzzing aer serve over ${transport} (seed ${SEED}, AER_FUZZ_SEED to change)`, { skip: prerequisite(transport !== 'uws' || uwsAvailable(), 'uWebSockets.js is not installed') }, () => {
+  describe(`fuzzing aer serve over ${transport} (seed ${SEED}, AER_FUZZ_SEED to change)`, {
+    skip: prerequisite(transport !== 'uws' || uwsAvailable(), 'uWebSockets.js is not installed'),
+  }, () => {
     let served: ServeProcess;
     before(async () => {
-      served = await serveProcess(['--port', '0', '--model', await testModelDir(), '--transport', transport, '--idle-timeout-ms', '3000', '--max-sessions', '500']);
+      served = await serveProcess([
+        '--port',
+        '0',
+        '--model',
+        await testModelDir(),
+        '--transport',
+        transport,
+        '--idle-timeout-ms',
+        '3000',
+        '--max-sessions',
+        '500',
+      ]);
     });
     after(async () => {
       await served.stop();
@@ -166,10 +248,15 @@ for (const transport of TRANSPORTS) {
 
     test(`${CASES} random control messages`, { timeout: 120_000 }, async () => {
       const r = random(SEED + 1);
-      const { sent } = await flood(`${served.url}?encoding=pcm_s16le&vad=false`, CASES, () => {
-        const data = control(r);
-        return { data, binary: false };
-      }, Date.now() + 100_000);
+      const { sent } = await flood(
+        `${served.url}?encoding=pcm_s16le&vad=false`,
+        CASES,
+        () => {
+          const data = control(r);
+          return { data, binary: false };
+        },
+        Date.now() + 100_000,
+      );
       assert.equal(sent, CASES);
       assert.ok(served.alive(), served.log());
     });
@@ -178,13 +265,18 @@ for (const transport of TRANSPORTS) {
       test(`${CASES} random binary frames as ${encoding}`, { timeout: 120_000 }, async () => {
         const r = random(SEED + 2 + ENCODINGS.indexOf(encoding));
         const channels = 1 + int(r, 2);
-        const { sent } = await flood(`${served.url}?encoding=${encoding}&channels=${channels}&vad=${r() < 0.5}`, CASES, () => {
-          const length = pick(r, [0, 1, 2, 3, 4, 5, 160, 320, 640, 1275, 4096]);
-          const frame = Buffer.from(Array.from({ length }, () => int(r, 256)));
-          // Some frames start like a real Ogg page or Opus packet, so the decoders go deeper than their first check.
-          if (length > 4 && r() < 0.3) frame.write(encoding === 'ogg_opus' ? 'OggS' : '\x78', 0, 'latin1');
-          return { data: frame, binary: true };
-        }, Date.now() + 100_000);
+        const { sent } = await flood(
+          `${served.url}?encoding=${encoding}&channels=${channels}&vad=${r() < 0.5}`,
+          CASES,
+          () => {
+            const length = pick(r, [0, 1, 2, 3, 4, 5, 160, 320, 640, 1275, 4096]);
+            const frame = Buffer.from(Array.from({ length }, () => int(r, 256)));
+            // Some frames start like a real Ogg page or Opus packet, so the decoders go deeper than their first check.
+            if (length > 4 && r() < 0.3) frame.write(encoding === 'ogg_opus' ? 'OggS' : '\x78', 0, 'latin1');
+            return { data: frame, binary: true };
+          },
+          Date.now() + 100_000,
+        );
         assert.equal(sent, CASES);
         assert.ok(served.alive(), served.log());
       });
@@ -194,7 +286,8 @@ for (const transport of TRANSPORTS) {
       assert.ok(served.alive(), served.log());
       await normalSession(served.url);
       const metrics = await (await fetch(`${served.http}/metrics`)).text();
-      for (const site of ['http', 'upgrade', 'message', 'close']) assert.equal(metricValue(metrics, 'aer_internal_errors_total', `site="${site}"`), 0, `${site}: ${served.log()}`);
+      for (const site of ['http', 'upgrade', 'message', 'close'])
+        assert.equal(metricValue(metrics, 'aer_internal_errors_total', `site="${site}"`), 0, `${site}: ${served.log()}`);
       const probe = new TestClient(`${served.url}?encoding=opus`);
       await probe.waitFor((m) => m.type === 'ready');
       probe.ws.close();

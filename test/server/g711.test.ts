@@ -39,8 +39,14 @@ describe('G.711 decoding', () => {
       const decoder = new PcmStreamDecoder(law.encoding, 2);
       const parts = [bytes.subarray(0, 3), bytes.subarray(3, 800), bytes.subarray(800)].map((m) => decoder.decode(m));
       const joined = [0, 1].map((c) => Float32Array.from(parts.flatMap((p) => [...p[c]])));
-      assert.deepEqual(joined[0], Float32Array.from(left, (b) => law.expand[b]));
-      assert.deepEqual(joined[1], Float32Array.from(right, (b) => law.expand[b]));
+      assert.deepEqual(
+        joined[0],
+        Float32Array.from(left, (b) => law.expand[b]),
+      );
+      assert.deepEqual(
+        joined[1],
+        Float32Array.from(right, (b) => law.expand[b]),
+      );
       assert.equal(decoder.pendingBytes, 0);
     });
   }
@@ -64,7 +70,10 @@ describe('G.711 over the service', () => {
       const expanded = new Float32Array(channels[0].length * 2);
       channels.forEach((c, k) => c.forEach((b, f) => (expanded[2 * f + k] = law.expand[b])));
       const pcm = await stream(`${service.url}?encoding=pcm_f32le&sample_rate=8000&channels=2&vad=false`, new Uint8Array(expanded.buffer), 8);
-      assert.deepEqual(g711.emotions.map((e) => [e.channel, e.label, e.scores]), pcm.emotions.map((e) => [e.channel, e.label, e.scores]));
+      assert.deepEqual(
+        g711.emotions.map((e) => [e.channel, e.label, e.scores]),
+        pcm.emotions.map((e) => [e.channel, e.label, e.scores]),
+      );
     });
   }
 
@@ -75,10 +84,15 @@ describe('G.711 over the service', () => {
     const result = (await answer.json()) as { format: string; duration_s: number; channels: number; events: { type: string }[] };
     assert.deepEqual([result.format, result.duration_s, result.channels], ['raw G.711 mu-law', 4, 1]);
     assert.ok(result.events.filter((e) => e.type === 'emotion').length >= 2);
-    const odd = await (await fetch(`${service.http}/v1/classify?encoding=pcm_s16le&sample_rate=8000&vad=false`, { method: 'POST', body: new Uint8Array(8001 * 2 + 1) })).json();
+    const odd = await (
+      await fetch(`${service.http}/v1/classify?encoding=pcm_s16le&sample_rate=8000&vad=false`, { method: 'POST', body: new Uint8Array(8001 * 2 + 1) })
+    ).json();
     assert.match((odd as { warnings: string[] }).warnings[0], /ended with 1 byte short of a whole frame; it was dropped/);
     for (const [query, message] of [
-      ['sample_rate=8000', /reads sample_rate from the file; leave them out, or name the raw encoding the body holds \(encoding=pcm_s16le, pcm_f32le, mulaw, alaw\)/],
+      [
+        'sample_rate=8000',
+        /reads sample_rate from the file; leave them out, or name the raw encoding the body holds \(encoding=pcm_s16le, pcm_f32le, mulaw, alaw\)/,
+      ],
       ['encoding=opus', /a WAV or Ogg Opus file says its own format, so leave encoding out/],
       ['encoding=mulaw&channels=3', /channels must be/],
     ] as const) {

@@ -37,9 +37,15 @@ forEachTransport((transport) => {
       assert.equal(result.events.at(-1)?.type, 'closed');
       // The summary per channel; with events=false, only it.
       const summary = (result as unknown as { summary: { channel: number; speech_s: number; windows: number }[] }).summary;
-      assert.deepEqual(summary.map((c) => [c.channel, c.windows]), [0, 1].map((c) => [c, emotions.filter((e) => e.channel === c).length]));
+      assert.deepEqual(
+        summary.map((c) => [c.channel, c.windows]),
+        [0, 1].map((c) => [c, emotions.filter((e) => e.channel === c).length]),
+      );
       assert.ok(summary.every((c) => Math.abs(c.speech_s - 4) < 0.02));
-      const brief = (await (await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000&events=false`, { method: 'POST', body: wav })).json()) as Record<string, unknown>;
+      const brief = (await (await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000&events=false`, { method: 'POST', body: wav })).json()) as Record<
+        string,
+        unknown
+      >;
       assert.deepEqual(Object.keys(brief), ['format', 'duration_s', 'channels', 'warnings', 'summary']);
       assert.deepEqual(brief.summary, summary);
       assert.equal((await fetch(`${service.http}/v1/classify?events=maybe`, { method: 'POST', body: wav })).status, 400);
@@ -47,13 +53,20 @@ forEachTransport((transport) => {
       const form = new FormData();
       form.append('note', 'not the audio');
       form.append('file', new Blob([wav]), 'call.wav');
-      const uploaded = (await (await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000&events=false`, { method: 'POST', body: form })).json()) as Record<string, unknown>;
+      const uploaded = (await (await fetch(`${service.http}/v1/classify?vad=false&hop_ms=1000&events=false`, { method: 'POST', body: form })).json()) as Record<
+        string,
+        unknown
+      >;
       assert.deepEqual(uploaded.summary, summary);
       const noFile = new FormData();
       noFile.append('note', 'no audio here');
       const refused = await fetch(`${service.http}/v1/classify`, { method: 'POST', body: noFile });
       assert.equal(refused.status, 400);
-      assert.deepEqual(((await refused.json()) as { error: { message: string; hint: string } }).error, { code: 'invalid_argument', message: 'the multipart form holds no file', hint: 'send the audio as a file field: curl -F file=@call.wav' });
+      assert.deepEqual(((await refused.json()) as { error: { message: string; hint: string } }).error, {
+        code: 'invalid_argument',
+        message: 'the multipart form holds no file',
+        hint: 'send the audio as a file field: curl -F file=@call.wav',
+      });
       const bad = await fetch(`${service.http}/v1/classify`, { method: 'POST', body: new TextEncoder().encode('ID3 not audio at all') });
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'unsupported_format');
@@ -63,7 +76,22 @@ forEachTransport((transport) => {
 
     test('/metrics: aer_ histograms, counters and gauges after a session, labels kept low-cardinality', async () => {
       const text = await metricsAfterSession(service);
-      for (const name of ['aer_window_latency_seconds_bucket', 'aer_inference_seconds_bucket', 'aer_queue_wait_seconds_bucket', 'aer_batch_size_bucket', 'aer_windows_total', 'aer_events_sent_total', 'aer_windows_shed_total', 'aer_bytes_received_total', 'aer_sessions_opened_total', 'aer_sessions_closed_total', 'aer_active_sessions', 'aer_queue_depth', 'aer_emotion_labels_total', 'process_cpu_seconds_total']) {
+      for (const name of [
+        'aer_window_latency_seconds_bucket',
+        'aer_inference_seconds_bucket',
+        'aer_queue_wait_seconds_bucket',
+        'aer_batch_size_bucket',
+        'aer_windows_total',
+        'aer_events_sent_total',
+        'aer_windows_shed_total',
+        'aer_bytes_received_total',
+        'aer_sessions_opened_total',
+        'aer_sessions_closed_total',
+        'aer_active_sessions',
+        'aer_queue_depth',
+        'aer_emotion_labels_total',
+        'process_cpu_seconds_total',
+      ]) {
         assert.ok(text.includes(name), name);
       }
       assert.match(text, /aer_sessions_closed_total\{reason="close_stream"\} [1-9]/);
@@ -94,7 +122,10 @@ forEachTransport((transport) => {
       const predicting = new Promise<void>((resolve) => (called = resolve));
       // Stuck once streaming starts (the service's warm-up at start must still go through).
       let jammed = false;
-      const stuck = (engine: Engine): Engine => Object.assign(Object.create(engine) as Engine, { predict: (w: Float32Array, n: number) => (jammed ? (called(), new Promise<never>(() => {})) : engine.predict(w, n)) });
+      const stuck = (engine: Engine): Engine =>
+        Object.assign(Object.create(engine) as Engine, {
+          predict: (w: Float32Array, n: number) => (jammed ? (called(), new Promise<never>(() => {})) : engine.predict(w, n)),
+        });
       const own = await startService({ transport, shutdownTimeoutMs: 300 }, [], stuck);
       const client = new TestClient(`${own.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
       await client.opened;

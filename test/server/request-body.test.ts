@@ -50,7 +50,10 @@ describe('request bodies', () => {
       await new Promise(() => {});
     }
     const started = Date.now();
-    await assert.rejects(collect(new RequestBody(stalls(), { maxBytes: 1e9, idleMs: 200, minBytesPerSecond: 0 }, undefined)), (e: unknown) => e instanceof AerError && e.code === 'timeout');
+    await assert.rejects(
+      collect(new RequestBody(stalls(), { maxBytes: 1e9, idleMs: 200, minBytesPerSecond: 0 }, undefined)),
+      (e: unknown) => e instanceof AerError && e.code === 'timeout',
+    );
     assert.ok(Date.now() - started < 1000);
     async function* trickles() {
       for (;;) {
@@ -59,6 +62,9 @@ describe('request bodies', () => {
       }
     }
     await assert.rejects(collect(new RequestBody(trickles(), { maxBytes: 1e9, idleMs: 200, minBytesPerSecond: 1000 }, undefined)), /too slowly/);
-    await assert.rejects(collect(new RequestBody(stalls(), { maxBytes: 100, idleMs: 200, minBytesPerSecond: 0 }, 101)), (e: unknown) => e instanceof AerError && e.code === 'too_large');
+    await assert.rejects(
+      collect(new RequestBody(stalls(), { maxBytes: 100, idleMs: 200, minBytesPerSecond: 0 }, 101)),
+      (e: unknown) => e instanceof AerError && e.code === 'too_large',
+    );
   });
 });

@@ -20,7 +20,9 @@ function slowed(ms: number, state = { stuck: false }) {
 
 forEachTransport((transport) => {
   describe('graceful shutdown', () => {
-    test('a client far ahead of real time: everything the server read is analysed and delivered before closed, with no errors', { timeout: 30_000 }, async () => {
+    test('a client far ahead of real time: everything the server read is analysed and delivered before closed, with no errors', {
+      timeout: 30_000,
+    }, async () => {
       const service = await startService({ transport }, [], slowed(20));
       const client = new TestClient(service.url + pcm);
       await client.opened;
@@ -41,7 +43,9 @@ forEachTransport((transport) => {
       assert.ok(client.of('emotion').at(-1)!.end_s >= closed.stats.audio_s);
     });
 
-    test('while draining the port stays open: a new stream gets 1013, /readyz 503, a new classify 503; an in-flight classify finishes', { timeout: 30_000 }, async () => {
+    test('while draining the port stays open: a new stream gets 1013, /readyz 503, a new classify 503; an in-flight classify finishes', {
+      timeout: 30_000,
+    }, async () => {
       const service = await startService({ transport }, [], slowed(150));
       const live = new TestClient(service.url + pcm);
       await live.opened;

@@ -27,7 +27,13 @@ describe('aer serve on a port it cannot have', () => {
       ] as const) {
         const { status, stderr } = await serve([...args]);
         assert.equal(status, 1);
-        assert.match(stderr, new RegExp(`^error \\[io_error\\]: 127\\.0\\.0\\.1:${busy} is already in use\\n  hint: stop what listens there, or pick another port with ${flag}\\n$`, 'm'));
+        assert.match(
+          stderr,
+          new RegExp(
+            `^error \\[io_error\\]: 127\\.0\\.0\\.1:${busy} is already in use\\n  hint: stop what listens there, or pick another port with ${flag}\\n$`,
+            'm',
+          ),
+        );
         assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
       }
     } finally {

@@ -52,19 +52,40 @@ class FakeSession {
     this.closedReason = reason;
   }
   closedMessage(reason: string): ServerMessage {
-    return { type: 'closed', reason, stats: { audio_s: 10, unanalysed_s: 4, windows: 0, speech_windows: 0, shed_windows: 0, events: 0, bytes: 0, decode_errors: 0 } };
+    return {
+      type: 'closed',
+      reason,
+      stats: { audio_s: 10, unanalysed_s: 4, windows: 0, speech_windows: 0, shed_windows: 0, events: 0, bytes: 0, decode_errors: 0 },
+    };
   }
   flush(): void {}
   configure(): void {}
 }
 
-const emotion = (seq: number): ServerMessage => ({ type: 'emotion', channel: 0, seq, start_s: seq / 2, end_s: seq / 2 + 3, speech: true, label: 'neutral', confidence: 0.5, scores: null, smoothed: null, latency_ms: 1 });
+const emotion = (seq: number): ServerMessage => ({
+  type: 'emotion',
+  channel: 0,
+  seq,
+  start_s: seq / 2,
+  end_s: seq / 2 + 3,
+  speech: true,
+  label: 'neutral',
+  confidence: 0.5,
+  scores: null,
+  smoothed: null,
+  latency_ms: 1,
+});
 
 function connect(limits = { dropAboveBytes: 1000, closeAboveBytes: 5000, closeAfterDroppingMs: 60_000 }) {
   const socket = new FakeSocket();
   const session = new FakeSession();
   const ends: string[] = [];
-  const connection = new StreamConnection(socket, session as unknown as Session, { idleTimeoutMs: 0, metrics: new ServiceMetrics('onnx'), outgoing: limits, onEnd: (r) => ends.push(r) });
+  const connection = new StreamConnection(socket, session as unknown as Session, {
+    idleTimeoutMs: 0,
+    metrics: new ServiceMetrics('onnx'),
+    outgoing: limits,
+    onEnd: (r) => ends.push(r),
+  });
   return { socket, session, connection, ends };
 }
 
@@ -74,13 +95,19 @@ describe('a stream connection', () => {
     session.events.next(emotion(0));
     socket.buffered = 2000;
     for (let i = 1; i <= 10; i++) session.events.next(emotion(i));
-    assert.deepEqual(socket.sent.map((m) => m.type), ['emotion', 'warning']);
+    assert.deepEqual(
+      socket.sent.map((m) => m.type),
+      ['emotion', 'warning'],
+    );
     const warning = socket.sent[1];
     assert.ok(warning.type === 'warning' && warning.code === 'slow_consumer' && warning.dropped === 1);
     // It catches up: the next event goes, after a warning counting the rest dropped.
     socket.buffered = 0;
     session.events.next(emotion(11));
-    assert.deepEqual(socket.sent.slice(2).map((m) => (m.type === 'warning' ? `warning ${m.dropped}` : m.type)), ['warning 9', 'emotion']);
+    assert.deepEqual(
+      socket.sent.slice(2).map((m) => (m.type === 'warning' ? `warning ${m.dropped}` : m.type)),
+      ['warning 9', 'emotion'],
+    );
     socket.buffered = 6000;
     session.events.next(emotion(12));
     assert.deepEqual(socket.closed, { code: 1008, reason: 'slow_consumer' });
@@ -102,9 +129,16 @@ describe('a stream connection', () => {
     const { socket, connection, session } = connect();
     for (let i = 0; i < 1000; i++) connection.message(Buffer.from(`{bad ${i}`), false);
     assert.equal(socket.sent.length, 1);
-    session.events.next({ type: 'closed', reason: 'close_stream', stats: { audio_s: 0, unanalysed_s: 0, windows: 0, speech_windows: 0, shed_windows: 0, events: 0, bytes: 0, decode_errors: 0 } });
+    session.events.next({
+      type: 'closed',
+      reason: 'close_stream',
+      stats: { audio_s: 0, unanalysed_s: 0, windows: 0, speech_windows: 0, shed_windows: 0, events: 0, bytes: 0, decode_errors: 0 },
+    });
     const errors = socket.sent.filter((m) => m.type === 'error');
-    assert.deepEqual(errors.map((e) => e.count ?? 1), [1, 999]);
+    assert.deepEqual(
+      errors.map((e) => e.count ?? 1),
+      [1, 999],
+    );
     assert.equal(socket.sent.at(-1)?.type, 'closed');
   });
 
@@ -138,13 +172,20 @@ describe('repeat coalescing', () => {
   test('the first goes at once, repeats within the interval wait and go as one with their count; other codes are separate', () => {
     let now = 0;
     const sent: ServerMessage[] = [];
-    const c = new RepeatCoalescer((m) => sent.push(m), 1000, () => now);
+    const c = new RepeatCoalescer(
+      (m) => sent.push(m),
+      1000,
+      () => now,
+    );
     const error = (n: number) => ({ type: 'error' as const, code: 'invalid_samples', message: `frame ${n}`, fatal: false });
     c.offer(error(0));
     c.offer(error(1));
     c.offer(error(2));
     c.offer({ type: 'warning', code: 'audio_problem', message: 'lost page' });
-    assert.deepEqual(sent.map((m) => m.type), ['error', 'warning']);
+    assert.deepEqual(
+      sent.map((m) => m.type),
+      ['error', 'warning'],
+    );
     now = 1500;
     c.offer(error(3));
     assert.deepEqual(sent.at(-1), { ...error(3), count: 3 });

@@ -11,22 +11,27 @@ forEachTransport((transport) => {
   let failNext = false;
 
   before(async () => {
-    service = await startService({ transport, maxSessions: 4, maxMessageBytes: 64 * 1024, idleTimeoutMs: 1500 }, [], (engine) => ({
-      ...engine,
-      name: engine.name,
-      detail: engine.detail,
-      labels: engine.labels,
-      attentionSteps: engine.attentionSteps,
-      metadata: engine.metadata,
-      dispose: () => engine.dispose(),
-      predict: async (windows, batch) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('the engine broke');
-        }
-        return engine.predict(windows, batch);
-      },
-    }) satisfies Engine);
+    service = await startService(
+      { transport, maxSessions: 4, maxMessageBytes: 64 * 1024, idleTimeoutMs: 1500 },
+      [],
+      (engine) =>
+        ({
+          ...engine,
+          name: engine.name,
+          detail: engine.detail,
+          labels: engine.labels,
+          attentionSteps: engine.attentionSteps,
+          metadata: engine.metadata,
+          dispose: () => engine.dispose(),
+          predict: async (windows, batch) => {
+            if (failNext) {
+              failNext = false;
+              throw new Error('the engine broke');
+            }
+            return engine.predict(windows, batch);
+          },
+        }) satisfies Engine,
+    );
   });
   after(() => service.stop());
 
@@ -45,7 +50,10 @@ forEachTransport((transport) => {
         assert.equal(ready.config.hop_ms, 500);
       }
       const emotions = client.of('emotion') as EmotionMessage[];
-      assert.deepEqual(emotions.map((e) => e.seq), emotions.map((_, i) => i));
+      assert.deepEqual(
+        emotions.map((e) => e.seq),
+        emotions.map((_, i) => i),
+      );
       assert.ok(emotions.every((e) => e.speech && e.attention?.length === 16 && e.latency_ms >= 0));
       const closed = client.messages.at(-1) as ClosedMessage;
       assert.equal(closed.reason, 'close_stream');
@@ -81,7 +89,10 @@ forEachTransport((transport) => {
       assert.equal((await client.closed).code, 1000);
       // The first is sent at once; the two after it, within a second, come as one message with their count.
       const errors = client.of('error');
-      assert.deepEqual(errors.map((e) => e.count ?? 1), [1, 2]);
+      assert.deepEqual(
+        errors.map((e) => e.count ?? 1),
+        [1, 2],
+      );
       assert.ok(errors.every((e) => !e.fatal && e.code === 'bad_message'));
       assert.match(errors[0].message, /must be JSON/);
       assert.match(errors[1].message, /configure cannot change "hop_ms"/);
@@ -149,12 +160,14 @@ forEachTransport((transport) => {
     });
 
     test('too many sessions: the next is refused with 1013', async () => {
-      const open = await Promise.all(Array.from({ length: 4 }, async () => {
-        const c = new TestClient(service.url + pcm);
-        await c.opened;
-        await c.waitFor((m) => m.type === 'ready');
-        return c;
-      }));
+      const open = await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const c = new TestClient(service.url + pcm);
+          await c.opened;
+          await c.waitFor((m) => m.type === 'ready');
+          return c;
+        }),
+      );
       const refused = new TestClient(service.url + pcm);
       const closed = await refused.closed;
       assert.equal(closed.code, 1013);
@@ -175,7 +188,7 @@ forEachTransport((transport) => {
       await normal();
     });
 
-    test('an engine error fails that batch\'s windows with an error event; the session and others go on', async () => {
+    test("an engine error fails that batch's windows with an error event; the session and others go on", async () => {
       const client = new TestClient(service.url + pcm);
       await client.opened;
       failNext = true;

@@ -50,7 +50,10 @@ describe('scheduler', () => {
     const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 4, maxDelayMs: 10_000, maxPerStream: 100 });
     for (let i = 1; i <= 8; i++) submit(`s${i}`, i);
     await scheduler.drain();
-    assert.deepEqual(engine.batches, [[1, 2, 3, 4], [5, 6, 7, 8]]);
+    assert.deepEqual(engine.batches, [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
     const o = outcomes.get(6)!;
     assert.equal(o.kind, 'result');
     if (o.kind === 'result') {
@@ -96,7 +99,7 @@ describe('scheduler', () => {
     assert.deepEqual(shed, ['1 coalesced', '1 coalesced', '1 coalesced']);
   });
 
-  test('windows that waited past staleMs are shed, except each stream\'s newest', async () => {
+  test("windows that waited past staleMs are shed, except each stream's newest", async () => {
     const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 8, maxPerStream: 10, staleMs: 20 });
     engine.hold();
     submit('a', 0);
@@ -113,7 +116,7 @@ describe('scheduler', () => {
     assert.equal(outcomes.get(3)!.kind, 'result');
   });
 
-  test('staleness counts from the audio\'s arrival: a window delayed before the queue is shed, the newest kept', async () => {
+  test("staleness counts from the audio's arrival: a window delayed before the queue is shed, the newest kept", async () => {
     const { engine, scheduler, outcomes } = setup({ maxBatch: 8, maxPerStream: 10, staleMs: 100 });
     const submit = (id: number, receivedAt: number) => scheduler.submit({ stream: 'a', features: windowOf(id), receivedAt, done: (o) => outcomes.set(id, o) });
     const now = performance.now();
@@ -139,7 +142,10 @@ describe('scheduler', () => {
     engine.release();
     await scheduler.drain();
     assert.deepEqual(outcomes.get(2), { kind: 'shed', reason: 'queue_full' });
-    assert.deepEqual([1, 3, 4].map((k) => outcomes.get(k)?.kind), ['result', 'result', 'result']);
+    assert.deepEqual(
+      [1, 3, 4].map((k) => outcomes.get(k)?.kind),
+      ['result', 'result', 'result'],
+    );
     assert.equal(scheduler.depth, 0);
   });
 
@@ -156,7 +162,7 @@ describe('scheduler', () => {
     assert.equal(outcomes.get(3)!.kind, 'result');
   });
 
-  test('cancel drops a closed stream\'s queued windows', async () => {
+  test("cancel drops a closed stream's queued windows", async () => {
     const { engine, scheduler, outcomes, submit } = setup({ maxBatch: 8, maxPerStream: 10 });
     engine.hold();
     submit('a', 0);
@@ -170,10 +176,11 @@ describe('scheduler', () => {
     assert.equal(outcomes.get(1)!.kind, 'shed');
   });
 
-  test('live windows go first: a file\'s (bulk) windows only fill what the live ones leave of a batch', async () => {
+  test("live windows go first: a file's (bulk) windows only fill what the live ones leave of a batch", async () => {
     const { engine, scheduler, outcomes } = setup({ maxBatch: 4, maxPerStream: 100 });
     engine.hold();
-    const submit = (stream: string, id: number, bulk: boolean) => scheduler.submit({ stream, features: windowOf(id), sheddable: !bulk, bulk, done: (o) => outcomes.set(id, o) });
+    const submit = (stream: string, id: number, bulk: boolean) =>
+      scheduler.submit({ stream, features: windowOf(id), sheddable: !bulk, bulk, done: (o) => outcomes.set(id, o) });
     submit('warm', 0, false);
     await new Promise((r) => setTimeout(r, 15));
     // The file's windows queue first, then two live streams' arrive.
@@ -188,12 +195,20 @@ describe('scheduler', () => {
 
   test('a window whose scores are not probabilities fails alone, and the observer hears why', async () => {
     const problems: (string | undefined)[] = [];
-    const engine = { predict: async (_w: Float32Array, n: number) => ({ probabilities: Float32Array.from({ length: 2 * n }, (_, k) => (k < 2 ? NaN : 0.5)), attention: new Float32Array(2 * n) }) };
+    const engine = {
+      predict: async (_w: Float32Array, n: number) => ({
+        probabilities: Float32Array.from({ length: 2 * n }, (_, k) => (k < 2 ? NaN : 0.5)),
+        attention: new Float32Array(2 * n),
+      }),
+    };
     const scheduler = new Scheduler(engine, { maxBatch: 2, maxDelayMs: 5 }, { outputs: (p) => problems.push(p) });
     const outcomes: WindowOutcome[] = [];
     for (const id of [1, 2]) scheduler.submit({ stream: `s${id}`, features: windowOf(id), done: (o) => outcomes.push(o) });
     await scheduler.drain();
-    assert.deepEqual(outcomes.map((o) => o.kind), ['error', 'result']);
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ['error', 'result'],
+    );
     assert.match(problems[0]!, /NaN/);
   });
 });

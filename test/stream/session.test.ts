@@ -40,7 +40,16 @@ after(async () => {
   await vad.dispose();
 });
 
-const config = (c: Partial<StreamConfig>): StreamConfig => ({ encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, hopMs: 500, smoothing: 'ema', vad: true, attention: true, ...c });
+const config = (c: Partial<StreamConfig>): StreamConfig => ({
+  encoding: 'pcm_s16le',
+  sampleRate: 16000,
+  channels: 1,
+  hopMs: 500,
+  smoothing: 'ema',
+  vad: true,
+  attention: true,
+  ...c,
+});
 const session = (c: Partial<StreamConfig>) => new Session(`s${Math.random()}`, config(c), { scheduler, vad, labels: engine.labels, attentionHopS: 0.1875 });
 
 /** Interleaved s16 PCM of the channels, in 20 ms messages. */
@@ -48,7 +57,8 @@ function pcmMessages(channels: Float32Array[], rate: number): Uint8Array[] {
   const frames = channels[0].length;
   const bytes = new Uint8Array(frames * channels.length * 2);
   const view = new DataView(bytes.buffer);
-  for (let f = 0; f < frames; f++) channels.forEach((c, k) => view.setInt16((f * channels.length + k) * 2, Math.max(-32768, Math.min(32767, Math.round(c[f] * 32767))), true));
+  for (let f = 0; f < frames; f++)
+    channels.forEach((c, k) => view.setInt16((f * channels.length + k) * 2, Math.max(-32768, Math.min(32767, Math.round(c[f] * 32767))), true));
   const step = Math.round(rate * 0.02) * channels.length * 2;
   const out: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; i += step) out.push(bytes.subarray(i, i + step));
@@ -78,7 +88,10 @@ describe('session pipeline', () => {
     const emotions = events.filter((e): e is EmotionMessage => e.type === 'emotion');
     assert.equal(scored - before, emotions.length, 'each window scored once');
     // 5 s at a 510.8 ms hop: full windows at 0, 0.51, ... 1.53 s, then the end of stream adds the zero-padded rest.
-    assert.deepEqual(emotions.map((e) => e.seq), emotions.map((_, i) => i));
+    assert.deepEqual(
+      emotions.map((e) => e.seq),
+      emotions.map((_, i) => i),
+    );
     assert.ok(emotions.length >= 4);
     for (const e of emotions) {
       assert.equal(e.speech, true);
@@ -131,10 +144,20 @@ describe('session pipeline', () => {
   });
 
   /** Streams 20 ms messages on a fake clock, each analysed before the next arrives; `at(i)` sets the clock and saturation for message i. */
-  async function onClock(seconds: number, at: (i: number, audioMs: number) => { now: number; saturated: boolean; analyse?: boolean }): Promise<ServerMessage[]> {
+  async function onClock(
+    seconds: number,
+    at: (i: number, audioMs: number) => { now: number; saturated: boolean; analyse?: boolean },
+  ): Promise<ServerMessage[]> {
     const clock = { now: performance.now(), saturated: false };
     const own = new Scheduler(engine, { maxBatch: 8, maxDelayMs: 0 }, {}, () => clock.now);
-    const s = new Session('clocked', config({ vad: false }), { scheduler: own, vad, labels: engine.labels, attentionHopS: 0.1875, now: () => clock.now, saturated: () => clock.saturated });
+    const s = new Session('clocked', config({ vad: false }), {
+      scheduler: own,
+      vad,
+      labels: engine.labels,
+      attentionHopS: 0.1875,
+      now: () => clock.now,
+      saturated: () => clock.saturated,
+    });
     const base = clock.now;
     const all = lastValueFrom(s.events$.pipe(toArray()));
     const messages = pcmMessages([voiced(seconds)], 16000);
@@ -184,7 +207,10 @@ describe('session pipeline', () => {
   test('a stream that paused is not behind: without saturation nothing is skipped', async () => {
     const events = await onClock(6, (i, ms) => ({ now: ms + (i > 100 ? 5000 : 0), saturated: false }));
     const emotions = events.filter((e): e is EmotionMessage => e.type === 'emotion');
-    assert.deepEqual(emotions.map((e) => e.seq), emotions.map((_, i) => i));
+    assert.deepEqual(
+      emotions.map((e) => e.seq),
+      emotions.map((_, i) => i),
+    );
     assert.equal((events.at(-1) as ClosedMessage).stats.shed_windows, 0);
   });
 
@@ -203,7 +229,10 @@ describe('session pipeline', () => {
     const messages = pcmMessages([voiced(3.2)], 16000);
     // A scheduler of its own, so windows of other tests' streams cannot be counted here.
     let ownScored = 0;
-    const own = new Scheduler(Object.assign(Object.create(engine) as Engine, { predict: (w: Float32Array, n: number) => ((ownScored += n), engine.predict(w, n)) }), { maxBatch: 8, maxDelayMs: 5 });
+    const own = new Scheduler(
+      Object.assign(Object.create(engine) as Engine, { predict: (w: Float32Array, n: number) => ((ownScored += n), engine.predict(w, n)) }),
+      { maxBatch: 8, maxDelayMs: 5 },
+    );
     const run = async (n: number) => {
       for (let i = 0; i < n; i++) {
         const s = new Session(`gone${i}`, config({ vad: i % 2 === 0 }), { scheduler: own, vad, labels: engine.labels, attentionHopS: 0.1875 });

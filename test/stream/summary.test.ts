@@ -5,7 +5,19 @@ import { StreamSummary } from '../../src/stream/summary.ts';
 
 /** Window `seq` of a channel: 3 s long, a 0.5 s hop; a label, or no speech. */
 function window(channel: number, seq: number, label: string | null): EmotionMessage {
-  return { type: 'emotion', channel, seq, start_s: seq * 0.5, end_s: seq * 0.5 + 3, speech: label !== null, label, confidence: label ? 0.9 : null, scores: null, smoothed: null, latency_ms: 5 };
+  return {
+    type: 'emotion',
+    channel,
+    seq,
+    start_s: seq * 0.5,
+    end_s: seq * 0.5 + 3,
+    speech: label !== null,
+    label,
+    confidence: label ? 0.9 : null,
+    scores: null,
+    smoothed: null,
+    latency_ms: 5,
+  };
 }
 
 describe('a stream summary', () => {

@@ -34,14 +34,18 @@ describe('voice activity (Silero VAD, batched)', () => {
   });
 
   test('batched with other streams, a stream gets the same decisions as alone', { skip: needsEmodb }, async () => {
-    const clips = await Promise.all(emodbFiles().slice(0, 6).map((f) => readAudioFile(path.join(EMODB_DIR, f))));
+    const clips = await Promise.all(
+      emodbFiles()
+        .slice(0, 6)
+        .map((f) => readAudioFile(path.join(EMODB_DIR, f))),
+    );
     const alone: number[] = [];
     for (const c of clips) alone.push(await speechShare(c.channels[0], c.sampleRate));
     const together = await Promise.all(clips.map((c) => speechShare(c.channels[0], c.sampleRate)));
     assert.deepEqual(together, alone);
   });
 
-  test('until() waits for decisions; a closed stream\'s chunks are dropped', async () => {
+  test("until() waits for decisions; a closed stream's chunks are dropped", async () => {
     const stream = batcher.stream(16000);
     stream.push(new Float32Array(16000));
     assert.equal(stream.speechSeconds(0, 1), 0);
@@ -57,7 +61,7 @@ describe('voice activity (Silero VAD, batched)', () => {
     const queued = batcher.stats.chunks;
     await closing.until(1);
     await open.until(1);
-    assert.equal(batcher.stats.chunks - queued, 31, 'only the open stream\'s 31 chunks ran');
+    assert.equal(batcher.stats.chunks - queued, 31, "only the open stream's 31 chunks ran");
     assert.equal(closing.speechSeconds(0, 1), 0);
   });
 });

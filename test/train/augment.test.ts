@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAerError } from '../../src/errors.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../../src/features/recipe.ts';
-import { type AugmentOptions, augmentedFeatures, DEFAULT_AUGMENTATION, maskFeatures, NO_AUGMENTATION, parseAugment, placeInWindow } from '../../src/train/augment.ts';
+import {
+  type AugmentOptions,
+  augmentedFeatures,
+  DEFAULT_AUGMENTATION,
+  maskFeatures,
+  NO_AUGMENTATION,
+  parseAugment,
+  placeInWindow,
+} from '../../src/train/augment.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { rms } from '../../src/train/conditions/noise-mix.ts';
 import { createRandom } from '../../src/train/random.ts';
@@ -55,8 +63,12 @@ describe('augmentation', () => {
   it('masks whole frames and whole bands', () => {
     const features = new Float32Array(WINDOW_FRAMES * N_MELS).fill(1);
     maskFeatures(features, { ...NO_AUGMENTATION, timeMasks: 1, timeMaskFrames: 20, freqMasks: 1, freqMaskBands: 20 }, createRandom(3));
-    const zeroFrames = Array.from({ length: WINDOW_FRAMES }, (_, t) => features.subarray(t * N_MELS, (t + 1) * N_MELS).every((v) => v === 0)).filter(Boolean).length;
-    const zeroBands = Array.from({ length: N_MELS }, (_, m) => Array.from({ length: WINDOW_FRAMES }, (_, t) => features[t * N_MELS + m]).every((v) => v === 0)).filter(Boolean).length;
+    const zeroFrames = Array.from({ length: WINDOW_FRAMES }, (_, t) => features.subarray(t * N_MELS, (t + 1) * N_MELS).every((v) => v === 0)).filter(
+      Boolean,
+    ).length;
+    const zeroBands = Array.from({ length: N_MELS }, (_, m) =>
+      Array.from({ length: WINDOW_FRAMES }, (_, t) => features[t * N_MELS + m]).every((v) => v === 0),
+    ).filter(Boolean).length;
     assert.ok(zeroFrames <= 20 && zeroBands <= 20 && zeroFrames + zeroBands > 0, `${zeroFrames} frames, ${zeroBands} bands`);
   });
 
@@ -69,7 +81,10 @@ describe('augmentation', () => {
     assert.equal(some.timeMasks, 0);
     assert.equal(parseAugment('all').shiftMs, 100);
     assert.deepEqual([parseAugment('continuous,channel').continuous, parseAugment('channel').channel, parseAugment('default').channel], [0.5, 0.5, 0]);
-    assert.throws(() => parseAugment('placement,reverb'), (e: unknown) => isAerError(e) && /unknown augmentation "reverb".*specaugment/.test(e.message));
+    assert.throws(
+      () => parseAugment('placement,reverb'),
+      (e: unknown) => isAerError(e) && /unknown augmentation "reverb".*specaugment/.test(e.message),
+    );
   });
 
   it("continuous speech: a window starts inside the clip and its speaker's clips of the same emotion fill the rest, with short gaps", () => {
@@ -83,13 +98,20 @@ describe('augmentation', () => {
       const window = continuousWindow(audio, 0, (id) => audio.clean[id], createRandom(seed))!;
       assert.equal(window.length, WINDOW_SAMPLES);
       assert.equal(window[0], 1, 'it starts in the clip');
-      assert.ok(window.every((v) => v === 0 || v === 1 || v === 2 || v === 3), 'only clips of this speaker and emotion');
+      assert.ok(
+        window.every((v) => v === 0 || v === 1 || v === 2 || v === 3),
+        'only clips of this speaker and emotion',
+      );
       let gap = 0;
       let longest = 0;
       for (const v of window) longest = Math.max(longest, (gap = v === 0 ? gap + 1 : 0));
       assert.ok(longest <= 0.4 * SAMPLE_RATE + 1, `a gap of ${longest} samples`);
     }
-    assert.equal(continuousWindow(audio, 3, (id) => audio.clean[id], createRandom(1)), undefined, 'a clip with no sibling has no continuation');
+    assert.equal(
+      continuousWindow(audio, 3, (id) => audio.clean[id], createRandom(1)),
+      undefined,
+      'a clip with no sibling has no continuation',
+    );
     // Through augmentedFeatures: a lone clip falls back to its placement.
     const options = { ...NO_AUGMENTATION, continuous: 1 };
     assert.deepEqual(augmentedFeatures(audio, 3, options, createRandom(1)), clipFeatures(clips[3].signal));

@@ -30,7 +30,10 @@ describe('PCA', () => {
       const col = z.getColumn(j);
       const mean = col.reduce((a, b) => a + b, 0) / n;
       const std = Math.sqrt(col.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-      z.setColumn(j, col.map((v) => (v - mean) / std));
+      z.setColumn(
+        j,
+        col.map((v) => (v - mean) / std),
+      );
     }
     const svd = new SVD(z, { autoTranspose: true });
     svd.diagonal.slice(0, 5).forEach((s, k) => assert.ok(Math.abs(pca.variances[k] - (s * s) / (n - 1)) < 1e-6 * pca.variances[0], `variance ${k}`));
@@ -55,7 +58,11 @@ describe('random forest', () => {
     const train = blobs(20, 3, 30, 3, 2);
     const test = blobs(10, 3, 30, 3, 3);
     const forest = trainForest(train.rows, train.labels, 3, { trees: 30, minSamplesSplit: 2, seed: 1 });
-    const predict = (f: typeof forest) => test.rows.map((r) => { const p = forestProbabilities(f, r); return p.indexOf(Math.max(...p)); });
+    const predict = (f: typeof forest) =>
+      test.rows.map((r) => {
+        const p = forestProbabilities(f, r);
+        return p.indexOf(Math.max(...p));
+      });
     const predicted = predict(forest);
     const accuracy = predicted.filter((p, i) => p === test.labels[i]).length / test.rows.length;
     assert.ok(accuracy >= 0.9, `accuracy ${accuracy}`);

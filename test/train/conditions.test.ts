@@ -24,7 +24,14 @@ function clip(speaker: string, label: string, seconds: number, seed = 1): Loaded
   const t = tone(200 + 150 * labels.indexOf(label as LoadedClip['label']), SAMPLE_RATE, n, 0.3);
   const e = noise(n, 0.01, seed);
   const signal = t.map((v, i) => v + e[i]);
-  return { path: `/data/${speaker}-${label}-${seed}.wav`, label: label as LoadedClip['label'], speaker, corpus: 'test', signal, features: clipFeatures(signal) };
+  return {
+    path: `/data/${speaker}-${label}-${seed}.wav`,
+    label: label as LoadedClip['label'],
+    speaker,
+    corpus: 'test',
+    signal,
+    features: clipFeatures(signal),
+  };
 }
 
 /** The power of `signal` at `frequency` (a single DFT bin), relative to its total power. */
@@ -43,7 +50,13 @@ describe('condition names', () => {
   test('all, a list, or a clear error naming what does not exist', () => {
     assert.deepEqual(parseConditions('all'), [...CONDITIONS]);
     assert.deepEqual(parseConditions('noise, clean'), ['clean', 'noise']);
-    assert.throws(() => parseConditions('clean,phone'), (e) => isAerError(e) && e.code === 'invalid_argument' && /unknown condition "phone"; the conditions are clean, continuous, telephone, opus, noise, stream, or all/.test(e.message));
+    assert.throws(
+      () => parseConditions('clean,phone'),
+      (e) =>
+        isAerError(e) &&
+        e.code === 'invalid_argument' &&
+        /unknown condition "phone"; the conditions are clean, continuous, telephone, opus, noise, stream, or all/.test(e.message),
+    );
     assert.throws(() => parseConditions(','), /unknown condition/);
     for (const c of CONDITIONS) assert.ok(CONDITION_ROWS[c].length > 0);
   });
@@ -97,7 +110,14 @@ describe('continuous speech', () => {
   test("a speaker's clips of one emotion joined with gaps of at most 0.4 s, groups never mixed", () => {
     const clips = [clip('a', 'sad', 1, 1), clip('a', 'sad', 1.5, 2), clip('a', 'angry', 2, 3), clip('b', 'sad', 1, 4)];
     const runs = joinRuns(clips, createRandom(5));
-    assert.deepEqual(runs.map((r) => [r.speaker, r.label, r.clips]), [['a', 'angry', 1], ['a', 'sad', 2], ['b', 'sad', 1]]);
+    assert.deepEqual(
+      runs.map((r) => [r.speaker, r.label, r.clips]),
+      [
+        ['a', 'angry', 1],
+        ['a', 'sad', 2],
+        ['b', 'sad', 1],
+      ],
+    );
     const sad = runs[1].signal.length / SAMPLE_RATE;
     assert.ok(sad >= 2.5 && sad <= 2.5 + MAX_GAP_S + 1e-6, `${sad} s`);
   });
@@ -127,13 +147,27 @@ describe('a synthetic call', () => {
     });
     const floor = rms(call.channels[0].subarray(0, Math.round(0.3 * SAMPLE_RATE)));
     assert.ok(floor > 0 && Math.abs(20 * Math.log10(floor) + 65) < 1, `floor ${20 * Math.log10(floor)} dBFS`);
-    assert.throws(() => buildCalls(clips.filter((c) => c.speaker === 'x'), createRandom(6)), /a call needs clips of two speakers; these are all of x/);
+    assert.throws(
+      () =>
+        buildCalls(
+          clips.filter((c) => c.speaker === 'x'),
+          createRandom(6),
+        ),
+      /a call needs clips of two speakers; these are all of x/,
+    );
   });
 });
 
 describe('scoring a row', () => {
   test("a clip's label is the average of its windows' scores", () => {
-    const row: UnitRow = { kind: 'units', row: 'clean', windows: new Float32Array(0), count: 3, unitOf: Int32Array.from([0, 0, 1]), truth: Int32Array.from([1, 2]) };
+    const row: UnitRow = {
+      kind: 'units',
+      row: 'clean',
+      windows: new Float32Array(0),
+      count: 3,
+      unitOf: Int32Array.from([0, 0, 1]),
+      truth: Int32Array.from([1, 2]),
+    };
     // Clip 0: windows say 0 (0.6) and 1 (0.9): the average says 1. Clip 1: 2.
     const p = Float32Array.from([0.6, 0.4, 0, 0.1, 0.9, 0, 0, 0, 1]);
     const { clean } = scoreRow(row, p, ['a', 'b', 'c']);
@@ -173,7 +207,12 @@ describe('evaluating under conditions', () => {
 
   test('a condition that cannot be built is reported with what is missing, and the others still run', async () => {
     const seen: string[] = [];
-    const results = await evaluateConditions(['clean', 'continuous', 'telephone'], { test: test1, others: [], labels, positions: 2, seed: 1 }, [chance], (row) => seen.push(row));
+    const results = await evaluateConditions(
+      ['clean', 'continuous', 'telephone'],
+      { test: test1, others: [], labels, positions: 2, seed: 1 },
+      [chance],
+      (row) => seen.push(row),
+    );
     assert.deepEqual(Object.keys(results.rows), ['clean', 'telephone_mulaw', 'telephone_alaw']);
     assert.deepEqual(seen, ['clean', 'telephone_mulaw', 'telephone_alaw']);
     assert.match(results.failed.continuous ?? '', /continuous needs 3 s of one speaker in one emotion.*\(measure on more clips per speaker and emotion\)/);
@@ -187,7 +226,10 @@ describe('evaluating under conditions', () => {
     const recording = (name: string): Scorer => ({
       name,
       predict: async (windows, count) => {
-        (shapes[name] ??= []).push(count, windows.reduce((a, v) => a + v, 0));
+        (shapes[name] ??= []).push(
+          count,
+          windows.reduce((a, v) => a + v, 0),
+        );
         return new Float32Array(count * labels.length).fill(1 / labels.length);
       },
     });

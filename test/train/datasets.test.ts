@@ -36,12 +36,21 @@ describe('dataset loaders', () => {
     const root = writeTree(tempDir(), { '1001_DFA_ANG_XX.wav': wav, '1002_IEO_HAP_HI.wav': wav, '1003_ITS_FEA_LO.wav': wav, '1004_TIE_XYZ_MD.wav': wav });
     const scan = await scanDataset(root);
     assert.equal(scan.corpus, 'cremad');
-    assert.deepEqual(summary(scan.clips), ['1001_DFA_ANG_XX.wav angry cremad:1001', '1002_IEO_HAP_HI.wav happy cremad:1002', '1003_ITS_FEA_LO.wav fear cremad:1003']);
+    assert.deepEqual(summary(scan.clips), [
+      '1001_DFA_ANG_XX.wav angry cremad:1001',
+      '1002_IEO_HAP_HI.wav happy cremad:1002',
+      '1003_ITS_FEA_LO.wav fear cremad:1003',
+    ]);
     assert.deepEqual(scan.skipped, { 'unknown CREMA-D emotion code XYZ': 1 });
   });
 
   it('read TESS names, in speaker folders too, skipping pleasant surprise', async () => {
-    const root = writeTree(tempDir(), { 'OAF_angry/OAF_back_angry.wav': wav, 'YAF_sad/YAF_dog_sad.wav': wav, 'OAF_ps/OAF_back_ps.wav': wav, 'YAF_disgust/YAF_bar_disgust.wav': wav });
+    const root = writeTree(tempDir(), {
+      'OAF_angry/OAF_back_angry.wav': wav,
+      'YAF_sad/YAF_dog_sad.wav': wav,
+      'OAF_ps/OAF_back_ps.wav': wav,
+      'YAF_disgust/YAF_bar_disgust.wav': wav,
+    });
     const scan = await scanDataset(root, 'tess');
     assert.deepEqual(summary(scan.clips), ['OAF_back_angry.wav angry tess:OAF', 'YAF_bar_disgust.wav disgust tess:YAF', 'YAF_dog_sad.wav sad tess:YAF']);
     assert.deepEqual(scan.skipped, { 'pleasant surprise (not one of the six labels)': 1 });
@@ -58,7 +67,11 @@ describe('dataset loaders', () => {
     const scan = await scanDataset(root);
     assert.equal(scan.corpus, 'ravdess');
     assert.deepEqual(summary(scan.clips), ['03-01-07-02-02-01-07.wav disgust ravdess:07', '03-01-05-01-01-01-12.wav angry ravdess:12']);
-    assert.deepEqual(scan.skipped, { 'calm (not one of the six labels)': 1, 'RAVDESS song (only speech is used)': 1, 'RAVDESS video modality (only audio-only files are used)': 1 });
+    assert.deepEqual(scan.skipped, {
+      'calm (not one of the six labels)': 1,
+      'RAVDESS song (only speech is used)': 1,
+      'RAVDESS video modality (only audio-only files are used)': 1,
+    });
     assert.deepEqual(speakerGenders(scan.clips), { 'ravdess:07': 'm', 'ravdess:12': 'f' });
   });
 
@@ -74,7 +87,10 @@ describe('dataset loaders', () => {
     const a = writeTree(tempDir(), { '03a01Wa.wav': wav });
     const b = writeTree(tempDir(), { 'x/OAF_back_angry.wav': wav });
     const scans = await scanDatasets([a, `tess=${b}`]);
-    assert.deepEqual(scans.map((s) => s.corpus), ['emodb', 'tess']);
+    assert.deepEqual(
+      scans.map((s) => s.corpus),
+      ['emodb', 'tess'],
+    );
   });
 
   it('explain bad folders: missing, a file, empty, unrecognisable, nothing usable, unknown name', async () => {
@@ -108,9 +124,16 @@ describe('clip loading', () => {
     const reasons = Object.keys(first.skipped).join('\n');
     assert.match(reasons, /shorter than 0\.5 s/);
     assert.match(reasons, /silent/);
-    assert.equal(Object.values(first.skipped).reduce((a, b) => a + b, 0), 3, reasons);
+    assert.equal(
+      Object.values(first.skipped).reduce((a, b) => a + b, 0),
+      3,
+      reasons,
+    );
     const second = await prepareData([root], undefined, { cacheDir });
     assert.equal(second.cached, 6);
-    assert.deepEqual(second.clips.map((c) => c.features.slice(0, 50)), first.clips.map((c) => c.features.slice(0, 50)));
+    assert.deepEqual(
+      second.clips.map((c) => c.features.slice(0, 50)),
+      first.clips.map((c) => c.features.slice(0, 50)),
+    );
   });
 });

@@ -56,20 +56,43 @@ describe('the training loop', () => {
     const dir = path.join(tempDir(), 'checkpoint');
     const controller = new AbortController();
     const stopped = await fit({
-      config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir: dir, signal: controller.signal,
-      events: { onStep: (p) => { if (p.epoch === 1 && p.step === 1) controller.abort(); } },
+      config,
+      train,
+      validation,
+      pool,
+      initialWeights: initial.weights,
+      trainableCount: initial.trainableCount,
+      checkpointDir: dir,
+      signal: controller.signal,
+      events: {
+        onStep: (p) => {
+          if (p.epoch === 1 && p.step === 1) controller.abort();
+        },
+      },
     });
     assert.equal(stopped.ended, 'interrupted');
     assert.ok(await hasCheckpoint(dir));
     const checkpoint = await loadCheckpoint(dir);
     assert.deepEqual([checkpoint.state.epoch, checkpoint.state.step], [1, 1]);
-    const resumed = await fit({ config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir: dir, resumeFrom: checkpoint });
+    const resumed = await fit({
+      config,
+      train,
+      validation,
+      pool,
+      initialWeights: initial.weights,
+      trainableCount: initial.trainableCount,
+      checkpointDir: dir,
+      resumeFrom: checkpoint,
+    });
     assert.equal(resumed.ended, 'epochs');
-    assert.deepEqual(resumed.history.map((r) => r.loss), uninterrupted.history.map((r) => r.loss));
+    assert.deepEqual(
+      resumed.history.map((r) => r.loss),
+      uninterrupted.history.map((r) => r.loss),
+    );
     assert.deepEqual(resumed.weights, uninterrupted.weights);
   });
 
-  it('early stopping restores the best epoch\'s weights', async () => {
+  it("early stopping restores the best epoch's weights", async () => {
     const patient = { ...config, epochs: 6, earlyStoppingPatience: 1, learningRate: 0.05 };
     const result = await fit({ config: patient, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount });
     if (result.ended === 'early_stopping') assert.ok(result.bestEpoch < result.history.length);
@@ -81,7 +104,16 @@ describe('the training loop', () => {
     const dir = path.join(tempDir(), 'checkpoint');
     const controller = new AbortController();
     controller.abort();
-    await fit({ config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir: dir, signal: controller.signal });
+    await fit({
+      config,
+      train,
+      validation,
+      pool,
+      initialWeights: initial.weights,
+      trainableCount: initial.trainableCount,
+      checkpointDir: dir,
+      signal: controller.signal,
+    });
     await fs.truncate(path.join(dir, 'optimizer.bin'), 100);
     await assert.rejects(loadCheckpoint(dir), (e: unknown) => isAerError(e) && e.code === 'invalid_checkpoint' && /truncated/.test(e.message));
     await fs.writeFile(path.join(dir, 'state.json'), '{');

@@ -9,7 +9,11 @@ describe('metrics', () => {
     // truth:     a a a b b c
     // predicted: a a b b c c
     const e = evaluate(['a', 'b', 'c'], [0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 2, 2]);
-    assert.deepEqual(e.confusion, [[2, 1, 0], [0, 1, 1], [0, 0, 1]]);
+    assert.deepEqual(e.confusion, [
+      [2, 1, 0],
+      [0, 1, 1],
+      [0, 0, 1],
+    ]);
     assert.equal(e.accuracy, 4 / 6);
     assert.deepEqual(e.per_class.a, { precision: 1, recall: 2 / 3, f1: 0.8, support: 3 });
     assert.deepEqual(e.per_class.b, { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 });

@@ -32,17 +32,32 @@ describe('aer datasets prepare emodb', () => {
     const run = aer('datasets', 'prepare', 'emodb', download(), dest, '--json');
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(run.stdout) as { written: number; skipped: Record<string, number>; speakers: string[] };
-    assert.deepEqual(report, { corpus: 'emodb', dest, written: 3, skipped: { 'not an EmoDB recording name': 1, 'speaker not chosen (15)': 1, 'speaker not chosen (16)': 1 }, speakers: ['03', '08'] });
+    assert.deepEqual(report, {
+      corpus: 'emodb',
+      dest,
+      written: 3,
+      skipped: { 'not an EmoDB recording name': 1, 'speaker not chosen (15)': 1, 'speaker not chosen (16)': 1 },
+      speakers: ['03', '08'],
+    });
     assert.deepEqual(fs.readdirSync(path.join(dest, 'wav')), ['03a01Fa.wav', '03a02Wb.wav', '08b10Lc.wav']);
     for (const f of fs.readdirSync(path.join(dest, 'wav'))) {
       const audio = readWav(fs.readFileSync(path.join(dest, 'wav', f)));
       assert.deepEqual([audio.sampleRate, audio.channels[0].length], [22050, 44100], f);
     }
-    assert.match(fs.readFileSync(path.join(dest, 'README.md'), 'utf8'), /speakers 03, 08, 3 recordings, mono 16-bit WAV at 22050 Hz, each cut or zero-padded to 2 s/);
+    assert.match(
+      fs.readFileSync(path.join(dest, 'README.md'), 'utf8'),
+      /speakers 03, 08, 3 recordings, mono 16-bit WAV at 22050 Hz, each cut or zero-padded to 2 s/,
+    );
     // The loader reads it as EmoDB: happy and angry of speaker 03, boredom and the README skipped.
     const scan = await scanDataset(dest);
     assert.equal(scan.corpus, 'emodb');
-    assert.deepEqual(scan.clips.map((c) => [c.speaker, c.label]), [['emodb:03', 'happy'], ['emodb:03', 'angry']]);
+    assert.deepEqual(
+      scan.clips.map((c) => [c.speaker, c.label]),
+      [
+        ['emodb:03', 'happy'],
+        ['emodb:03', 'angry'],
+      ],
+    );
     assert.deepEqual(scan.skipped, { 'not an audio file (.wav, .opus, .ogg)': 1, 'boredom (not one of the six labels)': 1 });
   });
 

@@ -8,7 +8,9 @@ import { speakerFolds, speakerSplit, splitClips, stratifiedSplit } from '../../s
 
 /** perLabel clips of each label for each speaker. */
 function clips(speakers: string[], perLabel: number): Clip[] {
-  return speakers.flatMap((speaker) => LABELS.flatMap((label) => Array.from({ length: perLabel }, (_, i) => ({ path: `${speaker}/${label}/${i}.wav`, label, speaker, corpus: 'emodb' }))));
+  return speakers.flatMap((speaker) =>
+    LABELS.flatMap((label) => Array.from({ length: perLabel }, (_, i) => ({ path: `${speaker}/${label}/${i}.wav`, label, speaker, corpus: 'emodb' }))),
+  );
 }
 const speakersOf = (cs: Clip[]) => new Set(cs.map((c) => c.speaker));
 
@@ -19,8 +21,14 @@ describe('splits', () => {
     for (const label of LABELS) assert.equal(split.validation.filter((c) => c.label === label).length, 4);
     assert.equal(split.train.length + split.validation.length, all.length);
     assert.equal(new Set([...split.train, ...split.validation].map((c) => c.path)).size, all.length);
-    assert.deepEqual(stratifiedSplit(all, 0.2, createRandom(1)).validation.map((c) => c.path), split.validation.map((c) => c.path));
-    assert.notDeepEqual(stratifiedSplit(all, 0.2, createRandom(2)).validation.map((c) => c.path), split.validation.map((c) => c.path));
+    assert.deepEqual(
+      stratifiedSplit(all, 0.2, createRandom(1)).validation.map((c) => c.path),
+      split.validation.map((c) => c.path),
+    );
+    assert.notDeepEqual(
+      stratifiedSplit(all, 0.2, createRandom(2)).validation.map((c) => c.path),
+      split.validation.map((c) => c.path),
+    );
   });
 
   it('speaker: no speaker on both sides, about the fraction held out', () => {
@@ -40,16 +48,27 @@ describe('splits', () => {
     }
     // Only speaker a has anything but sad: no draw of whole speakers puts angry on both sides.
     const lonely = [...clips(['a'], 2), ...clips(['b'], 2).filter((c) => c.label === 'sad')];
-    assert.throws(() => speakerSplit(lonely, 0.3, createRandom(1)), (e: unknown) => isAerError(e) && e.code === 'invalid_split' && /no angry, disgust, fear, happy, neutral/.test(e.message));
+    assert.throws(
+      () => speakerSplit(lonely, 0.3, createRandom(1)),
+      (e: unknown) => isAerError(e) && e.code === 'invalid_split' && /no angry, disgust, fear, happy, neutral/.test(e.message),
+    );
   });
 
   it('speaker: one speaker cannot be split', () => {
-    assert.throws(() => speakerSplit(clips(['solo'], 3), 0.2, createRandom(1)), (e: unknown) => isAerError(e) && /at least two speakers/.test(e.message) && /stratified/.test(e.hint ?? ''));
+    assert.throws(
+      () => speakerSplit(clips(['solo'], 3), 0.2, createRandom(1)),
+      (e: unknown) => isAerError(e) && /at least two speakers/.test(e.message) && /stratified/.test(e.hint ?? ''),
+    );
   });
 
   it('refuse a split that leaves a class out of one side', () => {
-    const all = [...clips(['a'], 3), { path: 'only.wav', label: 'fear' as const, speaker: 'b', corpus: 'emodb' }].filter((c) => c.label !== 'fear' || c.path === 'only.wav');
-    assert.throws(() => splitClips(all, 'stratified', 0.2, createRandom(1)), (e: unknown) => isAerError(e) && e.code === 'invalid_split' && /fear/.test(e.message));
+    const all = [...clips(['a'], 3), { path: 'only.wav', label: 'fear' as const, speaker: 'b', corpus: 'emodb' }].filter(
+      (c) => c.label !== 'fear' || c.path === 'only.wav',
+    );
+    assert.throws(
+      () => splitClips(all, 'stratified', 0.2, createRandom(1)),
+      (e: unknown) => isAerError(e) && e.code === 'invalid_split' && /fear/.test(e.message),
+    );
   });
 
   it('speaker folds: every speaker in exactly one fold, one man and one woman each', () => {
@@ -64,6 +83,9 @@ describe('splits', () => {
       assert.equal(speakers.length, 2);
       assert.deepEqual(speakers.map((s) => genders[s]).sort(), ['f', 'm']);
     }
-    assert.throws(() => speakerFolds(all, 9, createRandom(1)), (e: unknown) => isAerError(e) && /between 2 and 8/.test(e.message));
+    assert.throws(
+      () => speakerFolds(all, 9, createRandom(1)),
+      (e: unknown) => isAerError(e) && /between 2 and 8/.test(e.message),
+    );
   });
 });

@@ -21,7 +21,14 @@ function spokenClips(): LoadedClip[] {
     ['angry', 'sad'].flatMap((label, l) =>
       [0, 1].map((k) => {
         const signal = speech(2 * l + k, voice);
-        return { path: `/tts/${speaker}-${label}-${k}.wav`, label: label as LoadedClip['label'], speaker, corpus: 'tts', signal, features: clipFeatures(signal) };
+        return {
+          path: `/tts/${speaker}-${label}-${k}.wav`,
+          label: label as LoadedClip['label'],
+          speaker,
+          corpus: 'tts',
+          signal,
+          features: clipFeatures(signal),
+        };
       }),
     ),
   );
@@ -43,7 +50,11 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
       const windows = await streamCall(call, path, vad, labels);
       for (const channel of [0, 1]) {
         const mine = windows.filter((w) => w.channel === channel);
-        assert.deepEqual(mine.map((w) => w.seq), mine.map((_, i) => i), `${path}: channel ${channel} in order, none missing`);
+        assert.deepEqual(
+          mine.map((w) => w.seq),
+          mine.map((_, i) => i),
+          `${path}: channel ${channel} in order, none missing`,
+        );
         assert.ok(mine.length >= Math.floor((seconds - 3) / 0.52), `${path}: ${mine.length} windows of a ${seconds.toFixed(1)} s call`);
         for (const [i, w] of mine.entries()) {
           // Whole 3 s windows, but for the close's partial last one.
@@ -56,7 +67,10 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
         const inside = mine.filter((w) => call.turns.some((t) => t.channel === channel && t.startS <= w.startS + 0.25 && w.endS - 0.25 <= t.endS));
         const other = mine.filter((w) => call.turns.some((t) => t.channel !== channel && t.startS <= w.startS && w.endS <= t.endS));
         assert.ok(inside.length > 0 && inside.every((w) => w.speech), `${path}: windows inside ${channel}'s turns are speech`);
-        assert.ok(other.every((w) => !w.speech), `${path}: windows inside the other party's turns are not`);
+        assert.ok(
+          other.every((w) => !w.speech),
+          `${path}: windows inside the other party's turns are not`,
+        );
       }
     }
   });
@@ -71,7 +85,10 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
         return new Float32Array(count * labels.length).fill(1 / labels.length);
       },
     };
-    const results = await evaluateConditions(['stream'], { test: clips, others: [], labels, positions: 1, seed: 1, vad }, [chance, { ...chance, name: 'again' }]);
+    const results = await evaluateConditions(['stream'], { test: clips, others: [], labels, positions: 1, seed: 1, vad }, [
+      chance,
+      { ...chance, name: 'again' },
+    ]);
     assert.deepEqual(Object.keys(results.rows), ['stream', 'stream_smoothed', 'stream_telephone', 'stream_telephone_smoothed']);
     assert.equal(seen[0], seen[1]);
     assert.ok(turns > 0);

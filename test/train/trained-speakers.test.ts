@@ -10,7 +10,10 @@ describe('clips from speakers a model trained on', () => {
   it('counts them and names their speakers; validation speakers are not training speakers', () => {
     const clips = ['emodb:03', 'emodb:03', 'emodb:09', 'emodb:14', 'cremad:03'].map(clip);
     assert.deepEqual(trainedSpeakerOverlap(clips, training(['emodb:03', 'emodb:14'])), { clips: 3, speakers: ['emodb:03', 'emodb:14'] });
-    assert.match(overlapNote({ clips: 3, speakers: ['emodb:03', 'emodb:14'] }, 5) ?? '', /^3 of 5 clips are from speakers the model was trained on \(emodb:03, emodb:14\): .*not its accuracy on new speakers/);
+    assert.match(
+      overlapNote({ clips: 3, speakers: ['emodb:03', 'emodb:14'] }, 5) ?? '',
+      /^3 of 5 clips are from speakers the model was trained on \(emodb:03, emodb:14\): .*not its accuracy on new speakers/,
+    );
   });
 
   it('claims none for unknown speakers, new speakers, or a model without the record', () => {

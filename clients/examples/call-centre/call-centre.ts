@@ -50,7 +50,10 @@ function callsIn(inputs: string[]): string[] {
     const files = fs.readdirSync(p).sort();
     const audio = files.filter((f) => /\.(wav|opus|ogg)$/i.test(f));
     const other = files.filter((f) => !audio.includes(f) && fs.statSync(path.join(p, f)).isFile());
-    if (other.length > 0) console.log(`${p}: not tagging ${other.length} file(s) that are not .wav, .ogg or .opus (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', ...' : ''})`);
+    if (other.length > 0)
+      console.log(
+        `${p}: not tagging ${other.length} file(s) that are not .wav, .ogg or .opus (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', ...' : ''})`,
+      );
     return audio.map((f) => path.join(p, f));
   });
 }
@@ -58,9 +61,23 @@ function callsIn(inputs: string[]): string[] {
 async function main(): Promise<void> {
   if (values.format !== 'jsonl' && values.format !== 'csv') throw new AerClientError('invalid_audio', `--format is jsonl or csv, not ${values.format}`);
   const [watched, labels = ''] = values.alert!.split(':');
-  const options = { url: values.url!, speakers: values.speakers?.split(','), alertOn: { speaker: watched, labels: labels.split(',') }, realtime: !values.fast, token: values.token, log: (line: string) => console.log(line) };
-  const sources = values.agent && values.customer ? [{ name: values.agent, load: () => pairAsStereo(values.agent!, values.customer!) }] : callsIn(positionals).map((f) => ({ name: f, load: () => readAudioFile(f) }));
-  if (sources.length === 0) throw new AerClientError('unreadable_file', 'no call given: pass a stereo WAV or Ogg Opus file (or a folder of them), or --agent A.wav --customer B.wav (--help for more)');
+  const options = {
+    url: values.url!,
+    speakers: values.speakers?.split(','),
+    alertOn: { speaker: watched, labels: labels.split(',') },
+    realtime: !values.fast,
+    token: values.token,
+    log: (line: string) => console.log(line),
+  };
+  const sources =
+    values.agent && values.customer
+      ? [{ name: values.agent, load: () => pairAsStereo(values.agent!, values.customer!) }]
+      : callsIn(positionals).map((f) => ({ name: f, load: () => readAudioFile(f) }));
+  if (sources.length === 0)
+    throw new AerClientError(
+      'unreadable_file',
+      'no call given: pass a stereo WAV or Ogg Opus file (or a folder of them), or --agent A.wav --customer B.wav (--help for more)',
+    );
   const out = values.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'call-tags-'));
   fs.mkdirSync(out, { recursive: true });
   const failed: string[] = [];

@@ -14,14 +14,29 @@ import { writeWav } from '../../../src/audio/wav-write.ts';
 
 /** [channel (0 agent, 1 customer), EmoDB speaker, emotion code]: N neutral, F happy, T sad, W angry. */
 export const SCRIPT: [number, string, string][] = [
-  [0, '03', 'N'], [1, '08', 'N'], [0, '03', 'F'], [1, '08', 'N'],
-  [0, '03', 'N'], [1, '08', 'T'], [1, '08', 'T'], [0, '03', 'N'],
-  [1, '08', 'W'], [1, '08', 'W'], [0, '03', 'N'], [1, '08', 'W'],
-  [1, '08', 'W'], [0, '03', 'F'], [1, '08', 'N'],
+  [0, '03', 'N'],
+  [1, '08', 'N'],
+  [0, '03', 'F'],
+  [1, '08', 'N'],
+  [0, '03', 'N'],
+  [1, '08', 'T'],
+  [1, '08', 'T'],
+  [0, '03', 'N'],
+  [1, '08', 'W'],
+  [1, '08', 'W'],
+  [0, '03', 'N'],
+  [1, '08', 'W'],
+  [1, '08', 'W'],
+  [0, '03', 'F'],
+  [1, '08', 'N'],
 ];
 const GAP_S = 0.5;
 
-export function makeSampleCall(emodbDir: string): { sampleRate: number; channels: [Float32Array, Float32Array]; turns: { channel: number; file: string; start_s: number; end_s: number }[] } {
+export function makeSampleCall(emodbDir: string): {
+  sampleRate: number;
+  channels: [Float32Array, Float32Array];
+  turns: { channel: number; file: string; start_s: number; end_s: number }[];
+} {
   const wavDir = path.join(emodbDir, 'wav');
   if (!fs.existsSync(wavDir)) throw new Error(`no EmoDB clips in ${wavDir}; pass --emodb DIR (the shared datasets/emodb folder)`);
   const files = fs.readdirSync(wavDir).sort();
@@ -50,9 +65,12 @@ export function makeSampleCall(emodbDir: string): { sampleRate: number; channels
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { emodb: { type: 'string', default: '../shared/datasets/emodb' }, out: { type: 'string', default: 'sample-call.wav' } } });
+  const { values } = parseArgs({
+    options: { emodb: { type: 'string', default: '../shared/datasets/emodb' }, out: { type: 'string', default: 'sample-call.wav' } },
+  });
   const call = makeSampleCall(values.emodb!);
   fs.writeFileSync(values.out!, writeWav({ sampleRate: call.sampleRate, channels: call.channels }));
   console.log(`${values.out}: ${(call.channels[0].length / call.sampleRate).toFixed(1)} s, stereo (agent left, customer right), ${call.turns.length} turns`);
-  for (const t of call.turns) console.log(`  ${t.start_s.toFixed(1).padStart(5)}-${t.end_s.toFixed(1).padStart(5)} s  ${t.channel === 0 ? 'agent   ' : 'customer'}  ${t.file}`);
+  for (const t of call.turns)
+    console.log(`  ${t.start_s.toFixed(1).padStart(5)}-${t.end_s.toFixed(1).padStart(5)} s  ${t.channel === 0 ? 'agent   ' : 'customer'}  ${t.file}`);
 }

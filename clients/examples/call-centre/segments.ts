@@ -46,7 +46,18 @@ export class Segmenter {
       return undefined;
     }
     const closed = this.close(e.channel);
-    this.open.set(e.channel, { segment: { channel: e.channel, speaker: this.speakers[e.channel] ?? `channel ${e.channel}`, start_s: start, end_s: e.end_s, label, mean_confidence: scores[label], windows: 1 }, sum: scores[label] });
+    this.open.set(e.channel, {
+      segment: {
+        channel: e.channel,
+        speaker: this.speakers[e.channel] ?? `channel ${e.channel}`,
+        start_s: start,
+        end_s: e.end_s,
+        label,
+        mean_confidence: scores[label],
+        windows: 1,
+      },
+      sum: scores[label],
+    });
     return closed;
   }
 
@@ -68,10 +79,16 @@ export class Segmenter {
 const CSV_FIELDS = ['speaker', 'channel', 'start_s', 'end_s', 'label', 'mean_confidence', 'windows'] as const;
 
 export function segmentsAsCsv(segments: Segment[]): string {
-  const rows = segments.map((s) => CSV_FIELDS.map((f) => (typeof s[f] === 'number' && f !== 'channel' && f !== 'windows' ? (s[f] as number).toFixed(3) : String(s[f]))).join(','));
+  const rows = segments.map((s) =>
+    CSV_FIELDS.map((f) => (typeof s[f] === 'number' && f !== 'channel' && f !== 'windows' ? (s[f] as number).toFixed(3) : String(s[f]))).join(','),
+  );
   return `${[CSV_FIELDS.join(','), ...rows].join('\n')}\n`;
 }
 
 export function segmentsAsJsonl(segments: Segment[]): string {
-  return segments.map((s) => JSON.stringify({ ...s, start_s: +s.start_s.toFixed(3), end_s: +s.end_s.toFixed(3), mean_confidence: +s.mean_confidence.toFixed(3) })).join('\n') + (segments.length ? '\n' : '');
+  return (
+    segments
+      .map((s) => JSON.stringify({ ...s, start_s: +s.start_s.toFixed(3), end_s: +s.end_s.toFixed(3), mean_confidence: +s.mean_confidence.toFixed(3) }))
+      .join('\n') + (segments.length ? '\n' : '')
+  );
 }

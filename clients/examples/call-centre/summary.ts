@@ -27,7 +27,15 @@ export interface CallSummary {
   lost_s: number;
 }
 
-export function summarise(file: string, durationS: number, speakers: string[], segments: Segment[], changes: ChangeMessage[], alerts: Alert[], lostS: number): CallSummary {
+export function summarise(
+  file: string,
+  durationS: number,
+  speakers: string[],
+  segments: Segment[],
+  changes: ChangeMessage[],
+  alerts: Alert[],
+  lostS: number,
+): CallSummary {
   return {
     file,
     duration_s: +durationS.toFixed(2),
@@ -36,7 +44,13 @@ export function summarise(file: string, durationS: number, speakers: string[], s
       const byLabel: Record<string, number> = {};
       for (const s of own) byLabel[s.label] = +((byLabel[s.label] ?? 0) + s.end_s - s.start_s).toFixed(2);
       const dominant = Object.keys(byLabel).reduce<string | null>((a, b) => (a === null || byLabel[b] > byLabel[a] ? b : a), null);
-      return { speaker, speech_s: +own.reduce((t, s) => t + s.end_s - s.start_s, 0).toFixed(2), by_label: byLabel, dominant, changes: changes.filter((c) => c.channel === channel && c.from !== null).length };
+      return {
+        speaker,
+        speech_s: +own.reduce((t, s) => t + s.end_s - s.start_s, 0).toFixed(2),
+        by_label: byLabel,
+        dominant,
+        changes: changes.filter((c) => c.channel === channel && c.from !== null).length,
+      };
     }),
     alerts,
     lost_s: +lostS.toFixed(2),
@@ -52,7 +66,9 @@ export function formatSummary(summary: CallSummary): string {
       .join(', ');
     lines.push(`  ${s.speaker.padEnd(9)} speech ${s.speech_s.toFixed(1)} s, mostly ${s.dominant ?? '-'} (${shares || 'no speech'}); ${s.changes} change(s)`);
   }
-  lines.push(summary.alerts.length ? `  alerts: ${summary.alerts.map((a) => `${a.speaker} ${a.label} at ${a.at_s.toFixed(1)} s`).join('; ')}` : '  alerts: none');
+  lines.push(
+    summary.alerts.length ? `  alerts: ${summary.alerts.map((a) => `${a.speaker} ${a.label} at ${a.at_s.toFixed(1)} s`).join('; ')}` : '  alerts: none',
+  );
   if (summary.lost_s > 0) lines.push(`  not analysed (connection lost): ${summary.lost_s.toFixed(1)} s`);
   return lines.join('\n');
 }

@@ -33,9 +33,14 @@ const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${(
 export async function pairAsStereo(left: string, right: string): Promise<AudioFileSource> {
   const [a, b] = await Promise.all([readAudioFile(left), readAudioFile(right)]);
   for (const s of [a, b]) {
-    if (s.format.encoding === 'ogg_opus' || s.format.channels !== 1) throw new AerClientError('unreadable_file', `${s.path}: two live sources must each be mono WAV`);
+    if (s.format.encoding === 'ogg_opus' || s.format.channels !== 1)
+      throw new AerClientError('unreadable_file', `${s.path}: two live sources must each be mono WAV`);
   }
-  if (a.format.sampleRate !== b.format.sampleRate || a.format.encoding !== b.format.encoding) throw new AerClientError('unreadable_file', `${left} and ${right} differ in rate or sample format; convert both: ffmpeg -i IN -ac 1 -ar 16000 -c:a pcm_s16le OUT.wav`);
+  if (a.format.sampleRate !== b.format.sampleRate || a.format.encoding !== b.format.encoding)
+    throw new AerClientError(
+      'unreadable_file',
+      `${left} and ${right} differ in rate or sample format; convert both: ffmpeg -i IN -ac 1 -ar 16000 -c:a pcm_s16le OUT.wav`,
+    );
   const width = bytesPerFrame(a.format);
   const join = (s: AudioFileSource) => {
     const out = new Uint8Array(s.chunks.reduce((n, c) => n + c.bytes.length, 0));
@@ -52,13 +57,15 @@ export async function pairAsStereo(left: string, right: string): Promise<AudioFi
   const rate = a.format.sampleRate;
   const step = Math.round(rate / 10) * 2 * width;
   const chunks = [];
-  for (let i = 0; i < stereo.length; i += step) chunks.push({ bytes: stereo.subarray(i, i + step), endS: Math.min(stereo.length, i + step) / (2 * width) / rate });
+  for (let i = 0; i < stereo.length; i += step)
+    chunks.push({ bytes: stereo.subarray(i, i + step), endS: Math.min(stereo.length, i + step) / (2 * width) / rate });
   return { path: `${left} + ${right}`, format: { ...a.format, channels: 2 }, durationS: frames / rate, chunks };
 }
 
 export async function tagCall(source: AudioFileSource, options: TagCallOptions): Promise<TaggedCall> {
   const named = options.speakers ?? (source.format.channels === 2 ? ['agent', 'customer'] : ['caller']);
-  if (named.length < source.format.channels) throw new AerClientError('invalid_audio', `${source.path} has ${source.format.channels} channels but ${named.length} speaker name(s) were given`);
+  if (named.length < source.format.channels)
+    throw new AerClientError('invalid_audio', `${source.path} has ${source.format.channels} channels but ${named.length} speaker name(s) were given`);
   // A party per channel: a mono file has one, whatever names were given.
   const speakers = named.slice(0, source.format.channels);
   const log = options.log ?? (() => {});
@@ -89,7 +96,13 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
     changes.push(c);
     const speaker = speakers[c.channel];
     if (options.alertOn && speaker === options.alertOn.speaker && options.alertOn.labels.includes(c.to)) {
-      const alert: Alert = { at_s: c.at_s, speaker, label: c.to, confidence: c.confidence, message: `${speaker} turned ${c.to} at ${clock(c.at_s)} (${Math.round(c.confidence * 100)} %)` };
+      const alert: Alert = {
+        at_s: c.at_s,
+        speaker,
+        label: c.to,
+        confidence: c.confidence,
+        message: `${speaker} turned ${c.to} at ${clock(c.at_s)} (${Math.round(c.confidence * 100)} %)`,
+      };
       alerts.push(alert);
       log(`>>> ALERT: ${alert.message}`);
       options.onAlert?.(alert);

@@ -46,12 +46,27 @@ function react(fired: EmotionFired): void {
 
 /** The default microphone as 16 kHz mono s16 through sox, for `seconds`. */
 async function streamMicrophone(session: AerSession, seconds: number): Promise<void> {
-  const rec = spawn('rec', ['-q', '-t', 'raw', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-', 'trim', '0', String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const rec = spawn('rec', ['-q', '-t', 'raw', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-', 'trim', '0', String(seconds)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let said = '';
   rec.stderr.on('data', (d) => (said += d));
-  const failed = new Promise<never>((_, reject) => rec.on('error', () => reject(new AerClientError('microphone_denied', 'no microphone: --mic needs sox (apt-get install sox) and an input device'))));
+  const failed = new Promise<never>((_, reject) =>
+    rec.on('error', () => reject(new AerClientError('microphone_denied', 'no microphone: --mic needs sox (apt-get install sox) and an input device'))),
+  );
   // rec that cannot open a device exits non-zero having sent nothing: that is a failure, not a quiet user.
-  const exited = new Promise<void>((resolve, reject) => rec.on('close', (code) => (code === 0 ? resolve() : reject(new AerClientError('microphone_denied', `the microphone could not be read (rec exited ${code}${said.trim() ? `: ${said.trim().split('\n').at(-1)}` : ''}); check the input device, or pass a file instead of --mic`)))));
+  const exited = new Promise<void>((resolve, reject) =>
+    rec.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new AerClientError(
+              'microphone_denied',
+              `the microphone could not be read (rec exited ${code}${said.trim() ? `: ${said.trim().split('\n').at(-1)}` : ''}); check the input device, or pass a file instead of --mic`,
+            ),
+          ),
+    ),
+  );
   const done = (async () => {
     for await (const chunk of rec.stdout) await session.send(new Uint8Array(chunk));
   })();

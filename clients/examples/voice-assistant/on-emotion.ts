@@ -40,7 +40,7 @@ export function onEmotion(source: { emotions$: Observable<EmotionMessage> }, con
     const scores = e.smoothed ?? e.scores;
     for (const label of labels) {
       const key = `${e.channel}:${label}`;
-      const score = e.speech && scores ? scores[label] ?? 0 : 0;
+      const score = e.speech && scores ? (scores[label] ?? 0) : 0;
       if (score < condition.minConfidence) {
         state.delete(key);
         continue;

@@ -26,9 +26,13 @@ export function encodeInput(input: AudioInput, format: AudioFormat): Uint8Array 
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (bytes instanceof Uint8Array) return bytes;
   if (format.encoding !== 'pcm_s16le' && format.encoding !== 'pcm_f32le') {
-    throw new AerClientError('invalid_audio', `this session was opened for ${format.encoding}: send encoded bytes (a Uint8Array), not samples; open it with encoding pcm_s16le or pcm_f32le to send samples`);
+    throw new AerClientError(
+      'invalid_audio',
+      `this session was opened for ${format.encoding}: send encoded bytes (a Uint8Array), not samples; open it with encoding pcm_s16le or pcm_f32le to send samples`,
+    );
   }
-  if (bytes.length % format.channels !== 0) throw new AerClientError('invalid_audio', `${bytes.length} samples are not whole frames of ${format.channels} interleaved channels`);
+  if (bytes.length % format.channels !== 0)
+    throw new AerClientError('invalid_audio', `${bytes.length} samples are not whole frames of ${format.channels} interleaved channels`);
   if (format.encoding === 'pcm_s16le') return bytesOf(bytes instanceof Int16Array ? bytes : s16FromFloat(bytes));
   return bytesOf(bytes instanceof Float32Array ? bytes : Float32Array.from(bytes, (v) => v / 32768));
 }

@@ -14,7 +14,16 @@ export function defaultSampleRate(encoding: Encoding): number {
 }
 
 /** WebSocket close codes the service uses. */
-export const CLOSE = { normal: 1000, goingAway: 1001, abnormal: 1006, policy: 1008, tooBig: 1009, internal: 1011, tryAgainLater: 1013, badRequest: 4400 } as const;
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  abnormal: 1006,
+  policy: 1008,
+  tooBig: 1009,
+  internal: 1011,
+  tryAgainLater: 1013,
+  badRequest: 4400,
+} as const;
 
 /** The stream's query parameters (snake_case on the wire). */
 export interface StreamParameters {
@@ -27,7 +36,11 @@ export interface StreamParameters {
   attention?: boolean;
 }
 
-export type ControlMessage = { type: 'configure'; smoothing?: 'ema' | 'none'; attention?: boolean } | { type: 'flush' } | { type: 'keepalive' } | { type: 'close_stream' };
+export type ControlMessage =
+  | { type: 'configure'; smoothing?: 'ema' | 'none'; attention?: boolean }
+  | { type: 'flush' }
+  | { type: 'keepalive' }
+  | { type: 'close_stream' };
 
 export interface ReadyMessage {
   type: 'ready';

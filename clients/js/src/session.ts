@@ -10,7 +10,19 @@
 import { filter, map, type Observable, Subject } from 'rxjs';
 import { type AudioFormat, type AudioInput, bytesPerFrame, clockRate, encodeInput, framesOf } from './audio.ts';
 import { AerClientError } from './errors.ts';
-import { type ChangeMessage, CLOSE, type ClosedMessage, type ControlMessage, defaultSampleRate, type EmotionMessage, type Encoding, type ErrorMessage, type ReadyMessage, type ServerMessage, type WarningMessage } from './protocol.ts';
+import {
+  type ChangeMessage,
+  CLOSE,
+  type ClosedMessage,
+  type ControlMessage,
+  defaultSampleRate,
+  type EmotionMessage,
+  type Encoding,
+  type ErrorMessage,
+  type ReadyMessage,
+  type ServerMessage,
+  type WarningMessage,
+} from './protocol.ts';
 import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from './socket.ts';
 
 /** The server's per-message limit (1 MiB); PCM is cut below it at frame boundaries. */
@@ -134,15 +146,24 @@ export class AerSession {
   ) {
     const encoding = options.encoding ?? 'pcm_s16le';
     this.format = { encoding, sampleRate: options.sampleRate ?? defaultSampleRate(encoding), channels: options.channels ?? 1 };
-    const payloads = <K extends keyof SessionEvents>(type: K) => this.events.pipe(filter((e): e is Extract<Event, { type: K }> => e.type === type), map((e) => e.payload as SessionEvents[K]));
-    this.messages$ = this.events.pipe(filter((e) => ['ready', 'emotion', 'change', 'warning', 'error'].includes(e.type)), map((e) => e.payload as ServerMessage));
+    const payloads = <K extends keyof SessionEvents>(type: K) =>
+      this.events.pipe(
+        filter((e): e is Extract<Event, { type: K }> => e.type === type),
+        map((e) => e.payload as SessionEvents[K]),
+      );
+    this.messages$ = this.events.pipe(
+      filter((e) => ['ready', 'emotion', 'change', 'warning', 'error'].includes(e.type)),
+      map((e) => e.payload as ServerMessage),
+    );
     this.emotions$ = payloads('emotion');
     this.changes$ = payloads('change');
     this.warnings$ = payloads('warning');
   }
 
   static async connect(url: string, options: ConnectOptions = {}): Promise<AerSession> {
-    const factory = options.socketFactory ? { create: options.socketFactory, headers: true } : await defaultSocketFactory().catch((e: Error) => Promise.reject(new AerClientError('connection_failed', e.message)));
+    const factory = options.socketFactory
+      ? { create: options.socketFactory, headers: true }
+      : await defaultSocketFactory().catch((e: Error) => Promise.reject(new AerClientError('connection_failed', e.message)));
     const session = new AerSession(url, options, factory);
     await session.open();
     session.startKeepalive();
@@ -184,7 +205,8 @@ export class AerSession {
     this.sentFrames += framesOf(bytes, this.format);
     if (this.state === 'reconnecting') return;
     if (bytes.length > MAX_MESSAGE_BYTES) {
-      if (this.format.encoding !== 'pcm_s16le' && this.format.encoding !== 'pcm_f32le') throw new AerClientError('too_large', `one ${this.format.encoding} message of ${bytes.length} bytes is over the server's 1 MiB limit`);
+      if (this.format.encoding !== 'pcm_s16le' && this.format.encoding !== 'pcm_f32le')
+        throw new AerClientError('too_large', `one ${this.format.encoding} message of ${bytes.length} bytes is over the server's 1 MiB limit`);
       const step = MAX_MESSAGE_BYTES - (MAX_MESSAGE_BYTES % bytesPerFrame(this.format));
       for (let i = 0; i < bytes.length; i += step) this.socket.send(bytes.subarray(i, i + step));
     } else this.socket.send(bytes);
@@ -209,7 +231,8 @@ export class AerSession {
     const done = new Promise<CloseResult>((resolve, reject) => (this.closing = { resolve, reject }));
     const wasReconnecting = this.state === 'reconnecting';
     this.state = 'closing';
-    if (wasReconnecting) this.fail(new AerClientError('connection_lost', 'closed while reconnecting: the audio since the connection was lost was not analysed'));
+    if (wasReconnecting)
+      this.fail(new AerClientError('connection_lost', 'closed while reconnecting: the audio since the connection was lost was not analysed'));
     else this.socket.send(JSON.stringify({ type: 'close_stream' } satisfies ControlMessage));
     const timer = setTimeout(() => this.fail(new AerClientError('timeout', `no closed message within ${timeoutMs} ms of close()`)), timeoutMs);
     return done.finally(() => clearTimeout(timer));
@@ -225,7 +248,8 @@ export class AerSession {
   }
 
   private assertUsable(what: string): void {
-    if (this.state === 'closing' || this.state === 'closed' || this.state === 'failed') throw new AerClientError('session_closed', `${what}() on a session that is ${this.state}`);
+    if (this.state === 'closing' || this.state === 'closed' || this.state === 'failed')
+      throw new AerClientError('session_closed', `${what}() on a session that is ${this.state}`);
   }
 
   private control(message: ControlMessage): void {
@@ -243,9 +267,12 @@ export class AerSession {
   private startKeepalive(): void {
     const every = this.options.keepaliveMs ?? 10_000;
     if (every <= 0) return;
-    this.keepalive = setInterval(() => {
-      if (this.state === 'open' && Date.now() - this.lastSentAt >= every) this.control({ type: 'keepalive' });
-    }, Math.min(every, 1000));
+    this.keepalive = setInterval(
+      () => {
+        if (this.state === 'open' && Date.now() - this.lastSentAt >= every) this.control({ type: 'keepalive' });
+      },
+      Math.min(every, 1000),
+    );
   }
 
   private stopKeepalive(): void {
@@ -256,7 +283,15 @@ export class AerSession {
     const url = new URL(this.url);
     if (!/\/v1\/stream\/?$/.test(url.pathname)) url.pathname = `${url.pathname.replace(/\/$/, '')}/v1/stream`;
     const o = this.options;
-    const params: Record<string, string | number | boolean | undefined> = { encoding: this.format.encoding, sample_rate: this.format.sampleRate, channels: this.format.channels, hop_ms: o.hopMs, smoothing: o.smoothing, vad: o.vad, attention: o.attention };
+    const params: Record<string, string | number | boolean | undefined> = {
+      encoding: this.format.encoding,
+      sample_rate: this.format.sampleRate,
+      channels: this.format.channels,
+      hop_ms: o.hopMs,
+      smoothing: o.smoothing,
+      vad: o.vad,
+      attention: o.attention,
+    };
     for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
     if (o.token && !this.factory.headers) url.searchParams.set('token', o.token);
     return url.toString();
@@ -299,7 +334,15 @@ export class AerSession {
         clearTimeout(timer);
         if (!readyYet) {
           const unreachable = code === CLOSE.abnormal && !reason;
-          reject(unreachable ? new AerClientError('connection_failed', `cannot open a stream at ${url}: ${detail || 'the connection failed'}; check the URL (ws://HOST:PORT) and that the server is running`, code) : closeError(code, reason, detail));
+          reject(
+            unreachable
+              ? new AerClientError(
+                  'connection_failed',
+                  `cannot open a stream at ${url}: ${detail || 'the connection failed'}; check the URL (ws://HOST:PORT) and that the server is running`,
+                  code,
+                )
+              : closeError(code, reason, detail),
+          );
           return;
         }
         if (socket === this.socket) this.connectionClosed(code, reason, detail);
@@ -343,7 +386,13 @@ export class AerSession {
       return;
     }
     if (this.state === 'closed' || this.state === 'failed') return;
-    const cause = this.fatal ? new AerClientError(code === CLOSE.internal ? 'server_error' : 'bad_request', `${this.fatal.code}: ${this.fatal.message}${this.fatal.hint ? ` (${this.fatal.hint})` : ''}`, code) : closeError(code, reason, detail);
+    const cause = this.fatal
+      ? new AerClientError(
+          code === CLOSE.internal ? 'server_error' : 'bad_request',
+          `${this.fatal.code}: ${this.fatal.message}${this.fatal.hint ? ` (${this.fatal.hint})` : ''}`,
+          code,
+        )
+      : closeError(code, reason, detail);
     if (closed && closed.reason === 'idle_timeout') {
       this.finish(closed);
       return;
@@ -355,7 +404,13 @@ export class AerSession {
       return;
     }
     if (this.format.encoding === 'ogg_opus') {
-      this.fail(new AerClientError('connection_lost', `${cause.message}; an Ogg stream cannot resume mid-stream (its headers were at the start): send Opus packets (encoding opus) to reconnect`, code));
+      this.fail(
+        new AerClientError(
+          'connection_lost',
+          `${cause.message}; an Ogg stream cannot resume mid-stream (its headers were at the start): send Opus packets (encoding opus) to reconnect`,
+          code,
+        ),
+      );
       return;
     }
     void this.reconnect(serverShutdown ? new AerClientError('connection_lost', 'the server shut down', code) : cause);
@@ -391,7 +446,13 @@ export class AerSession {
       this.emit({ type: 'reconnected', payload: { attempt, lost, session_id: this.ready.session_id } });
       return;
     }
-    this.fail(new AerClientError(last.code === 'unauthorized' || last.code === 'bad_request' ? last.code : 'connection_lost', `could not reconnect after ${attempts} attempts: ${last.message}`, last.closeCode));
+    this.fail(
+      new AerClientError(
+        last.code === 'unauthorized' || last.code === 'bad_request' ? last.code : 'connection_lost',
+        `could not reconnect after ${attempts} attempts: ${last.message}`,
+        last.closeCode,
+      ),
+    );
   }
 
   private result(closed: ClosedMessage): CloseResult {

@@ -24,7 +24,9 @@ export async function defaultSocketFactory(): Promise<{ create: SocketFactory; h
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (isNode) {
     try {
-      const { default: WebSocket } = (await import('ws')) as unknown as { default: new (url: string, options: { headers: Record<string, string> }) => SocketLike };
+      const { default: WebSocket } = (await import('ws')) as unknown as {
+        default: new (url: string, options: { headers: Record<string, string> }) => SocketLike;
+      };
       return { create: (url, headers) => new WebSocket(url, { headers }), headers: true };
     } catch {
       // Fall through to the platform's WebSocket (Node 22+ has one).

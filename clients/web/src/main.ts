@@ -37,7 +37,12 @@ function showMessage(text: string | undefined): void {
 }
 
 function buildBars(): void {
-  $('bars').innerHTML = labels.map((l) => `<li><span>${l}</span><span class="track"><span class="fill" data-label="${l}" style="background:${colorOf(l)}"></span></span><span class="value" data-value="${l}">–</span></li>`).join('');
+  $('bars').innerHTML = labels
+    .map(
+      (l) =>
+        `<li><span>${l}</span><span class="track"><span class="fill" data-label="${l}" style="background:${colorOf(l)}"></span></span><span class="value" data-value="${l}">–</span></li>`,
+    )
+    .join('');
   $('legend').innerHTML = labels.map((l) => `<li><i style="background:${colorOf(l)}"></i>${l}</li>`).join('');
 }
 

@@ -13,7 +13,19 @@ import fs from 'node:fs';
 interface PolyphaseExports {
   memory: WebAssembly.Memory;
   run(coef: number, taps: number, L: number, step: number, carry: number, buf: number, start: number, phase: number, out: number, count: number): void;
-  run_interpolated(coef: number, taps: number, L: number, step: number, carry: number, buf: number, start: number, phase: number, out: number, count: number, P: number): void;
+  run_interpolated(
+    coef: number,
+    taps: number,
+    L: number,
+    step: number,
+    carry: number,
+    buf: number,
+    start: number,
+    phase: number,
+    out: number,
+    count: number,
+    P: number,
+  ): void;
 }
 
 /** Coefficients as the kernel reads them: `rows` rows of `taps` (a multiple of 4). */

@@ -49,10 +49,19 @@ export async function calibrate(model: tf.LayersModel, windows: Float32Array, cl
     const samples = new Map<string, Float32Array[]>(names.map((n) => [n, []]));
     for (let start = 0; start < count; start += BATCH) {
       const n = Math.min(BATCH, count - start);
-      const out = await session.run({ features: new ort.Tensor('float32', windows.subarray(start * WINDOW_VALUES, (start + n) * WINDOW_VALUES), [n, WINDOW_FRAMES, N_MELS, 1]) }, names);
+      const out = await session.run(
+        { features: new ort.Tensor('float32', windows.subarray(start * WINDOW_VALUES, (start + n) * WINDOW_VALUES), [n, WINDOW_FRAMES, N_MELS, 1]) },
+        names,
+      );
       for (const name of names) {
         const values = out[name].data as Float32Array;
-        samples.get(name)!.push(values.length <= SAMPLES_PER_BATCH ? values.slice() : Float32Array.from({ length: SAMPLES_PER_BATCH }, () => values[Math.floor(random() * values.length)]));
+        samples
+          .get(name)!
+          .push(
+            values.length <= SAMPLES_PER_BATCH
+              ? values.slice()
+              : Float32Array.from({ length: SAMPLES_PER_BATCH }, () => values[Math.floor(random() * values.length)]),
+          );
       }
     }
     const ranges = new Map(names.map((name) => [name, percentileRange(concat(samples.get(name)!), clip)]));

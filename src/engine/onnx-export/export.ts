@@ -65,12 +65,14 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
     return v;
   };
 
-  if (model.inputs.length !== 1 || model.inputs[0].rank !== 4) throw new AerError('unsupported_model', 'the exporter expects one image input (batch, time, mel, 1)');
+  if (model.inputs.length !== 1 || model.inputs[0].rank !== 4)
+    throw new AerError('unsupported_model', 'the exporter expects one image input (batch, time, mel, 1)');
   const input = model.inputs[0];
   const inputName = g.input('features', input.shape);
   // Declared first, so no converted layer (the dense 'probabilities') takes their names.
   const names = ['probabilities', 'attention'];
-  if (model.outputs.length !== names.length) throw new AerError('unsupported_model', `the exporter expects two outputs (probabilities, attention), the model has ${model.outputs.length}`);
+  if (model.outputs.length !== names.length)
+    throw new AerError('unsupported_model', `the exporter expects two outputs (probabilities, attention), the model has ${model.outputs.length}`);
   model.outputs.forEach((t, i) => g.output(names[i], t.shape));
   values.set(input.id, { name: g.op('Transpose', [inputName], { perm: [0, 3, 1, 2] }, 'features_nchw'), layout: 'nchw' });
 
@@ -115,7 +117,10 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
         break;
       case 'Add':
         if (new Set(ins.map((v) => v.layout)).size > 1) throw new AerError('unsupported_model', `layer ${layer.name} adds an image to a sequence`);
-        set({ name: ins.slice(1).reduce((sum, v, i) => g.op('Add', [sum, v.name], {}, i === ins.length - 2 ? layer.name : `${layer.name}_${i}`), ins[0].name), layout: ins[0].layout });
+        set({
+          name: ins.slice(1).reduce((sum, v, i) => g.op('Add', [sum, v.name], {}, i === ins.length - 2 ? layer.name : `${layer.name}_${i}`), ins[0].name),
+          layout: ins[0].layout,
+        });
         break;
       case 'Reshape':
         set(reshape(g, layer, ins[0]));
@@ -133,7 +138,9 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
         set(...temporalMean(g, layer, ins[0]));
         break;
       default:
-        throw new AerError('unsupported_model', `cannot export layer ${layer.name} (${kind}) to ONNX`, { hint: 'the exporter covers the layers aer train builds' });
+        throw new AerError('unsupported_model', `cannot export layer ${layer.name} (${kind}) to ONNX`, {
+          hint: 'the exporter covers the layers aer train builds',
+        });
     }
   }
 

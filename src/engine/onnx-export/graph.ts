@@ -57,7 +57,14 @@ export class OnnxGraph {
     if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`initializer ${base}: ${data.length} values for shape [${dims}]`);
     const name = this.name(base);
     // raw_data is little-endian float32, as this platform stores it.
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+      }),
+    );
     return name;
   }
 
@@ -67,7 +74,9 @@ export class OnnxGraph {
     const T = onnx.TensorProto.DataType;
     const dataType = values instanceof Int8Array ? T.INT8 : values instanceof Uint8Array ? T.UINT8 : T.INT32;
     const name = this.name(base);
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) }));
+    this.initializers.push(
+      onnx.TensorProto.create({ name, dims, dataType, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) }),
+    );
     return name;
   }
 

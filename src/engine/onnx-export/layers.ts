@@ -20,7 +20,9 @@ type Layer = tf.layers.Layer;
 type Config = Record<string, unknown>;
 
 const unsupported = (layer: Layer, what: string) =>
-  new AerError('unsupported_model', `cannot export layer ${layer.name} (${layer.getClassName()}) to ONNX: ${what}`, { hint: 'the exporter covers the AER-Net layers as aer train builds them' });
+  new AerError('unsupported_model', `cannot export layer ${layer.name} (${layer.getClassName()}) to ONNX: ${what}`, {
+    hint: 'the exporter covers the AER-Net layers as aer train builds them',
+  });
 
 function weights(layer: Layer): Float32Array[] {
   return layer.getWeights().map((w) => w.dataSync() as Float32Array);
@@ -48,7 +50,9 @@ export function activation(g: OnnxGraph, name: string, x: string, base: string):
       return g.op('Mul', [scaled, g.scalar(`${base}_half`, 0.5)], {}, base);
     }
     default:
-      throw new AerError('unsupported_model', `cannot export the activation ${JSON.stringify(name)} to ONNX`, { hint: 'use relu, elu, gelu, tanh, sigmoid, softmax or linear' });
+      throw new AerError('unsupported_model', `cannot export the activation ${JSON.stringify(name)} to ONNX`, {
+        hint: 'use relu, elu, gelu, tanh, sigmoid, softmax or linear',
+      });
   }
 }
 
@@ -60,9 +64,12 @@ const activationName = (config: Config): string => {
 /** TF.js [kh, kw, in, out] -> ONNX [out, in, kh, kw], each output channel scaled (the folded batch norm). */
 function convKernel(kernel: Float32Array, [kh, kw, cin, cout]: number[], scale?: Float32Array): Float32Array {
   const out = new Float32Array(kernel.length);
-  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + i) * kh + y) * kw + x] = kernel[((y * kw + x) * cin + i) * cout + o] * (scale ? scale[o] : 1);
-  }
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let i = 0; i < cin; i++)
+        for (let o = 0; o < cout; o++) {
+          out[((o * cin + i) * kh + y) * kw + x] = kernel[((y * kw + x) * cin + i) * cout + o] * (scale ? scale[o] : 1);
+        }
   return out;
 }
 
@@ -142,7 +149,8 @@ export function dense(g: OnnxGraph, layer: Layer, x: Value): Value {
   const w = g.floats(`${layer.name}/kernel`, [fin, units], kernel);
   const b = g.floats(`${layer.name}/bias`, [units], c.useBias === false ? new Float32Array(units) : bias);
   const rank = layer.inboundNodes[0].inputTensors[0].rank;
-  const y = rank === 2 ? g.op('Gemm', [x.name, w, b], {}, layer.name) : g.op('Add', [g.op('MatMul', [x.name, w], {}, `${layer.name}_matmul`), b], {}, layer.name);
+  const y =
+    rank === 2 ? g.op('Gemm', [x.name, w, b], {}, layer.name) : g.op('Add', [g.op('MatMul', [x.name, w], {}, `${layer.name}_matmul`), b], {}, layer.name);
   return { name: activation(g, activationName(c), y, `${layer.name}_activation`), layout: 'plain' };
 }
 
@@ -163,7 +171,6 @@ function lstmGates(m: Float32Array, rows: number, units: number): Float32Array {
   return out;
 }
 
-
 /** A Bidirectional(LSTM, concat, return sequences) over (batch, time, features) as one ONNX LSTM. */
 export function bidirectionalLstm(g: OnnxGraph, layer: Layer, x: Value): Value {
   const c = layer.getConfig() as Config;
@@ -172,7 +179,7 @@ export function bidirectionalLstm(g: OnnxGraph, layer: Layer, x: Value): Value {
   if (c.mergeMode !== 'concat' || inner.config.returnSequences !== true) throw unsupported(layer, 'only merge mode concat with return sequences');
   const units = inner.config.units as number;
   if (activationName({ activation: inner.config.recurrentActivation }) !== 'sigmoid' || activationName(inner.config) !== 'tanh') {
-    throw unsupported(layer, 'LSTM activations other than sigmoid gates and tanh (ONNX LSTM\'s own)');
+    throw unsupported(layer, "LSTM activations other than sigmoid gates and tanh (ONNX LSTM's own)");
   }
   const all = weights(layer);
   const features = layer.getWeights()[0].shape[0];
@@ -189,7 +196,12 @@ export function bidirectionalLstm(g: OnnxGraph, layer: Layer, x: Value): Value {
   const timeMajor = g.op('Transpose', [x.name], { perm: [1, 0, 2] }, `${layer.name}_time_major`);
   const [y] = g.node(
     'LSTM',
-    [timeMajor, g.floats(`${layer.name}/W`, [2, 4 * units, features], W), g.floats(`${layer.name}/R`, [2, 4 * units, units], R), g.floats(`${layer.name}/B`, [2, 8 * units], B)],
+    [
+      timeMajor,
+      g.floats(`${layer.name}/W`, [2, 4 * units, features], W),
+      g.floats(`${layer.name}/R`, [2, 4 * units, units], R),
+      g.floats(`${layer.name}/B`, [2, 8 * units], B),
+    ],
     { direction: 'bidirectional', hidden_size: units },
     layer.name,
   );
@@ -202,11 +214,33 @@ export function bidirectionalLstm(g: OnnxGraph, layer: Layer, x: Value): Value {
 export function attentionPooling(g: OnnxGraph, layer: Layer, x: Value): [Value, Value] {
   const [w, b, v] = weights(layer);
   const [features, units] = layer.getWeights()[0].shape;
-  const hidden = g.op('Tanh', [g.op('Add', [g.op('MatMul', [x.name, g.floats(`${layer.name}/w`, [features, units], w)], {}, `${layer.name}_project`), g.floats(`${layer.name}/b`, [units], b)], {}, `${layer.name}_biased`)], {}, `${layer.name}_hidden`);
-  const scores = g.op('Squeeze', [g.op('MatMul', [hidden, g.floats(`${layer.name}/v`, [units, 1], v)], {}, `${layer.name}_score`), g.int64s(`${layer.name}/axis2`, [2])], {}, `${layer.name}_scores`);
+  const hidden = g.op(
+    'Tanh',
+    [
+      g.op(
+        'Add',
+        [g.op('MatMul', [x.name, g.floats(`${layer.name}/w`, [features, units], w)], {}, `${layer.name}_project`), g.floats(`${layer.name}/b`, [units], b)],
+        {},
+        `${layer.name}_biased`,
+      ),
+    ],
+    {},
+    `${layer.name}_hidden`,
+  );
+  const scores = g.op(
+    'Squeeze',
+    [g.op('MatMul', [hidden, g.floats(`${layer.name}/v`, [units, 1], v)], {}, `${layer.name}_score`), g.int64s(`${layer.name}/axis2`, [2])],
+    {},
+    `${layer.name}_scores`,
+  );
   const attention = g.op('Softmax', [scores], { axis: -1 }, `${layer.name}_weights`);
   // (batch, 1, time) x (batch, time, features) -> (batch, 1, features).
-  const pooled = g.op('MatMul', [g.op('Unsqueeze', [attention, g.int64s(`${layer.name}/axis1`, [1])], {}, `${layer.name}_row`), x.name], {}, `${layer.name}_weighted`);
+  const pooled = g.op(
+    'MatMul',
+    [g.op('Unsqueeze', [attention, g.int64s(`${layer.name}/axis1`, [1])], {}, `${layer.name}_row`), x.name],
+    {},
+    `${layer.name}_weighted`,
+  );
   return [
     { name: g.op('Squeeze', [pooled, g.int64s(`${layer.name}/axis1b`, [1])], {}, `${layer.name}_pooled`), layout: 'plain' },
     { name: attention, layout: 'plain' },

@@ -24,7 +24,9 @@ export async function checkParity(model: tf.LayersModel, onnx: Uint8Array, windo
   const session = await ort.InferenceSession.create(onnx);
   try {
     const out = await session.run({ features: new ort.Tensor('float32', windows, [batch, WINDOW_FRAMES, N_MELS, 1]) });
-    const [p, a] = tf.tidy(() => (model.predict(tf.tensor4d(windows, [batch, WINDOW_FRAMES, N_MELS, 1])) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+    const [p, a] = tf.tidy(() =>
+      (model.predict(tf.tensor4d(windows, [batch, WINDOW_FRAMES, N_MELS, 1])) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array),
+    );
     return { probabilities: maxDifference(p, out.probabilities.data as Float32Array), attention: maxDifference(a, out.attention.data as Float32Array), batch };
   } finally {
     await session.release();
@@ -46,7 +48,12 @@ export const MIN_LABEL_AGREEMENT = 0.97;
 const argmax = (a: Float32Array) => a.reduce((best, v, i) => (v > a[best] ? i : best), 0);
 
 /** How closely a quantized graph follows the float one on the same windows (not to 1e-4: int8 rounds). */
-export async function checkAgreement(reference: Uint8Array, candidate: Uint8Array, windows: Float32Array, sessionOptions: ort.InferenceSession.SessionOptions = {}): Promise<Agreement> {
+export async function checkAgreement(
+  reference: Uint8Array,
+  candidate: Uint8Array,
+  windows: Float32Array,
+  sessionOptions: ort.InferenceSession.SessionOptions = {},
+): Promise<Agreement> {
   const batch = windows.length / WINDOW_VALUES;
   const run = async (bytes: Uint8Array) => {
     const session = await ort.InferenceSession.create(bytes, sessionOptions);

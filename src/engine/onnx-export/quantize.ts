@@ -47,7 +47,12 @@ export function quantizedKernel(g: OnnxGraph, kernel: Float32Array, dims: number
     scales[o] = peak > 0 ? peak / 127 : 1;
     for (let k = 0; k < per; k++) q[o * per + k] = Math.round(kernel[o * per + k] / scales[o]);
   }
-  const value = g.op('DequantizeLinear', [g.quantized(`${base}/quantized`, dims, q), g.floats(`${base}/scale`, [cout], scales), g.quantized(`${base}/zero_point`, [cout], new Int8Array(cout))], { axis: 0 }, `${base}_dequantize`);
+  const value = g.op(
+    'DequantizeLinear',
+    [g.quantized(`${base}/quantized`, dims, q), g.floats(`${base}/scale`, [cout], scales), g.quantized(`${base}/zero_point`, [cout], new Int8Array(cout))],
+    { axis: 0 },
+    `${base}_dequantize`,
+  );
   return { value, scales };
 }
 
@@ -55,5 +60,14 @@ export function quantizedKernel(g: OnnxGraph, kernel: Float32Array, dims: number
 export function quantizedBias(g: OnnxGraph, bias: Float32Array, inputScale: number, weightScales: Float32Array, base: string): string {
   const scales = weightScales.map((w) => w * inputScale);
   const q = Int32Array.from(bias, (b, o) => Math.round(b / scales[o]));
-  return g.op('DequantizeLinear', [g.quantized(`${base}/quantized`, [bias.length], q), g.floats(`${base}/scale`, [bias.length], scales), g.quantized(`${base}/zero_point`, [bias.length], new Int32Array(bias.length))], { axis: 0 }, `${base}_dequantize`);
+  return g.op(
+    'DequantizeLinear',
+    [
+      g.quantized(`${base}/quantized`, [bias.length], q),
+      g.floats(`${base}/scale`, [bias.length], scales),
+      g.quantized(`${base}/zero_point`, [bias.length], new Int32Array(bias.length)),
+    ],
+    { axis: 0 },
+    `${base}_dequantize`,
+  );
 }

@@ -25,5 +25,7 @@ export function listenFailure(error: unknown, host: string, port: number, flag: 
       return new AerError('io_error', `${host} is not an address of this machine`, { hint: 'listen on 127.0.0.1, 0.0.0.0 or one of its own addresses' });
   }
   // uWebSockets.js does not say why; its error already names the address.
-  return isAerError(error) ? new AerError(error.code, error.message, { hint: `is ${where} in use? pick another port with ${flag}` }) : new AerError('io_error', `cannot listen on ${where}: ${(error as Error).message}`);
+  return isAerError(error)
+    ? new AerError(error.code, error.message, { hint: `is ${where} in use? pick another port with ${flag}` })
+    : new AerError('io_error', `cannot listen on ${where}: ${(error as Error).message}`);
 }

@@ -53,7 +53,11 @@ export class RequestBody implements AsyncIterable<Uint8Array> {
         received += next.value.length;
         if (received > maxBytes) throw bodyTooLarge(maxBytes);
         if (waitedMs > idleMs && received < (minBytesPerSecond * waitedMs) / 1000) {
-          throw new AerError('timeout', `the body arrives too slowly (${Math.round(received / (waitedMs / 1000))} bytes/s; at least ${minBytesPerSecond} are needed)`, { hint: 'upload from a faster link, or stream the audio over /v1/stream' });
+          throw new AerError(
+            'timeout',
+            `the body arrives too slowly (${Math.round(received / (waitedMs / 1000))} bytes/s; at least ${minBytesPerSecond} are needed)`,
+            { hint: 'upload from a faster link, or stream the audio over /v1/stream' },
+          );
         }
         yield next.value;
       }
@@ -67,7 +71,10 @@ export class RequestBody implements AsyncIterable<Uint8Array> {
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AerError('timeout', `no part of the body arrived for ${ms / 1000} s`, { hint: 'send the whole body without pausing' })), ms);
+    timer = setTimeout(
+      () => reject(new AerError('timeout', `no part of the body arrived for ${ms / 1000} s`, { hint: 'send the whole body without pausing' })),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, timeout]);

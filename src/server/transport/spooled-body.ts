@@ -112,7 +112,11 @@ export class SpooledBody implements AsyncIterable<Uint8Array> {
     try {
       this.spool ??= this.openSpool();
     } catch (error) {
-      return this.fail(new AerError('io_error', `the upload cannot be held on disk (${(error as Error).message})`, { hint: 'free space in the temporary directory (TMPDIR), or send a smaller file' }));
+      return this.fail(
+        new AerError('io_error', `the upload cannot be held on disk (${(error as Error).message})`, {
+          hint: 'free space in the temporary directory (TMPDIR), or send a smaller file',
+        }),
+      );
     }
     const spool = this.spool;
     const at = spool.written + this.pendingBytes;
@@ -122,7 +126,12 @@ export class SpooledBody implements AsyncIterable<Uint8Array> {
         new Promise<void>((resolve) =>
           fs.write(spool.fd, chunk, 0, chunk.byteLength, at, (error) => {
             this.pendingBytes -= chunk.byteLength;
-            if (error) this.fail(new AerError('io_error', `the upload cannot be held on disk (${error.message})`, { hint: 'free space in the temporary directory (TMPDIR), or send a smaller file' }));
+            if (error)
+              this.fail(
+                new AerError('io_error', `the upload cannot be held on disk (${error.message})`, {
+                  hint: 'free space in the temporary directory (TMPDIR), or send a smaller file',
+                }),
+              );
             else spool.written += chunk.byteLength;
             this.wake?.();
             resolve();

@@ -82,7 +82,11 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const CLOSE_GRACE_MS = 2_000;
 
 /** An internal failure's reply: no detail of the exception goes to the client (it is logged). */
-export const INTERNAL_ERROR_REPLY: HttpReply = { status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'internal_error', message: 'the service failed on this request; it has been logged' } }) };
+export const INTERNAL_ERROR_REPLY: HttpReply = {
+  status: 500,
+  contentType: 'application/json',
+  body: JSON.stringify({ error: { code: 'internal_error', message: 'the service failed on this request; it has been logged' } }),
+};
 
 export const TRANSPORTS = ['ws', 'uws'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];

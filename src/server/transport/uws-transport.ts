@@ -17,7 +17,19 @@ import { AerError } from '../../errors.ts';
 import { closeReason } from '../client-text.ts';
 import { SpooledBody } from './spooled-body.ts';
 import { RequestBody } from './request-body.ts';
-import { INTERNAL_ERROR_REPLY, STREAM_PATH, type FaultSite, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportOptions, type UpgradeRequest } from './transport.ts';
+import {
+  INTERNAL_ERROR_REPLY,
+  STREAM_PATH,
+  type FaultSite,
+  type HttpReply,
+  type HttpRequest,
+  type StreamHandlers,
+  type StreamSocket,
+  type Transport,
+  type TransportApp,
+  type TransportOptions,
+  type UpgradeRequest,
+} from './transport.ts';
 
 /** The parts of the uWS.js API used here (its own typings do not load as an ES module). */
 interface UwsResponse {
@@ -153,7 +165,8 @@ class UwsStream implements StreamSocket {
   /** uWS neuters the message's buffer when the callback returns: copy what is kept. */
   received(message: ArrayBuffer, isBinary: boolean): void {
     if (this.closed || !this.reading) return;
-    if (message.byteLength > this.maxMessageBytes) return this.close(1009, `message of ${message.byteLength} bytes is over the limit of ${this.maxMessageBytes}`);
+    if (message.byteLength > this.maxMessageBytes)
+      return this.close(1009, `message of ${message.byteLength} bytes is over the limit of ${this.maxMessageBytes}`);
     if (!this.paused && this.held.length === 0) return this.dispatch(new Uint8Array(message), isBinary);
     this.held.push({ data: new Uint8Array(message.slice(0)), isBinary });
     this.heldBytes += message.byteLength;
@@ -226,7 +239,13 @@ export class UwsTransport implements Transport {
         try {
           const headers = headersOf(req);
           const stream = new UwsStream({ url: urlOf(req), header: (name) => headers.get(name) }, options.maxMessageBytes, fault);
-          res.upgrade({ stream } satisfies Held, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+          res.upgrade(
+            { stream } satisfies Held,
+            req.getHeader('sec-websocket-key'),
+            req.getHeader('sec-websocket-protocol'),
+            req.getHeader('sec-websocket-extensions'),
+            context,
+          );
         } catch (error) {
           res.close();
           fault('upgrade', error);

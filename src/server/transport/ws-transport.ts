@@ -11,7 +11,20 @@ import { AerError } from '../../errors.ts';
 import { SpooledBody } from './spooled-body.ts';
 import { listen } from './listen.ts';
 import { RequestBody } from './request-body.ts';
-import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, INTERNAL_ERROR_REPLY, KEEP_ALIVE_TIMEOUT_MS, STREAM_PATH, type HttpReply, type HttpRequest, type StreamHandlers, type StreamSocket, type Transport, type TransportApp, type TransportOptions } from './transport.ts';
+import {
+  CLOSE_GRACE_MS,
+  HEADERS_TIMEOUT_MS,
+  INTERNAL_ERROR_REPLY,
+  KEEP_ALIVE_TIMEOUT_MS,
+  STREAM_PATH,
+  type HttpReply,
+  type HttpRequest,
+  type StreamHandlers,
+  type StreamSocket,
+  type Transport,
+  type TransportApp,
+  type TransportOptions,
+} from './transport.ts';
 
 function header(request: IncomingMessage): (name: string) => string | undefined {
   return (name) => {
@@ -78,9 +91,17 @@ export class WsTransport implements Transport {
     private readonly options: TransportOptions,
   ) {
     // The body's own limits (request-body.ts) replace Node's whole-request timeout: a classify body is read as fast as it is analysed.
-    this.server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (req, res) => this.request(req, res));
+    this.server = http.createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+      (req, res) => this.request(req, res),
+    );
     // closeTimeout (not in @types/ws yet): a peer that ignores our close frame is dropped after the grace, not ws's 30 s.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false, closeTimeout: CLOSE_GRACE_MS } as ServerOptions);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxMessageBytes,
+      perMessageDeflate: false,
+      closeTimeout: CLOSE_GRACE_MS,
+    } as ServerOptions);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
         this.upgrade(req, socket, head);
@@ -124,12 +145,23 @@ export class WsTransport implements Transport {
       if (!req.readableEnded) spooled.fail(new AerError('io_error', 'the client went away'));
     });
     const body = new RequestBody(spooled, this.options.body, declaredLength(req));
-    const request: HttpRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://localhost'), header: header(req), body, signal: aborted.signal };
+    const request: HttpRequest = {
+      method: req.method ?? 'GET',
+      url: new URL(req.url ?? '/', 'http://localhost'),
+      header: header(req),
+      body,
+      signal: aborted.signal,
+    };
     const reply = (r: HttpReply) => {
       if (res.headersSent || res.destroyed) return;
       // A reply before the body was read to its end (an error, a refusal) ends the connection rather than reading the rest.
       const unread = req.method !== 'GET' && req.method !== 'HEAD' && !body.complete && !req.readableEnded;
-      res.writeHead(r.status, { ...r.headers, 'content-type': r.contentType, 'content-length': Buffer.byteLength(r.body), ...(unread ? { connection: 'close' } : {}) });
+      res.writeHead(r.status, {
+        ...r.headers,
+        'content-type': r.contentType,
+        'content-length': Buffer.byteLength(r.body),
+        ...(unread ? { connection: 'close' } : {}),
+      });
       res.end(r.body);
     };
     let handled: Promise<HttpReply>;

@@ -67,7 +67,15 @@ interface Split {
   impurity: number;
 }
 
-function growTree(rows: Float32Array[], labels: ArrayLike<number>, classes: number, sample: Int32Array, mtry: number, minSamplesSplit: number, random: Random): Tree {
+function growTree(
+  rows: Float32Array[],
+  labels: ArrayLike<number>,
+  classes: number,
+  sample: Int32Array,
+  mtry: number,
+  minSamplesSplit: number,
+  random: Random,
+): Tree {
   const feature: number[] = [];
   const threshold: number[] = [];
   const left: number[] = [];
@@ -106,7 +114,13 @@ function growTree(rows: Float32Array[], labels: ArrayLike<number>, classes: numb
     right[node] = newNode();
     stack.push({ node: left[node], members: goesLeft }, { node: right[node], members: goesRight });
   }
-  return { feature: Int32Array.from(feature), threshold: Float32Array.from(threshold), left: Int32Array.from(left), right: Int32Array.from(right), shares: Float32Array.from(shares) };
+  return {
+    feature: Int32Array.from(feature),
+    threshold: Float32Array.from(threshold),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    shares: Float32Array.from(shares),
+  };
 }
 
 /** The split of lowest weighted Gini impurity among mtry features drawn without replacement, or none that separates anything. */

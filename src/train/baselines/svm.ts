@@ -53,7 +53,13 @@ export async function trainSvm(train: Float32Array[], labels: ArrayLike<number>,
   const pca = fitPca(train, options.components);
   const project = (rows: Float32Array[]) => rows.map((r) => Array.from(projectPca(pca, r)));
   const meanVariance = pca.variances.reduce((a, b) => a + b, 0) / pca.variances.length;
-  const svm = new SVM({ type: SVM.SVM_TYPES.C_SVC, kernel: SVM.KERNEL_TYPES.RBF, gamma: 1 / (pca.axes.length * meanVariance), cost: options.cost, quiet: true });
+  const svm = new SVM({
+    type: SVM.SVM_TYPES.C_SVC,
+    kernel: SVM.KERNEL_TYPES.RBF,
+    gamma: 1 / (pca.axes.length * meanVariance),
+    cost: options.cost,
+    quiet: true,
+  });
   try {
     svm.train(project(train), Array.from(labels));
   } catch (error) {
@@ -64,7 +70,12 @@ export async function trainSvm(train: Float32Array[], labels: ArrayLike<number>,
 }
 
 /** Trains on (rows, labels) and predicts the class of each test row. */
-export async function svmPredict(train: Float32Array[], labels: ArrayLike<number>, test: Float32Array[], options: SvmOptions = DEFAULT_SVM): Promise<Int32Array> {
+export async function svmPredict(
+  train: Float32Array[],
+  labels: ArrayLike<number>,
+  test: Float32Array[],
+  options: SvmOptions = DEFAULT_SVM,
+): Promise<Int32Array> {
   const model = await trainSvm(train, labels, options);
   try {
     return model.predict(test);

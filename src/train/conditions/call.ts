@@ -54,12 +54,20 @@ function turnsOf(clips: LoadedClip[], size: number, random: Random): LoadedClip[
 export function buildCalls(clips: readonly LoadedClip[], random: Random, options: CallOptions = DEFAULT_CALL): Call[] {
   const speakers = speakersOf(clips);
   if (speakers.length < 2) {
-    throw new AerError('invalid_dataset', `a call needs clips of two speakers; these are all of ${speakers[0] ?? 'nobody'}`, { hint: 'measure on data with at least two speakers' });
+    throw new AerError('invalid_dataset', `a call needs clips of two speakers; these are all of ${speakers[0] ?? 'nobody'}`, {
+      hint: 'measure on data with at least two speakers',
+    });
   }
   const calls: Call[] = [];
   for (let p = 0; p < speakers.length; p += 2) {
     const pair = speakers.slice(p, p + 2);
-    const queues = pair.map((s) => turnsOf(clips.filter((c) => c.speaker === s), options.clipsPerTurn, random));
+    const queues = pair.map((s) =>
+      turnsOf(
+        clips.filter((c) => c.speaker === s),
+        options.clipsPerTurn,
+        random,
+      ),
+    );
     const order: { channel: number; run: LoadedClip[] }[] = [];
     for (let k = 0; queues.some((q) => k < q.length); k++) queues.forEach((q, channel) => k < q.length && order.push({ channel, run: q[k] }));
     const gap = Math.round(options.gapS * SAMPLE_RATE);

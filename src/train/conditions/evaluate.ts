@@ -30,7 +30,12 @@ export interface ConditionResults {
   failed: Partial<Record<Condition, string>>;
 }
 
-export async function evaluateConditions(conditions: readonly Condition[], inputs: RowInputs, scorers: readonly Scorer[], onRow?: (row: string) => void): Promise<ConditionResults> {
+export async function evaluateConditions(
+  conditions: readonly Condition[],
+  inputs: RowInputs,
+  scorers: readonly Scorer[],
+  onRow?: (row: string) => void,
+): Promise<ConditionResults> {
   const results: ConditionResults = { rows: {}, failed: {} };
   for (const condition of conditions) {
     try {
@@ -66,7 +71,12 @@ function rowsOf(windows: Float32Array, count: number): Float32Array[] {
  * window, so this is their share of the placement augmentation the
  * network trains with. The SVM's votes are one-hot.
  */
-export async function baselineScorers(train: readonly LoadedClip[], labels: readonly string[], positions: number, options: BaselineOptions = DEFAULT_BASELINES): Promise<{ scorers: Scorer[]; dispose(): void }> {
+export async function baselineScorers(
+  train: readonly LoadedClip[],
+  labels: readonly string[],
+  positions: number,
+  options: BaselineOptions = DEFAULT_BASELINES,
+): Promise<{ scorers: Scorer[]; dispose(): void }> {
   const y = Int32Array.from({ length: train.length * positions }, (_, i) => labels.indexOf(train[Math.floor(i / positions)].label));
   const rows = rowsOf(evaluationWindows([...train], positions), train.length * positions);
   const svm = await trainSvm(rows, y, options.svm);

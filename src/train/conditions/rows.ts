@@ -105,9 +105,20 @@ function continuousRow(inputs: RowInputs): UnitRow {
     }
   }
   if (features.length === 0) {
-    throw new AerError('invalid_dataset', 'continuous needs 3 s of one speaker in one emotion, and no speaker has that here (every group of clips is shorter)', { hint: 'measure on more clips per speaker and emotion' });
+    throw new AerError(
+      'invalid_dataset',
+      'continuous needs 3 s of one speaker in one emotion, and no speaker has that here (every group of clips is shorter)',
+      { hint: 'measure on more clips per speaker and emotion' },
+    );
   }
-  return { kind: 'units', row: 'continuous', windows: stack(features), count: features.length, unitOf: Int32Array.from(truth, (_, i) => i), truth: Int32Array.from(truth) };
+  return {
+    kind: 'units',
+    row: 'continuous',
+    windows: stack(features),
+    count: features.length,
+    unitOf: Int32Array.from(truth, (_, i) => i),
+    truth: Int32Array.from(truth),
+  };
 }
 
 /** The turn a window lies in (at least SCORED_OVERLAP_S of it), if any. */
@@ -124,7 +135,12 @@ async function streamRow(row: string, path: CallPath, inputs: RowInputs): Promis
     for (const w of await streamCall(call, path, inputs.vad, [...inputs.labels])) {
       const turn = turnOf(call.turns, w.channel, w.startS, w.endS);
       // Channels of different calls are kept apart: smoothing runs per channel of a call.
-      entries.push({ channel: 2 * k + w.channel, endS: w.endS, input: w.features ? features.push(w.features) - 1 : -1, truth: turn ? inputs.labels.indexOf(turn.label) : -1 });
+      entries.push({
+        channel: 2 * k + w.channel,
+        endS: w.endS,
+        input: w.features ? features.push(w.features) - 1 : -1,
+        truth: turn ? inputs.labels.indexOf(turn.label) : -1,
+      });
     }
   }
   return { kind: 'stream', row, windows: stack(features), count: features.length, entries };
@@ -156,7 +172,8 @@ export async function* conditionRows(condition: Condition, inputs: RowInputs): A
       return;
     case 'noise':
       for (const [k, snr] of [20, 10].entries()) yield clipRow(`noise_white_${snr}db`, inputs, (s, c) => mixAtSnr(s, whiteNoise(s.length, random(k, c)), snr));
-      for (const [k, snr] of [20, 10].entries()) yield clipRow(`noise_babble_${snr}db`, inputs, (s, c) => mixAtSnr(s, babble(s.length, babblePool(inputs, c), 4, random(2 + k, c)), snr));
+      for (const [k, snr] of [20, 10].entries())
+        yield clipRow(`noise_babble_${snr}db`, inputs, (s, c) => mixAtSnr(s, babble(s.length, babblePool(inputs, c), 4, random(2 + k, c)), snr));
       return;
     case 'stream':
       yield await streamRow('stream', 'pcm16k', inputs);

@@ -66,12 +66,16 @@ function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]
 export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, labels: string[]): Promise<StreamWindow[]> {
   const wire = onTheWire(call, path);
   const recorded = new Map<string, Float32Array[]>();
-  const session = new Session('condition', { encoding: wire.encoding, sampleRate: wire.rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false }, {
-    scheduler: recordingScheduler(labels.length, recorded),
-    vad,
-    labels,
-    attentionHopS: 0,
-  });
+  const session = new Session(
+    'condition',
+    { encoding: wire.encoding, sampleRate: wire.rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false },
+    {
+      scheduler: recordingScheduler(labels.length, recorded),
+      vad,
+      labels,
+      attentionHopS: 0,
+    },
+  );
   const events = lastValueFrom(session.events$.pipe(toArray()));
   // A second at a time, as a client would send it.
   const second = wire.rate * 2 * sampleBytes(wire.encoding);

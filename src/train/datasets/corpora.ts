@@ -71,7 +71,16 @@ const tess: Corpus = {
  * RAVDESS: 03-01-05-01-01-01-12.wav = modality, vocal channel, emotion,
  * intensity, statement, repetition, actor. Only audio-only speech is used.
  */
-const RAVDESS_CODES: Record<string, Label | string> = { '01': 'neutral', '02': 'calm', '03': 'happy', '04': 'sad', '05': 'angry', '06': 'fear', '07': 'disgust', '08': 'surprise' };
+const RAVDESS_CODES: Record<string, Label | string> = {
+  '01': 'neutral',
+  '02': 'calm',
+  '03': 'happy',
+  '04': 'sad',
+  '05': 'angry',
+  '06': 'fear',
+  '07': 'disgust',
+  '08': 'surprise',
+};
 const ravdess: Corpus = {
   name: 'ravdess',
   description: 'RAVDESS: 03-01-05-01-01-01-12.wav (modality, channel, emotion, intensity, statement, repetition, actor)',

@@ -53,7 +53,8 @@ function wavFolder(src: string): string {
 export function prepareEmodb(src: string, dest: string, options: PrepareOptions = DEFAULT_PREPARE): PrepareReport {
   const from = wavFolder(src);
   const to = path.join(dest, 'wav');
-  if (fs.existsSync(to) && fs.readdirSync(to).length > 0) throw new AerError('invalid_argument', `${to} is not empty`, { hint: 'pick another destination, or remove it first' });
+  if (fs.existsSync(to) && fs.readdirSync(to).length > 0)
+    throw new AerError('invalid_argument', `${to} is not empty`, { hint: 'pick another destination, or remove it first' });
   fs.mkdirSync(to, { recursive: true });
   const report: PrepareReport = { written: 0, skipped: {}, speakers: [] };
   const skip = (why: string) => (report.skipped[why] = (report.skipped[why] ?? 0) + 1);
@@ -81,7 +82,13 @@ export function prepareEmodb(src: string, dest: string, options: PrepareOptions 
     report.written++;
     if (!report.speakers.includes(m[1])) report.speakers.push(m[1]);
   }
-  if (report.written === 0) throw new AerError('invalid_dataset', `none of the recordings in ${from} could be used (${Object.entries(report.skipped).map(([why, n]) => `${n} ${why}`).join(', ')})`);
+  if (report.written === 0)
+    throw new AerError(
+      'invalid_dataset',
+      `none of the recordings in ${from} could be used (${Object.entries(report.skipped)
+        .map(([why, n]) => `${n} ${why}`)
+        .join(', ')})`,
+    );
   fs.writeFileSync(
     path.join(dest, 'README.md'),
     `# EmoDB, prepared by aer datasets prepare\n\nFrom ${path.resolve(src)}: speakers ${report.speakers.join(', ')}, ${report.written} recordings, mono 16-bit WAV at ${options.rate} Hz, ${options.seconds > 0 ? `each cut or zero-padded to ${options.seconds} s` : 'whole'}.\n\nEmoDB (Burkhardt et al., Interspeech 2005) is free for research; cite it when you publish, and do not redistribute it.\n`,

@@ -62,7 +62,12 @@ async function checkFolder(root: string): Promise<void> {
 
 /** Which layout a folder follows: label folders, else the corpus whose file names most of its audio files match. */
 function detect(root: string, audio: string[]): DatasetName {
-  const topFolders = new Set(audio.map((f) => path.relative(root, f).split(path.sep)).filter((p) => p.length > 1).map((p) => p[0]));
+  const topFolders = new Set(
+    audio
+      .map((f) => path.relative(root, f).split(path.sep))
+      .filter((p) => p.length > 1)
+      .map((p) => p[0]),
+  );
   if ([...topFolders].some((f) => folderLabel(f) !== undefined)) return 'folders';
   let best: Corpus | undefined;
   let bestCount = 0;
@@ -71,9 +76,13 @@ function detect(root: string, audio: string[]): DatasetName {
     if (n > bestCount) [best, bestCount] = [corpus, n];
   }
   if (!best || bestCount < audio.length / 2) {
-    throw new AerError('invalid_dataset', `cannot tell which corpus ${root} holds: its file names follow none of ${CORPORA.map((c) => c.name).join(', ')}, and it has no label folders`, {
-      hint: `name it with --dataset (${DATASET_NAMES.join(', ')}), or lay it out as one folder per label (${['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'].join(', ')})`,
-    });
+    throw new AerError(
+      'invalid_dataset',
+      `cannot tell which corpus ${root} holds: its file names follow none of ${CORPORA.map((c) => c.name).join(', ')}, and it has no label folders`,
+      {
+        hint: `name it with --dataset (${DATASET_NAMES.join(', ')}), or lay it out as one folder per label (${['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'].join(', ')})`,
+      },
+    );
   }
   return best.name as DatasetName;
 }
@@ -111,7 +120,9 @@ export async function scanDataset(root: string, name?: DatasetName): Promise<Dat
     }
   }
   if (clips.length === 0) {
-    const reasons = Object.entries(skipped).map(([r, n]) => `${n} ${r}`).join('; ');
+    const reasons = Object.entries(skipped)
+      .map(([r, n]) => `${n} ${r}`)
+      .join('; ');
     throw new AerError('invalid_dataset', `${absolute} has no usable clips for the six labels (skipped: ${reasons})`);
   }
   return { corpus: corpusName, root: absolute, clips, skipped };

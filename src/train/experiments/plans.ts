@@ -36,7 +36,14 @@ export function ablationJobs(clips: LoadedClip[], config: TrainConfig, kind: Spl
   const { train, test } = heldOutSplit(clips, kind, config.validationFraction, config.seed);
   const variants: Variant[] = ['cnn', 'cnn_res', 'full'];
   return [
-    ...variants.map((variant) => ({ id: `aernet-${variant}`, title: variant, kind: 'network' as const, config: { ...config, model: { ...config.model, variant } }, train, test })),
+    ...variants.map((variant) => ({
+      id: `aernet-${variant}`,
+      title: variant,
+      kind: 'network' as const,
+      config: { ...config, model: { ...config.model, variant } },
+      train,
+      test,
+    })),
     { id: 'baselines', title: 'baselines', kind: 'baselines' as const, config, train, test },
   ];
 }

@@ -44,7 +44,10 @@ async function modelTraining(modelDir: string): Promise<{ raw: Record<string, un
     throw new AerError('invalid_model', `${file} is missing or corrupt: --record-in takes a model directory written by aer train`);
   }
   const training = raw.training as { config?: unknown; data?: Record<string, unknown>[] } | undefined;
-  if (!training?.config || !training.data) throw new AerError('invalid_model', `${file} does not record its training recipe (trained by an older aer-stream)`, { hint: 'train it again with this version' });
+  if (!training?.config || !training.data)
+    throw new AerError('invalid_model', `${file} does not record its training recipe (trained by an older aer-stream)`, {
+      hint: 'train it again with this version',
+    });
   return { raw, config: training.config, data: training.data };
 }
 
@@ -53,10 +56,15 @@ export async function checkRecordable(modelDir: string, recipe: unknown, data: R
   const model = await modelTraining(modelDir);
   const recipeDiffs = differences(model.config, JSON.parse(JSON.stringify(recipe)));
   if (recipeDiffs.length > 0) {
-    throw new AerError('invalid_argument', `${modelDir} was trained with another recipe (${recipeDiffs.join('; ')})`, { hint: 'cross-validate with the options that trained it (its aer.json, training.command)' });
+    throw new AerError('invalid_argument', `${modelDir} was trained with another recipe (${recipeDiffs.join('; ')})`, {
+      hint: 'cross-validate with the options that trained it (its aer.json, training.command)',
+    });
   }
   const dataDiffs = differences(withoutRoots(model.data), withoutRoots(data));
-  if (dataDiffs.length > 0) throw new AerError('invalid_argument', `${modelDir} was trained on other data (${dataDiffs.slice(0, 3).join('; ')})`, { hint: 'cross-validate on the --data folders that trained it' });
+  if (dataDiffs.length > 0)
+    throw new AerError('invalid_argument', `${modelDir} was trained on other data (${dataDiffs.slice(0, 3).join('; ')})`, {
+      hint: 'cross-validate on the --data folders that trained it',
+    });
 }
 
 export async function recordCrossval(modelDir: string, command: string, summaries: MethodSummary[], conditions?: ConditionSummary): Promise<CrossvalRecord> {
@@ -74,7 +82,15 @@ export async function recordCrossval(modelDir: string, command: string, summarie
   const reportFile = path.join(modelDir, 'report.md');
   const report = await fs.readFile(reportFile, 'utf8').catch(() => '');
   const before = report.includes(REPORT_SECTION) ? report.slice(0, report.indexOf(REPORT_SECTION)).trimEnd() : report.trimEnd();
-  const section = [REPORT_SECTION, '', `Speakers held out in turn (${record.folds.join('; ')}), measured by \`${command}\`:`, '', summaryTable(record.methods), '', ...(conditions ? ["Under the service's conditions (docs/evaluation.md):", '', conditionTable(conditions), ''] : [])].join('\n');
+  const section = [
+    REPORT_SECTION,
+    '',
+    `Speakers held out in turn (${record.folds.join('; ')}), measured by \`${command}\`:`,
+    '',
+    summaryTable(record.methods),
+    '',
+    ...(conditions ? ["Under the service's conditions (docs/evaluation.md):", '', conditionTable(conditions), ''] : []),
+  ].join('\n');
   await writeAtomically(reportFile, `${before ? `${before}\n\n` : ''}${section}`);
   return record;
 }

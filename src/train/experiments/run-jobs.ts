@@ -75,19 +75,32 @@ const PLAN_FORMAT = 'aer-experiment-1';
 
 /** What identifies a job: a resumed experiment must plan the same. Where it runs (workers, backend) may change. */
 function describe(job: Job): Record<string, unknown> {
-  return { id: job.id, kind: job.kind, recipe: job.kind === 'network' ? recipeOf(job.config) : DEFAULT_BASELINES, train: fingerprint(job.train), test: fingerprint(job.test) };
+  return {
+    id: job.id,
+    kind: job.kind,
+    recipe: job.kind === 'network' ? recipeOf(job.config) : DEFAULT_BASELINES,
+    train: fingerprint(job.train),
+    test: fingerprint(job.test),
+  };
 }
 
 async function checkPlan(out: string, jobs: Job[], resume: boolean, conditions: Condition[]): Promise<void> {
   const planFile = path.join(out, 'plan.json');
   const plan = { format: PLAN_FORMAT, jobs: jobs.map(describe), ...(conditions.length > 0 ? { conditions } : {}) };
-  const existing = await fs.readFile(planFile, 'utf8').then((t) => t, () => undefined);
+  const existing = await fs.readFile(planFile, 'utf8').then(
+    (t) => t,
+    () => undefined,
+  );
   if (!resume) {
-    if (existing !== undefined) throw new AerError('invalid_argument', `${out} already holds an experiment`, { hint: 'continue it with --resume, or pick another --out' });
+    if (existing !== undefined)
+      throw new AerError('invalid_argument', `${out} already holds an experiment`, { hint: 'continue it with --resume, or pick another --out' });
   } else {
-    if (existing === undefined) throw new AerError('invalid_checkpoint', `no experiment to resume in ${out} (plan.json is missing)`, { hint: 'start it without --resume' });
+    if (existing === undefined)
+      throw new AerError('invalid_checkpoint', `no experiment to resume in ${out} (plan.json is missing)`, { hint: 'start it without --resume' });
     if (existing.trim() !== JSON.stringify(plan, null, 1).trim()) {
-      throw new AerError('invalid_checkpoint', `the experiment in ${out} was planned with other options or data`, { hint: 'resume with the same options and --data folders, or start it in another --out' });
+      throw new AerError('invalid_checkpoint', `the experiment in ${out} was planned with other options or data`, {
+        hint: 'resume with the same options and --data folders, or start it in another --out',
+      });
     }
     return;
   }
@@ -100,14 +113,20 @@ export async function runJobs(jobs: Job[], out: string, options: RunOptions = {}
   const results: JobResult[] = [];
   for (const [index, job] of jobs.entries()) {
     const file = path.join(out, `${job.id}.json`);
-    const done = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as JobResult, () => undefined);
+    const done = await fs.readFile(file, 'utf8').then(
+      (t) => JSON.parse(t) as JobResult,
+      () => undefined,
+    );
     if (done) {
       options.events?.onJob?.(job, index, jobs.length, 'done-before');
       results.push(done);
       continue;
     }
     if (options.signal?.aborted) return { results, interrupted: true };
-    const result = job.kind === 'network' ? await networkJob(job, path.join(out, job.id, 'checkpoint'), index, jobs.length, options) : await baselinesJob(job, index, jobs.length, options);
+    const result =
+      job.kind === 'network'
+        ? await networkJob(job, path.join(out, job.id, 'checkpoint'), index, jobs.length, options)
+        : await baselinesJob(job, index, jobs.length, options);
     if (!result) return { results, interrupted: true };
     await writeAtomically(file, `${JSON.stringify(result, null, 1)}\n`);
     await fs.rm(path.join(out, job.id), { recursive: true, force: true });
@@ -117,7 +136,10 @@ export async function runJobs(jobs: Job[], out: string, options: RunOptions = {}
   return { results, interrupted: false };
 }
 
-const sides = (job: Job) => ({ train: { clips: job.train.length, speakers: speakersOf(job.train) }, test: { clips: job.test.length, speakers: speakersOf(job.test) } });
+const sides = (job: Job) => ({
+  train: { clips: job.train.length, speakers: speakersOf(job.train) },
+  test: { clips: job.test.length, speakers: speakersOf(job.test) },
+});
 
 /** The job's test clips under the conditions asked for, scored by these models (the other clips give babble). */
 async function underConditions(job: Job, scorers: Scorer[], conditions: JobConditions | undefined): Promise<{ conditions?: ConditionResults }> {
@@ -148,12 +170,15 @@ async function baselinesJob(job: Job, index: number, total: number, options: Run
 /** Trains on the job's training clips (validating on speakers split off them) and measures the best weights on its test clips; undefined when interrupted. */
 async function networkJob(job: Job, checkpointDir: string, index: number, total: number, options: RunOptions): Promise<JobResult | undefined> {
   const { config } = job;
-  const split = config.split === 'none' ? { train: job.train, validation: [] } : splitClips(job.train, config.split, config.validationFraction, createRandom(config.seed));
+  const split =
+    config.split === 'none' ? { train: job.train, validation: [] } : splitClips(job.train, config.split, config.validationFraction, createRandom(config.seed));
   let resumeFrom: Checkpoint | undefined;
   if (await hasCheckpoint(checkpointDir)) {
     resumeFrom = await loadCheckpoint(checkpointDir);
     if (resumeFrom.state.dataFingerprint !== fingerprint([...split.train, ...split.validation])) {
-      throw new AerError('invalid_checkpoint', `the checkpoint in ${checkpointDir} was trained on other clips`, { hint: `delete ${path.dirname(checkpointDir)} to run that job again` });
+      throw new AerError('invalid_checkpoint', `the checkpoint in ${checkpointDir} was trained on other clips`, {
+        hint: `delete ${path.dirname(checkpointDir)} to run that job again`,
+      });
     }
   }
   options.events?.onJob?.(job, index, total, resumeFrom ? 'resume' : 'start');
@@ -161,7 +186,18 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
   const pool = await ReplicaPool.start(config.workers, config.model, config.backend);
   try {
     await fs.mkdir(path.dirname(checkpointDir), { recursive: true });
-    const result = await fit({ config, train: split.train, validation: split.validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, checkpointDir, resumeFrom, signal: options.signal, events: options.events });
+    const result = await fit({
+      config,
+      train: split.train,
+      validation: split.validation,
+      pool,
+      initialWeights: initial.weights,
+      trainableCount: initial.trainableCount,
+      checkpointDir,
+      resumeFrom,
+      signal: options.signal,
+      events: options.events,
+    });
     if (result.ended === 'interrupted') return undefined;
     const { evaluation } = await evaluateClips(pool, result.weights, job.test, [...LABELS], config.evalPositions);
     return {
@@ -171,7 +207,13 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
       evaluations: { aernet: evaluation },
       seconds: { aernet: Math.round(result.seconds) },
       ...sides(job),
-      network: { variant: config.model.variant, validationSpeakers: speakersOf(split.validation), bestEpoch: result.bestEpoch, epochsRun: result.history.length, ended: result.ended },
+      network: {
+        variant: config.model.variant,
+        validationSpeakers: speakersOf(split.validation),
+        bestEpoch: result.bestEpoch,
+        epochsRun: result.history.length,
+        ended: result.ended,
+      },
       ...(await underConditions(job, [networkScorer(pool, result.weights)], options.conditions)),
     };
   } finally {

@@ -38,9 +38,12 @@ function pool(evaluations: Evaluation[]): Evaluation {
   const labels = evaluations[0].labels;
   const truth: number[] = [];
   const predicted: number[] = [];
-  for (const e of evaluations) e.confusion.forEach((row, t) => row.forEach((count, p) => {
-    for (let i = 0; i < count; i++) truth.push(t), predicted.push(p);
-  }));
+  for (const e of evaluations)
+    e.confusion.forEach((row, t) =>
+      row.forEach((count, p) => {
+        for (let i = 0; i < count; i++) truth.push(t), predicted.push(p);
+      }),
+    );
   return evaluate(labels, truth, predicted);
 }
 
@@ -73,7 +76,13 @@ const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 export function summaryTable(summaries: Omit<MethodSummary, 'pooled'>[], paper: Record<string, string> = {}): string {
   const withPaper = Object.keys(paper).length > 0;
   const several = summaries.some((s) => s.runs.length > 1);
-  const head = ['method', several ? 'accuracy (mean ± std)' : 'accuracy', ...(several ? ['range'] : []), several ? 'macro-F1 (mean ± std)' : 'macro-F1', ...(withPaper ? ['paper'] : [])];
+  const head = [
+    'method',
+    several ? 'accuracy (mean ± std)' : 'accuracy',
+    ...(several ? ['range'] : []),
+    several ? 'macro-F1 (mean ± std)' : 'macro-F1',
+    ...(withPaper ? ['paper'] : []),
+  ];
   const rows = summaries.map((s) => [
     s.method,
     several ? `${pct(s.mean.accuracy)} ± ${(s.std.accuracy * 100).toFixed(1)}` : pct(s.mean.accuracy),
@@ -81,7 +90,14 @@ export function summaryTable(summaries: Omit<MethodSummary, 'pooled'>[], paper: 
     several ? `${s.mean.macro_f1.toFixed(3)} ± ${s.std.macro_f1.toFixed(3)}` : s.mean.macro_f1.toFixed(3),
     ...(withPaper ? [paper[s.method] ?? ''] : []),
   ]);
-  return [`| ${head.join(' | ')} |`, `|---|${head.slice(1).map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|---|${head
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** Accuracy per run (rows) and method (columns). */
@@ -90,13 +106,24 @@ export function perRunTable(summaries: MethodSummary[]): string {
   return [
     `| run | ${summaries.map((s) => s.method).join(' | ')} |`,
     `|---|${summaries.map(() => '---:').join('|')}|`,
-    ...titles.map((t) => `| ${t} | ${summaries.map((s) => { const r = s.runs.find((x) => x.title === t); return r ? `${pct(r.accuracy)} (F1 ${r.macro_f1.toFixed(3)})` : ''; }).join(' | ')} |`),
+    ...titles.map(
+      (t) =>
+        `| ${t} | ${summaries
+          .map((s) => {
+            const r = s.runs.find((x) => x.title === t);
+            return r ? `${pct(r.accuracy)} (F1 ${r.macro_f1.toFixed(3)})` : '';
+          })
+          .join(' | ')} |`,
+    ),
   ].join('\n');
 }
 
 /** Per condition row and method: the mean and spread over the runs that measured it. */
 export interface ConditionSummary {
-  rows: { row: string; methods: { method: string; mean: { accuracy: number; macro_f1: number }; std: { accuracy: number; macro_f1: number }; runs: number }[] }[];
+  rows: {
+    row: string;
+    methods: { method: string; mean: { accuracy: number; macro_f1: number }; std: { accuracy: number; macro_f1: number }; runs: number }[];
+  }[];
   /** Conditions that could not be built in some run, with why. */
   failed: Record<string, string[]>;
 }
@@ -116,7 +143,8 @@ export function summarizeConditions(results: JobResult[]): ConditionSummary | un
         methods.set(name, [...(methods.get(name) ?? []), evaluation]);
       }
     }
-    for (const [condition, why] of Object.entries(r.conditions!.failed)) if (!failed[condition]?.includes(why!)) failed[condition] = [...(failed[condition] ?? []), why!];
+    for (const [condition, why] of Object.entries(r.conditions!.failed))
+      if (!failed[condition]?.includes(why!)) failed[condition] = [...(failed[condition] ?? []), why!];
   }
   const rows = [...cells.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return {

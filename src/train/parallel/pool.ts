@@ -140,9 +140,7 @@ export class ReplicaPool {
   /** One training step: the replicas compute their shards; gradients add up, batch-norm statistics average. */
   async step(weights: Float32Array, shards: Shard[], batchSize: number): Promise<CombinedStep> {
     const results = await Promise.all(
-      shards.map((shard, i) =>
-        this.replicas[i].request<StepResult>({ type: 'step', weights, ...shard, batchSize }, [shard.features.buffer as ArrayBuffer]),
-      ),
+      shards.map((shard, i) => this.replicas[i].request<StepResult>({ type: 'step', weights, ...shard, batchSize }, [shard.features.buffer as ArrayBuffer])),
     );
     const gradients = results[0].gradients;
     const frozen = new Float32Array(results[0].frozen.length);

@@ -22,7 +22,16 @@ function niceTicks(min: number, max: number, count: number): number[] {
   return out;
 }
 
-function panel(series: Series[], title: string, yLabel: string, x0: number, width: number, height: number, yRange?: [number, number], markEpoch?: number): string {
+function panel(
+  series: Series[],
+  title: string,
+  yLabel: string,
+  x0: number,
+  width: number,
+  height: number,
+  yRange?: [number, number],
+  markEpoch?: number,
+): string {
   const margin = { left: 56, right: 16, top: 36, bottom: 44 };
   const w = width - margin.left - margin.right;
   const h = height - margin.top - margin.bottom;
@@ -42,13 +51,18 @@ function panel(series: Series[], title: string, yLabel: string, x0: number, widt
     parts.push(`<text x="${sx(t)}" y="${margin.top + h + 16}" font-size="11" text-anchor="middle" ${FONT}>${t}</text>`);
   }
   parts.push(`<line x1="${sx(xMin)}" x2="${sx(xMax)}" y1="${margin.top + h}" y2="${margin.top + h}" stroke="#555"/>`);
-  if (markEpoch !== undefined) parts.push(`<line x1="${sx(markEpoch)}" x2="${sx(markEpoch)}" y1="${margin.top}" y2="${margin.top + h}" stroke="#999" stroke-dasharray="2 3"/>`);
+  if (markEpoch !== undefined)
+    parts.push(`<line x1="${sx(markEpoch)}" x2="${sx(markEpoch)}" y1="${margin.top}" y2="${margin.top + h}" stroke="#999" stroke-dasharray="2 3"/>`);
   parts.push(`<text x="${x0 + margin.left + w / 2}" y="${height - 8}" font-size="12" text-anchor="middle" ${FONT}>epoch</text>`);
-  parts.push(`<text transform="translate(${x0 + 14},${margin.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" ${FONT}>${escapeXml(yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(${x0 + 14},${margin.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" ${FONT}>${escapeXml(yLabel)}</text>`,
+  );
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => Number.isFinite(p[1]));
     if (pts.length > 0) {
-      parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     // The legend sits in the title row, right-aligned, where no curve can run under it.
     const lx = sx(xMax) - (series.length - i) * 96;
@@ -71,7 +85,8 @@ export function trainingCurvesSvg(history: EpochRecord[], bestEpoch: number, tit
     { name: 'validation', color: '#d62728', dashed: true, points: history.map((r) => [r.epoch, r.val_accuracy ?? Number.NaN]) },
   ];
   const mark = bestEpoch > 0 && history.length > 1 ? bestEpoch : undefined;
-  const best = mark !== undefined ? `<text x="${width - 12}" y="${height - 8}" font-size="11" text-anchor="end" ${FONT}>best epoch (dotted): ${bestEpoch}</text>` : '';
+  const best =
+    mark !== undefined ? `<text x="${width - 12}" y="${height - 8}" font-size="11" text-anchor="end" ${FONT}>best epoch (dotted): ${bestEpoch}</text>` : '';
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 24}" viewBox="0 0 ${width} ${height + 24}">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -112,7 +127,9 @@ export function confusionMatrixSvg(evaluation: Evaluation, title: string): strin
       const x = left + j * cell;
       const y = top + i * cell;
       parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="#ccc"/>`);
-      parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 5}" font-size="14" text-anchor="middle" fill="${share > 0.55 ? 'white' : 'black'}" ${FONT}>${count}</text>`);
+      parts.push(
+        `<text x="${x + cell / 2}" y="${y + cell / 2 + 5}" font-size="14" text-anchor="middle" fill="${share > 0.55 ? 'white' : 'black'}" ${FONT}>${count}</text>`,
+      );
     });
   });
   parts.push('</svg>');

@@ -49,13 +49,27 @@ export interface MicrophoneOptions {
 
 /** Opens the microphone (mono, without the browser's echo cancellation, noise suppression and gain control, which change how a voice sounds). */
 export async function captureMicrophone(options: MicrophoneOptions): Promise<Microphone> {
-  if (!globalThis.navigator?.mediaDevices?.getUserMedia) throw new AerClientError('microphone_denied', 'this browser gives no microphone here: pages need https (or localhost) for getUserMedia');
+  if (!globalThis.navigator?.mediaDevices?.getUserMedia)
+    throw new AerClientError('microphone_denied', 'this browser gives no microphone here: pages need https (or localhost) for getUserMedia');
   let stream: MediaStream;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false, ...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}) } });
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: {
+        channelCount: 1,
+        echoCancellation: false,
+        noiseSuppression: false,
+        autoGainControl: false,
+        ...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
+      },
+    });
   } catch (e) {
     const name = (e as DOMException).name;
-    const why = name === 'NotAllowedError' ? 'the user or the browser refused it; allow the microphone in the site settings, or stream a file instead' : name === 'NotFoundError' ? 'there is no microphone' : (e as Error).message;
+    const why =
+      name === 'NotAllowedError'
+        ? 'the user or the browser refused it; allow the microphone in the site settings, or stream a file instead'
+        : name === 'NotFoundError'
+          ? 'there is no microphone'
+          : (e as Error).message;
     throw new AerClientError('microphone_denied', `no microphone (${name}): ${why}`);
   }
   const context = new AudioContext();
@@ -66,7 +80,9 @@ export async function captureMicrophone(options: MicrophoneOptions): Promise<Mic
     URL.revokeObjectURL(url);
   }
   const source = context.createMediaStreamSource(stream);
-  const node = new AudioWorkletNode(context, 'aer-capture', { processorOptions: { chunkFrames: Math.round((context.sampleRate * (options.chunkMs ?? 20)) / 1000) } });
+  const node = new AudioWorkletNode(context, 'aer-capture', {
+    processorOptions: { chunkFrames: Math.round((context.sampleRate * (options.chunkMs ?? 20)) / 1000) },
+  });
   node.port.onmessage = (event: MessageEvent<Float32Array>) => options.onChunk(event.data);
   source.connect(node);
   let stopped: Promise<void> | undefined;
@@ -84,7 +100,10 @@ export async function captureMicrophone(options: MicrophoneOptions): Promise<Mic
 }
 
 /** Opens the microphone and a session at its rate, and streams one to the other until the session ends or stop() is called. */
-export async function connectMicrophone(url: string, options: ConnectOptions & { deviceId?: string; onAudio?: (samples: Float32Array, sampleRate: number) => void } = {}): Promise<{ session: AerSession; microphone: Microphone }> {
+export async function connectMicrophone(
+  url: string,
+  options: ConnectOptions & { deviceId?: string; onAudio?: (samples: Float32Array, sampleRate: number) => void } = {},
+): Promise<{ session: AerSession; microphone: Microphone }> {
   let session: AerSession | undefined;
   let sampleRate = 0;
   const early: Float32Array[] = [];

@@ -61,7 +61,14 @@ function wav(path: string, bytes: Uint8Array, chunkMs: number): AudioFileSource 
     const d = new DataView(data.buffer, data.byteOffset, data.byteLength);
     for (let i = 0; i < out.length; i++) {
       const o = i * width;
-      out[i] = tag === 3 ? d.getFloat32(o, true) : bits === 8 ? (d.getUint8(o) - 128) / 128 : bits === 24 ? ((d.getUint8(o) | (d.getUint8(o + 1) << 8) | (d.getInt8(o + 2) << 16)) / 8388608) : d.getInt32(o, true) / 2147483648;
+      out[i] =
+        tag === 3
+          ? d.getFloat32(o, true)
+          : bits === 8
+            ? (d.getUint8(o) - 128) / 128
+            : bits === 24
+              ? (d.getUint8(o) | (d.getUint8(o + 1) << 8) | (d.getInt8(o + 2) << 16)) / 8388608
+              : d.getInt32(o, true) / 2147483648;
     }
     pcm = new Uint8Array(out.buffer);
   } else {
@@ -92,7 +99,8 @@ function oggOpus(path: string, bytes: Uint8Array): AudioFileSource {
     if (at + size > bytes.length) throw unreadable(path, `the Ogg page at byte ${at} is cut short: the file is truncated`);
     const body = at + 27 + segments;
     if (at === 0) {
-      if (ascii(bytes, body, 8) !== 'OpusHead') throw unreadable(path, 'an Ogg file without Opus audio (Vorbis? FLAC?); convert it: ffmpeg -i IN -c:a libopus OUT.opus');
+      if (ascii(bytes, body, 8) !== 'OpusHead')
+        throw unreadable(path, 'an Ogg file without Opus audio (Vorbis? FLAC?); convert it: ffmpeg -i IN -c:a libopus OUT.opus');
       channels = bytes[body + 9];
       preSkip = view.getUint16(body + 10, true);
     }

@@ -9,7 +9,11 @@ export type StreamFileOptions = PaceOptions;
 
 /** Sends every chunk of `source` through `session`; resolves once all is sent (the caller flushes or closes). */
 export async function streamFile(session: AerSession, source: AudioFileSource, options: StreamFileOptions = {}): Promise<void> {
-  await sendPaced(session, source.chunks.map((c) => ({ audio: c.bytes, endS: c.endS })), options);
+  await sendPaced(
+    session,
+    source.chunks.map((c) => ({ audio: c.bytes, endS: c.endS })),
+    options,
+  );
 }
 
 /**
@@ -17,7 +21,11 @@ export async function streamFile(session: AerSession, source: AudioFileSource, o
  * resolves with the `closed` stats; `onSession` gets the session first, to
  * subscribe to its events.
  */
-export async function analyseFile(url: string, path: string, options: ConnectOptions & StreamFileOptions & { onSession?: (session: AerSession) => void } = {}): Promise<CloseResult> {
+export async function analyseFile(
+  url: string,
+  path: string,
+  options: ConnectOptions & StreamFileOptions & { onSession?: (session: AerSession) => void } = {},
+): Promise<CloseResult> {
   const source = await readAudioFile(path);
   const session = await connect(url, { ...options, ...source.format });
   options.onSession?.(session);
