@@ -83,6 +83,8 @@ export class ChannelPipeline {
   private skipping = false;
   /** The seq the next window would have had in the current segment. */
   private nextSeq = 0;
+  /** Its session ended: windows still waiting on the VAD must not reach the scheduler after it was cancelled. */
+  private closed = false;
   /** Windows skipped and not yet reported. */
   private skippedWindows = 0;
 
@@ -202,6 +204,7 @@ export class ChannelPipeline {
         const from = timed.startS - startS;
         const to = timed.endS - startS;
         await vad.until(to);
+        if (this.closed) return { kind: 'shed', timed };
         const failure = vad.failureBetween(from, to);
         const speech = vad.speechSeconds(from, to);
         vad.forgetBefore(from);
@@ -240,6 +243,7 @@ export class ChannelPipeline {
   }
 
   close(): void {
+    this.closed = true;
     for (const vad of this.vads) vad.close();
     this.scheduler.cancel(this.options.stream);
   }

@@ -247,7 +247,8 @@ describe('session pipeline', () => {
     };
     const warm = await run(200);
     const after = await run(2000);
-    assert.equal(ownScored, 0, 'the windows of sessions gone before their batch were never scored');
+    // A thousand of these sessions had a window queued; only one already handed to the engine (a batch, at most 8) can be scored.
+    assert.ok(ownScored <= 8, `${ownScored} windows of gone sessions were scored`);
     assert.equal(own.depth, 0);
     // A leaked session holds at least its extractor's ring (~100 KB): 2000 of them would be 200 MB.
     assert.ok(after - warm < 20 * 2 ** 20, `heap grew by ${((after - warm) / 2 ** 20).toFixed(1)} MiB over 2000 sessions`);
