@@ -17,36 +17,17 @@ import { writeWav } from '../../src/audio/wav-write.ts';
 import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
 import { type Service, startService, voiced } from '../helpers/service.ts';
 import { needsEmodb, PROJECT_ROOT, SHARED_DIR } from '../helpers/shared.ts';
+import { emotionEvent } from '../helpers/events.ts';
 import { tempDir } from '../helpers/tools.ts';
-
-const LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'];
-
-/** An event for window `seq` (hop 0.5 s) with `label` at `score` (the rest shared out), or silence. */
-function event(channel: number, seq: number, label: string | null, score = 0.8): EmotionMessage {
-  const scores = label ? Object.fromEntries(LABELS.map((l) => [l, l === label ? score : (1 - score) / 5])) : null;
-  return {
-    type: 'emotion',
-    channel,
-    seq,
-    start_s: seq * 0.5,
-    end_s: seq * 0.5 + 3,
-    speech: label !== null,
-    label,
-    confidence: label ? score : null,
-    scores,
-    smoothed: scores,
-    latency_ms: 10,
-  };
-}
 
 describe('call-centre segments', () => {
   test('runs of one label become a segment each window adding its last hop; silence and another label end it; channels apart', () => {
     const s = new Segmenter(['agent', 'customer'], 0.5);
-    for (let i = 0; i < 4; i++) s.add(event(0, i, 'neutral', 0.6 + i * 0.1));
-    s.add(event(1, 0, 'angry'));
-    s.add(event(0, 4, null));
-    s.add(event(0, 5, 'happy'));
-    s.add(event(0, 6, 'sad'));
+    for (let i = 0; i < 4; i++) s.add(emotionEvent(0, i, 'neutral', 0.6 + i * 0.1));
+    s.add(emotionEvent(1, 0, 'angry'));
+    s.add(emotionEvent(0, 4, null));
+    s.add(emotionEvent(0, 5, 'happy'));
+    s.add(emotionEvent(0, 6, 'sad'));
     const segments = s.finish();
     assert.deepEqual(
       segments.map((g) => [g.speaker, g.label, g.start_s, g.end_s, g.windows]),
@@ -78,25 +59,25 @@ describe('voice-assistant onEmotion', () => {
     const emotions$ = new Subject<EmotionMessage>();
     const fired: EmotionFired[] = [];
     const off = onEmotion({ emotions$ }, { label: ['angry', 'sad'], minConfidence: 0.6, forMs: 1000 }, (f) => fired.push(f));
-    for (let i = 0; i < 4; i++) emotions$.next(event(0, i, 'angry', 0.7));
+    for (let i = 0; i < 4; i++) emotions$.next(emotionEvent(0, i, 'angry', 0.7));
     assert.deepEqual(
       fired.map((f) => [f.label, f.channel, f.since_s, f.at_s]),
       [['angry', 0, 3, 4]],
     );
-    for (let i = 4; i < 8; i++) emotions$.next(event(0, i, 'angry', 0.7));
+    for (let i = 4; i < 8; i++) emotions$.next(emotionEvent(0, i, 'angry', 0.7));
     assert.equal(fired.length, 1, 'fired twice in one stretch');
-    emotions$.next(event(0, 8, 'angry', 0.5));
-    emotions$.next(event(1, 0, 'sad', 0.9));
-    for (let i = 9; i < 12; i++) emotions$.next(event(0, i, 'angry', 0.65));
+    emotions$.next(emotionEvent(0, 8, 'angry', 0.5));
+    emotions$.next(emotionEvent(1, 0, 'sad', 0.9));
+    for (let i = 9; i < 12; i++) emotions$.next(emotionEvent(0, i, 'angry', 0.65));
     assert.deepEqual(
       fired.map((f) => f.at_s),
       [4, 8.5],
     );
-    emotions$.next(event(1, 1, 'sad', 0.9));
-    emotions$.next(event(1, 2, 'sad', 0.9));
+    emotions$.next(emotionEvent(1, 1, 'sad', 0.9));
+    emotions$.next(emotionEvent(1, 2, 'sad', 0.9));
     assert.deepEqual(fired.at(-1), { label: 'sad', channel: 1, confidence: 0.9, since_s: 3, at_s: 4 });
     off();
-    for (let i = 3; i < 9; i++) emotions$.next(event(1, i, 'sad', 0.9));
+    for (let i = 3; i < 9; i++) emotions$.next(emotionEvent(1, i, 'sad', 0.9));
     assert.equal(fired.length, 3);
   });
 });

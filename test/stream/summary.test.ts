@@ -1,38 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { EmotionMessage, ServerMessage } from '../../src/server/protocol.ts';
+import type { ServerMessage } from '../../src/server/protocol.ts';
 import { StreamSummary } from '../../src/stream/summary.ts';
-
-/** Window `seq` of a channel: 3 s long, a 0.5 s hop; a label, or no speech. */
-function window(channel: number, seq: number, label: string | null): EmotionMessage {
-  return {
-    type: 'emotion',
-    channel,
-    seq,
-    start_s: seq * 0.5,
-    end_s: seq * 0.5 + 3,
-    speech: label !== null,
-    label,
-    confidence: label ? 0.9 : null,
-    scores: null,
-    smoothed: null,
-    latency_ms: 5,
-  };
-}
+import { emotionEvent } from '../helpers/events.ts';
 
 describe('a stream summary', () => {
   test('each speech window counts the audio it added, so the times tile the speech; silence, labels and changes per channel', () => {
     const summary = new StreamSummary(2);
     const messages: ServerMessage[] = [
-      window(0, 0, 'neutral'), // 3 s: the first window's whole span
-      window(0, 1, 'neutral'), // + 0.5
-      window(1, 0, null),
-      window(0, 2, 'angry'), // + 0.5
+      emotionEvent(0, 0, 'neutral'), // 3 s: the first window's whole span
+      emotionEvent(0, 1, 'neutral'), // + 0.5
+      emotionEvent(1, 0, null),
+      emotionEvent(0, 2, 'angry'), // + 0.5
       { type: 'change', channel: 0, from: 'neutral', to: 'angry', at_s: 4, confidence: 0.8 },
       { type: 'change', channel: 1, from: null, to: 'sad', at_s: 3, confidence: 0.8 },
-      window(0, 3, null), // silence: its 0.5 s not speech
-      window(0, 4, 'angry'), // + 0.5
-      window(1, 1, 'sad'), // + 0.5 after a silent window
+      emotionEvent(0, 3, null), // silence: its 0.5 s not speech
+      emotionEvent(0, 4, 'angry'), // + 0.5
+      emotionEvent(1, 1, 'sad'), // + 0.5 after a silent window
     ];
     for (const m of messages) summary.add(m);
     const [a, b] = summary.result();
