@@ -10,13 +10,20 @@ import { windowFeatures } from '../features/extract.ts';
 import { placeInWindow } from './augment.ts';
 import type { LoadedClip } from './clip-store.ts';
 
+/** Position `p` of `positions` as a place in the window: 0 (the window's start) to 1 (its end). */
+const placeOf = (p: number, positions: number) => (positions === 1 ? 0 : p / (positions - 1));
+
+/** The model input of `signal` at each of the evaluation's `positions`. */
+export function positionedWindows(signal: Float32Array, positions: number): Float32Array[] {
+  return Array.from({ length: positions }, (_, p) => windowFeatures(placeInWindow(signal, placeOf(p, positions))));
+}
+
 export function evaluationWindows(clips: LoadedClip[], positions: number): Float32Array {
   const out = new Float32Array(clips.length * positions * WINDOW_VALUES);
   clips.forEach((clip, c) => {
-    for (let p = 0; p < positions; p++) {
-      const features = positions === 1 ? clip.features : windowFeatures(placeInWindow(clip.signal, p / (positions - 1)));
-      out.set(features, (c * positions + p) * WINDOW_VALUES);
-    }
+    // With one position a clip's cached features are its window.
+    const windows = positions === 1 ? [clip.features] : positionedWindows(clip.signal, positions);
+    windows.forEach((features, p) => out.set(features, (c * positions + p) * WINDOW_VALUES));
   });
   return out;
 }

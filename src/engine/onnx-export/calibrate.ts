@@ -12,6 +12,7 @@ import { N_MELS, WINDOW_FRAMES, WINDOW_VALUES } from '../../features/recipe.ts';
 import { createRandom } from '../../train/random.ts';
 import { exportOnnx } from './export.ts';
 import type { Calibration, Range } from './quantize.ts';
+import { concatSamples } from '../../audio/concat.ts';
 
 /** Share of values allowed outside the range at each end. */
 export const CLIP_FRACTION = 1e-4;
@@ -19,16 +20,6 @@ export const CLIP_FRACTION = 1e-4;
 const BATCH = 16;
 /** A batch holds millions of values per tensor: a random sample of each keeps the sort cheap (a fixed stride would alias with the layout's rows). */
 const SAMPLES_PER_BATCH = 1 << 16;
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The values at fractions `clip` and 1 - `clip` of the samples. */
 export function percentileRange(samples: Float32Array, clip: number): Range {
@@ -64,7 +55,7 @@ export async function calibrate(model: tf.LayersModel, windows: Float32Array, cl
           );
       }
     }
-    const ranges = new Map(names.map((name) => [name, percentileRange(concat(samples.get(name)!), clip)]));
+    const ranges = new Map(names.map((name) => [name, percentileRange(concatSamples(samples.get(name)!), clip)]));
     return Object.fromEntries(convs.map(([layer, input, output]) => [layer, { input: ranges.get(input)!, output: ranges.get(output)! }]));
   } finally {
     await session.release();

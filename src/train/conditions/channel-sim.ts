@@ -8,6 +8,7 @@
  */
 import { Encoder } from '@evan/opus';
 import { bandPass } from '../../audio/band-pass.ts';
+import { concatSamples } from '../../audio/concat.ts';
 import { alawToFloat, floatToAlaw, floatToMulaw, mulawToFloat } from '../../audio/g711.ts';
 import { OpusStreamDecoder } from '../../audio/opus-decoder.ts';
 import { resample } from '../../audio/resample.ts';
@@ -51,8 +52,6 @@ export function viaOpus(signal: Float32Array, kbps: number): Float32Array {
     pieces.push(decoder.decode(encoder.encode(frame)).channels[0]);
   }
   decoder.dispose();
-  const decoded = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
-  pieces.reduce((o, p) => (decoded.set(p, o), o + p.length), 0);
-  const out = resample(decoded, decoder.sampleRate, SAMPLE_RATE);
+  const out = resample(concatSamples(pieces), decoder.sampleRate, SAMPLE_RATE);
   return out.subarray(0, Math.min(out.length, signal.length));
 }

@@ -7,14 +7,13 @@
  * Rows are built one at a time, so memory holds one row's windows.
  */
 import { WINDOW_VALUES } from '../../features/recipe.ts';
-import { windowFeatures } from '../../features/extract.ts';
 import { ChannelSmoother, DEFAULT_SMOOTHING } from '../../stream/smoothing.ts';
 import type { VadBatcher } from '../../stream/vad.ts';
 import { AerError } from '../../errors.ts';
-import { placeInWindow } from '../augment.ts';
 import type { LoadedClip } from '../clip-store.ts';
 import { argmaxRows, evaluate, type Evaluation } from '../metrics.ts';
 import { deriveRandom } from '../random.ts';
+import { positionedWindows } from '../windows.ts';
 import { buildCalls, type Turn } from './call.ts';
 import { viaOpus, viaTelephone } from './channel-sim.ts';
 import { gridWindows, joinRuns } from './continuous.ts';
@@ -82,7 +81,7 @@ function clipRow(row: string, inputs: RowInputs, transform: (signal: Float32Arra
   const features: Float32Array[] = [];
   test.forEach((clip, c) => {
     const signal = transform(clip.signal, c);
-    for (let p = 0; p < positions; p++) features.push(windowFeatures(placeInWindow(signal, positions === 1 ? 0 : p / (positions - 1))));
+    features.push(...positionedWindows(signal, positions));
   });
   return {
     kind: 'units',
