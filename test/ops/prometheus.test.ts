@@ -26,9 +26,9 @@ interface Series {
 function prometheusConfig(dir: string, target: string): string {
   const shipped = fs.readFileSync(path.join(GRAFANA_DIR, 'prometheus/prometheus.yml'), 'utf8');
   const config = shipped
-    .replace(/targets: \['aer:9464'\]/, `targets: ['${target}']`)
+    .replace(/targets: \[(['"])aer:9464\1\]/, `targets: ['${target}']`)
     .replace(/(scrape|evaluation)_interval: \d+s/g, `$1_interval: ${SCRAPE_SECONDS}s`);
-  assert.notEqual(config, shipped, 'prometheus.yml no longer has the target this test replaces');
+  assert.ok(config.includes(target), 'prometheus.yml no longer has the target this test replaces');
   fs.copyFileSync(path.join(GRAFANA_DIR, 'prometheus/alerts.yml'), path.join(dir, 'alerts.yml'));
   const file = path.join(dir, 'prometheus.yml');
   fs.writeFileSync(file, config);
@@ -75,6 +75,16 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
     return reply.data.result;
   }
 
+  /** What Prometheus says about its last scrape of the service, for a failure message. */
+  async function targetHealth(): Promise<string> {
+    const reply = (await fetch(`${api}/api/v1/targets`).then(
+      (r) => r.json(),
+      (e) => ({ error: String(e) }),
+    )) as { data?: { activeTargets: { health: string; lastError: string; lastScrapeDuration: number }[] }; error?: string };
+    const t = reply.data?.activeTargets[0];
+    return t ? `target ${t.health}, last scrape took ${t.lastScrapeDuration} s, last error "${t.lastError}"` : `no target (${reply.error ?? 'none listed'})`;
+  }
+
   before(async () => {
     // As compose runs it: /metrics on its own port.
     service = await startService({ metricsPort: 0 });
@@ -99,7 +109,7 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
       );
       const scrapes = ready ? await query('count_over_time(aer_ready[1m])') : [];
       if (scrapes.length > 0 && Number(scrapes[0].value[1]) >= 12) break;
-      assert.ok(Date.now() - started < 60_000, `Prometheus did not scrape the service 12 times in 60 s; its log:\n${log}`);
+      if (Date.now() - started > 60_000) assert.fail(`Prometheus did not scrape the service 12 times in 60 s; ${await targetHealth()}; its log:\n${log}`);
     }
   });
 
