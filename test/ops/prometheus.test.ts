@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse, stringify } from 'yaml';
 import { alertExpressions, type Expression, GRAFANA_DIR, metricsIn, panelExpressions } from '../helpers/grafana.ts';
 import { pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 import { freePort, needsTools, tempDir } from '../helpers/tools.ts';
@@ -24,14 +25,14 @@ interface Series {
 
 /** The shipped prometheus.yml and alerts.yml, pointed at the test's service and scraping every second. */
 function prometheusConfig(dir: string, target: string): string {
-  const shipped = fs.readFileSync(path.join(GRAFANA_DIR, 'prometheus/prometheus.yml'), 'utf8');
-  const config = shipped
-    .replace(/targets: \[(['"])aer:9464\1\]/, `targets: ['${target}']`)
-    .replace(/(scrape|evaluation)_interval: \d+s/g, `$1_interval: ${SCRAPE_SECONDS}s`);
-  assert.ok(config.includes(target), 'prometheus.yml no longer has the target this test replaces');
+  const config = parse(fs.readFileSync(path.join(GRAFANA_DIR, 'prometheus/prometheus.yml'), 'utf8'));
+  const job = config.scrape_configs.find((c: { job_name: string }) => c.job_name === 'aer-stream');
+  assert.ok(job, 'prometheus.yml no longer has the aer-stream job this test points at the service');
+  job.static_configs = [{ targets: [target] }];
+  config.global.scrape_interval = config.global.evaluation_interval = `${SCRAPE_SECONDS}s`;
   fs.copyFileSync(path.join(GRAFANA_DIR, 'prometheus/alerts.yml'), path.join(dir, 'alerts.yml'));
   const file = path.join(dir, 'prometheus.yml');
-  fs.writeFileSync(file, config);
+  fs.writeFileSync(file, stringify(config));
   return file;
 }
 
