@@ -12,16 +12,19 @@ import { loadEngine } from '../engine/load-engine.ts';
 import { checkEngine } from '../engine/output-check.ts';
 import { AerError, isAerError } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
-import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { DEFAULT_MODEL_DIR, narrowbandModelDir } from '../model/default-model.ts';
 import { type ClassifyResult, classifyStream } from '../server/classify.ts';
-import type { EmotionMessage } from '../server/protocol.ts';
-import { DEFAULT_SCHEDULER_OPTIONS, Scheduler } from '../stream/scheduler.ts';
+import { BANDS, type Band, type EmotionMessage } from '../server/protocol.ts';
+import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
+import { NARROWBAND_MAX_RATE, ServedModels } from '../stream/served-models.ts';
 import type { ChannelSummary } from '../stream/summary.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import { action, parseNumberOption, printJson } from './run.ts';
 
 interface ClassifyFlags {
   model: string;
+  narrowbandModel?: string;
+  band: Band;
   engine: EngineChoice;
   hopMs: number;
   vad: boolean;
@@ -43,7 +46,8 @@ function summaryLine(c: ChannelSummary): string {
 }
 
 function asText(t: Tagged): string {
-  const lines = [`${t.file}: ${t.format}, ${t.duration_s.toFixed(1)} s, ${t.channels} channel(s)`];
+  const model = t.band === 'narrow' ? ', telephone-band model' : '';
+  const lines = [`${t.file}: ${t.format}, ${t.duration_s.toFixed(1)} s, ${t.channels} channel(s)${model}`];
   for (const w of t.warnings) lines.push(`  warning: ${w}`);
   for (const e of t.windows ?? [])
     lines.push(`  ${clock(e.start_s)}-${clock(e.end_s)}  ch${e.channel}  ${e.speech ? `${e.label} ${e.confidence?.toFixed(2)}` : '(no speech)'}`);
@@ -71,12 +75,20 @@ function asCsv(all: Tagged[], labels: string[], summary: boolean): string {
 async function run(files: string[], flags: ClassifyFlags): Promise<void> {
   if (flags.json && flags.csv) throw new AerError('invalid_argument', '--json and --csv are two outputs; pick one');
   const engine = await loadEngine(flags.engine, flags.model);
+  const narrowbandDir = narrowbandModelDir(flags.narrowbandModel, flags.model);
+  const narrowband = narrowbandDir ? await loadEngine(flags.engine, narrowbandDir) : undefined;
   const vad = flags.vad ? await VadBatcher.load() : undefined;
   try {
     await checkEngine(engine, flags.model);
-    const scheduler = new Scheduler(engine, DEFAULT_SCHEDULER_OPTIONS);
-    const deps = { scheduler, vad, labels: engine.labels, attentionHopS: engine.metadata.attention_hop_s };
-    const options = { hopMs: flags.hopMs, vad: flags.vad, attention: false, smoothing: 'ema' as const, events: !flags.summary };
+    if (narrowband) await checkEngine(narrowband, narrowbandDir);
+    const models = new ServedModels({ wide: engine, narrow: narrowband }, DEFAULT_SCHEDULER_OPTIONS);
+    // A --band the models cannot serve is said before any file is read.
+    models.for(flags.band, NARROWBAND_MAX_RATE);
+    const deps = (sampleRate: number) => {
+      const { band, engine: e, scheduler } = models.for(flags.band, sampleRate);
+      return { band, scheduler, vad, labels: e.labels, attentionHopS: e.metadata.attention_hop_s };
+    };
+    const options = { hopMs: flags.hopMs, vad: flags.vad, attention: false, smoothing: 'ema' as const, band: flags.band, events: !flags.summary };
     const tagged: Tagged[] = [];
     const failed: { file: string; error: AerError }[] = [];
     for (const [k, file] of files.entries()) {
@@ -100,6 +112,7 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
     if (failed.length > 0) process.exitCode = 1;
   } finally {
     await engine.dispose();
+    await narrowband?.dispose();
     await vad?.dispose();
   }
 }
@@ -110,6 +123,13 @@ export function registerClassify(program: Command): void {
     .description('tag audio files on this machine, no server: a label per window, or a summary per channel')
     .argument('<files...>', 'WAV or Ogg Opus files')
     .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR))
+    .addOption(
+      new Option(
+        '--narrowband-model <dir>',
+        'telephone-band model for files at 8 kHz or less (none: the default model hears everything; default: models/telephone beside the shipped model)',
+      ),
+    )
+    .addOption(new Option('--band <band>', 'which model hears the files (auto: the telephone-band one for 8 kHz or less)').choices([...BANDS]).default('auto'))
     .addOption(new Option('--engine <name>', 'inference engine').choices(ENGINES.filter((e) => e !== 'simulated')).default('auto'))
     .option('--hop-ms <ms>', 'time between windows', parseNumberOption('--hop-ms', MIN_HOP_MS, MAX_HOP_MS), DEFAULT_HOP_MS)
     .option('--no-vad', 'analyse every window, speech or not')

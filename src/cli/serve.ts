@@ -5,7 +5,7 @@ import { ENGINES, type EngineChoice } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
 import { DEFAULT_SIMULATED_MS, loadEngine } from '../engine/load-engine.ts';
 import { PRECISIONS, type Precision } from '../engine/onnx-engine.ts';
-import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { DEFAULT_MODEL_DIR, narrowbandModelDir } from '../model/default-model.ts';
 import { Tokens } from '../server/auth.ts';
 import { AerServer, checkServerOptions, DEFAULT_SERVER_OPTIONS } from '../server/server.ts';
 import { TRANSPORTS, type TransportName } from '../server/transport/transport.ts';
@@ -18,6 +18,7 @@ interface ServeFlags {
   port: number;
   host: string;
   model: string;
+  narrowbandModel?: string;
   engine: EngineChoice;
   precision: Precision;
   maxBatch: number;
@@ -63,20 +64,17 @@ async function run(flags: ServeFlags): Promise<void> {
     log(`internal error (unhandled in a stream pipeline): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   if (flags.simulatedMs !== undefined && flags.engine !== 'simulated')
     throw new AerError('invalid_argument', "--simulated-ms sets the simulated engine's delay", { hint: 'add --engine simulated, or leave --simulated-ms out' });
-  const engine = await loadEngine(flags.engine, flags.model, {
-    precision: flags.precision,
-    threads: flags.threads,
-    cuda: true,
-    onNotice: log,
-    simulatedMs: flags.simulatedMs,
-  });
+  const engineOptions = { precision: flags.precision, threads: flags.threads, cuda: true, onNotice: log, simulatedMs: flags.simulatedMs };
+  const engine = await loadEngine(flags.engine, flags.model, engineOptions);
+  const narrowbandDir = narrowbandModelDir(flags.narrowbandModel, flags.model);
+  const narrowband = narrowbandDir ? await loadEngine(flags.engine, narrowbandDir, engineOptions) : undefined;
   if (engine.name === 'simulated')
     log(
       `engine: SIMULATED, every window gets uniform scores after ${flags.simulatedMs ?? DEFAULT_SIMULATED_MS} ms a batch: for measuring capacity, not for tagging audio`,
     );
   const metadata = engine.metadata;
   const vad = await VadBatcher.load();
-  const server = new AerServer({ engine, vad, tokens }, options);
+  const server = new AerServer({ engine, narrowband, vad, tokens }, options);
   await server.start();
   // Signals are handled before the address is announced: whoever waits for that line may stop the server at once.
   let stopping = false;
@@ -89,6 +87,7 @@ async function run(flags: ServeFlags): Promise<void> {
     log(`${signal}: finishing ${server.activeSessions} session(s) (at most ${options.shutdownTimeoutMs / 1000} s), then exiting`);
     void server.stop().then(async () => {
       await engine.dispose();
+      await narrowband?.dispose();
       await vad.dispose();
       log('stopped');
       process.exit(0);
@@ -98,7 +97,7 @@ async function run(flags: ServeFlags): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const { port, metricsPort } = server.address;
   log(
-    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')}), engine ${engine.detail}` +
+    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')})${narrowbandDir ? `, for 8 kHz audio ${narrowbandDir}` : ''}, engine ${engine.detail}` +
       (metricsPort !== undefined ? `; /metrics on http://${flags.metricsHost}:${metricsPort}` : tokens.enabled ? '; /metrics needs a token' : ''),
   );
 }
@@ -129,6 +128,12 @@ export function registerServe(program: Command): void {
     )
     .addOption(new Option('--host <address>', 'address to listen on (0.0.0.0 for every interface; set tokens first)').default('127.0.0.1').env('AER_HOST'))
     .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR).env('AER_MODEL'))
+    .addOption(
+      new Option(
+        '--narrowband-model <dir>',
+        'telephone-band model for streams at 8 kHz or less (G.711 calls) or band=narrow; none: the default model hears everything (default: models/telephone beside the shipped model)',
+      ).env('AER_NARROWBAND_MODEL'),
+    )
     .addOption(
       new Option(
         '--engine <name>',

@@ -15,9 +15,9 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
 export class ServiceMetrics {
   readonly registry = new Registry();
   readonly windowLatency: Histogram<'result'>;
-  readonly inference: Histogram<'engine'>;
+  readonly inference: Histogram<'engine' | 'band'>;
   readonly queueWait: Histogram;
-  readonly batchSize: Histogram<'engine'>;
+  readonly batchSize: Histogram<'engine' | 'band'>;
   readonly windows: Counter<'result'>;
   readonly events: Counter<'type'>;
   readonly shed: Counter<'reason'>;
@@ -27,7 +27,7 @@ export class ServiceMetrics {
   readonly closed: Counter<'reason'>;
   readonly labels: Counter<'label'>;
   readonly activeSessions: Gauge;
-  readonly queueDepth: Gauge;
+  readonly queueDepth: Gauge<'band'>;
   readonly ready: Gauge;
   readonly eventsDropped: Counter;
   readonly internalErrors: Counter<'site'>;
@@ -47,8 +47,8 @@ export class ServiceMetrics {
     });
     this.inference = new Histogram({
       name: 'aer_inference_seconds',
-      help: 'Engine time for one batch',
-      labelNames: ['engine'],
+      help: 'Engine time for one batch, by engine and model (band: wide, or narrow for the telephone-band model)',
+      labelNames: ['engine', 'band'],
       buckets: LATENCY_BUCKETS,
       registers: r,
     });
@@ -58,7 +58,13 @@ export class ServiceMetrics {
       buckets: LATENCY_BUCKETS,
       registers: r,
     });
-    this.batchSize = new Histogram({ name: 'aer_batch_size', help: 'Windows per engine batch', labelNames: ['engine'], buckets: BATCH_BUCKETS, registers: r });
+    this.batchSize = new Histogram({
+      name: 'aer_batch_size',
+      help: 'Windows per engine batch, by engine and model (band)',
+      labelNames: ['engine', 'band'],
+      buckets: BATCH_BUCKETS,
+      registers: r,
+    });
     this.windows = new Counter({
       name: 'aer_windows_total',
       help: 'Windows processed, by result (speech, silence, shed, error)',
@@ -83,7 +89,12 @@ export class ServiceMetrics {
     this.closed = new Counter({ name: 'aer_sessions_closed_total', help: 'Stream sessions closed, by reason', labelNames: ['reason'], registers: r });
     this.labels = new Counter({ name: 'aer_emotion_labels_total', help: 'Speech windows by their top label', labelNames: ['label'], registers: r });
     this.activeSessions = new Gauge({ name: 'aer_active_sessions', help: 'Open stream sessions', registers: r });
-    this.queueDepth = new Gauge({ name: 'aer_queue_depth', help: 'Windows waiting in the scheduler', registers: r });
+    this.queueDepth = new Gauge({
+      name: 'aer_queue_depth',
+      help: "Windows waiting in a model's scheduler, by model (band)",
+      labelNames: ['band'],
+      registers: r,
+    });
     this.ready = new Gauge({ name: 'aer_ready', help: '1 when the model is loaded, warm and answering sound probabilities', registers: r });
     this.eventsDropped = new Counter({
       name: 'aer_events_dropped_total',
@@ -117,15 +128,19 @@ export class ServiceMetrics {
   }
 
   /** The scheduler's observer. */
-  scheduler(): SchedulerObserver {
+  /** What the scheduler of one model (by band, run by `engine`) reports. */
+  scheduler(band: string, engine = this.engine): SchedulerObserver {
+    const labels = { engine, band };
+    // Exported from the start: the autoscaler reads it before the first window.
+    this.queueDepth.set({ band }, 0);
     return {
       batch: (size, ms) => {
-        this.batchSize.observe({ engine: this.engine }, size);
-        this.inference.observe({ engine: this.engine }, ms / 1000);
+        this.batchSize.observe(labels, size);
+        this.inference.observe(labels, ms / 1000);
       },
       queueWait: (ms) => this.queueWait.observe(ms / 1000),
       shed: (count, reason) => this.shed.inc({ reason }, count),
-      depth: (n) => this.queueDepth.set(n),
+      depth: (n) => this.queueDepth.set({ band }, n),
     };
   }
 }

@@ -19,7 +19,7 @@ import { type ChannelSummary, StreamSummary } from '../stream/summary.ts';
 import { quoted } from './client-text.ts';
 import { PCM_ENCODINGS, type PcmEncoding } from '../audio/pcm.ts';
 import { RawFileStream } from '../audio/raw-file-stream.ts';
-import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type ServerMessage, type StreamConfig } from './protocol.ts';
+import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type ServedBand, type ServerMessage, type StreamConfig } from './protocol.ts';
 
 /** Windows of the file in flight (per channel) before reading pauses, and where it resumes. */
 const PAUSE_ABOVE = 16;
@@ -32,13 +32,15 @@ export interface ClassifyResult {
   duration_s: number;
   channels: number;
   warnings: string[];
+  /** The model that heard it: wide (the default), or narrow (the telephone-band companion). */
+  band: ServedBand;
   /** Per channel: speech time, time per label, the dominant label, changes. */
   summary: ChannelSummary[];
   /** Every event, already serialised (JSON text), in order; empty when they were not asked for. */
   events: string[];
 }
 
-export interface ClassifyOptions extends Pick<StreamConfig, 'hopMs' | 'vad' | 'attention' | 'smoothing'> {
+export interface ClassifyOptions extends Pick<StreamConfig, 'hopMs' | 'vad' | 'attention' | 'smoothing' | 'band'> {
   /** Keep every event for the answer (else only the summary). */
   events: boolean;
 }
@@ -87,7 +89,8 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function classifyStream(
   body: AsyncIterable<Uint8Array>,
   options: ClassifyOptions,
-  deps: SessionDeps,
+  /** What the session needs, by the audio's sample rate (which picks the model); a file says its rate only once its header is read. */
+  deps: (sampleRate: number) => SessionDeps & { band: ServedBand },
   id: string,
   signal: AbortSignal,
   reader: FileReader = new AudioFileStream(),
@@ -95,6 +98,7 @@ export async function classifyStream(
   const events: string[] = [];
   let summary: StreamSummary | undefined;
   let session: Session | undefined;
+  let band: ServedBand = 'wide';
   let frames = 0;
   let failure: unknown;
   let completed: () => void = () => {};
@@ -110,7 +114,9 @@ export async function classifyStream(
       });
     }
     const { events: keep, ...analysis } = options;
-    const s = new Session(id, { ...analysis, encoding: 'pcm_f32le', sampleRate, channels }, { ...deps, bulk: true });
+    const { band: served, ...sessionDeps } = deps(sampleRate);
+    band = served;
+    const s = new Session(id, { ...analysis, encoding: 'pcm_f32le', sampleRate, channels }, { ...sessionDeps, bulk: true });
     const totals = new StreamSummary(channels);
     summary = totals;
     subscriptions.push(
@@ -185,6 +191,7 @@ export async function classifyStream(
       format: format.format,
       duration_s: frames / format.sampleRate,
       channels: format.channels,
+      band,
       warnings: last.warnings,
       summary: summary!.result(),
       events,

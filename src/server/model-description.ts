@@ -4,6 +4,7 @@
  * model's aer.json records where it was trained (commands, data folders,
  * output paths); those never leave the server.
  */
+import type { ServedBand } from '../../clients/js/src/protocol.ts';
 import type { Engine } from '../engine/engine.ts';
 
 /** Keys of aer.json's records that name the machine's files or how it was run there. */
@@ -27,10 +28,12 @@ export function withoutPaths(value: unknown): unknown {
   return value;
 }
 
-export function describeModel(engine: Engine): Record<string, unknown> {
+/** `band`: wide for the default model, narrow for the telephone-band companion. */
+export function describeModel(engine: Engine, band: ServedBand): Record<string, unknown> {
   const m = engine.metadata;
   return {
-    id: 'default',
+    id: band === 'wide' ? 'default' : 'narrowband',
+    band,
     labels: m.labels,
     variant: m.variant,
     version: m.version,

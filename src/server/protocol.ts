@@ -5,13 +5,15 @@
  * malformed is a ProtocolError carrying the close code (4400 bad request)
  * and a reason the client can show.
  */
-import { CLOSE, defaultSampleRate, ENCODINGS, type Encoding } from '../../clients/js/src/protocol.ts';
+import { BANDS, type Band, CLOSE, defaultSampleRate, ENCODINGS, type Encoding } from '../../clients/js/src/protocol.ts';
 import { AerError, type ErrorCode } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
 import { quoted } from './client-text.ts';
 
 // The messages' types are the client SDK's, so the two cannot drift.
 export {
+  BANDS,
+  type Band,
   type ChangeMessage,
   CLOSE,
   type ClosedMessage,
@@ -21,6 +23,7 @@ export {
   type ErrorMessage,
   PROTOCOL_VERSION,
   type ReadyMessage,
+  type ServedBand,
   type ServerMessage,
   type WarningMessage,
 } from '../../clients/js/src/protocol.ts';
@@ -36,6 +39,8 @@ export interface StreamConfig {
   smoothing: 'ema' | 'none';
   vad: boolean;
   attention: boolean;
+  /** Which model hears it; `auto` is resolved by the server (served-models.ts). */
+  band: Band;
 }
 
 /** What a client may change after connecting: how results are presented, not how audio is cut. */
@@ -82,6 +87,10 @@ const PARAMETERS: Record<string, Parser> = {
   },
   vad: (v, c) => (c.vad = flag('vad', v)),
   attention: (v, c) => (c.attention = flag('attention', v)),
+  band: (v, c) => {
+    if (!(BANDS as readonly string[]).includes(v)) throw new ProtocolError(`band must be one of ${BANDS.join(', ')}, got ${quoted(v)}`);
+    c.band = v as Band;
+  },
 };
 /** Read elsewhere (auth), but allowed in the query. */
 const PASSED_THROUGH = new Set(['token']);
@@ -111,6 +120,7 @@ export function parseStreamQuery(params: URLSearchParams): StreamConfig {
     smoothing: config.smoothing ?? 'ema',
     vad: config.vad ?? true,
     attention: config.attention ?? true,
+    band: config.band ?? 'auto',
   };
 }
 

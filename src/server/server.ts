@@ -1,8 +1,9 @@
 /**
  * The service: HTTP and WebSocket on one port. /v1/stream upgrades to a
  * stream session; /healthz, /readyz, /metrics, /v1/models and POST
- * /v1/classify answer over HTTP. One engine, one scheduler and one VAD
- * batcher serve every session.
+ * /v1/classify answer over HTTP. One VAD batcher and, per model (the
+ * default, and the telephone-band companion when given), one engine and
+ * one scheduler serve every session.
  *
  * - The engine is checked on a fixed input before the service is ready;
  *   a model that does not answer probabilities is refused.
@@ -20,7 +21,8 @@ import { checkEngine } from '../engine/output-check.ts';
 import { AerError, isAerError, type ErrorCode } from '../errors.ts';
 import { ServiceMetrics } from '../metrics/metrics.ts';
 import { LoopLag } from '../stream/loop-lag.ts';
-import { Scheduler, type SchedulerOptions } from '../stream/scheduler.ts';
+import type { Scheduler, SchedulerOptions } from '../stream/scheduler.ts';
+import { type ServedModel, ServedModels } from '../stream/served-models.ts';
 import { Session, type SessionDeps } from '../stream/session.ts';
 import type { VadBatcher } from '../stream/vad.ts';
 import { Tokens } from './auth.ts';
@@ -95,6 +97,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
 
 export interface ServiceParts {
   engine: Engine;
+  /** The telephone-band companion, for streams at 8 kHz or less (or band=narrow). */
+  narrowband?: Engine;
   vad: VadBatcher;
   tokens: Tokens;
 }
@@ -123,12 +127,12 @@ interface Route {
 
 export class AerServer implements TransportApp {
   readonly metrics: ServiceMetrics;
-  readonly scheduler: Scheduler;
+  readonly models: ServedModels;
   private readonly transport: Transport;
   private readonly loopLag = new LoopLag();
   private readonly webDemo = new WebDemo();
   private readonly origins: OriginPolicy;
-  private readonly health: EngineHealth;
+  private readonly health: Map<ServedModel, EngineHealth>;
   private readonly routes: Map<string, Route>;
   private metricsEndpoint: MetricsEndpoint | undefined;
   private port = 0;
@@ -148,21 +152,26 @@ export class AerServer implements TransportApp {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...options };
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.metrics = new ServiceMetrics(parts.engine.name);
-    this.health = new EngineHealth(parts.engine, () => this.updateReady());
-    const observer = this.metrics.scheduler();
-    this.scheduler = new Scheduler(parts.engine, this.options.scheduler, {
-      ...observer,
-      outputs: (problem) => {
-        if (problem) this.metrics.engineFaults.inc();
-        this.health.observe(problem);
-      },
+    const health = new Map<string, EngineHealth>();
+    this.models = new ServedModels({ wide: parts.engine, narrow: parts.narrowband }, this.options.scheduler, (band) => {
+      const engine = band === 'wide' ? parts.engine : parts.narrowband!;
+      const engineHealth = new EngineHealth(engine, () => this.updateReady());
+      health.set(band, engineHealth);
+      return {
+        ...this.metrics.scheduler(band, engine.name),
+        outputs: (problem) => {
+          if (problem) this.metrics.engineFaults.inc();
+          engineHealth.observe(problem);
+        },
+      };
     });
+    this.health = new Map(this.models.all.map((m) => [m, health.get(m.band)!]));
     this.transport = createTransport(this.options.transport, this, { maxMessageBytes: this.options.maxMessageBytes, body: this.options.body });
     this.routes = new Map<string, Route>([
       ['/healthz', { guarded: false, methods: { GET: () => json(200, { status: 'ok' }) } }],
       ['/readyz', { guarded: false, methods: { GET: () => this.readiness() } }],
       ['/metrics', { guarded: true, methods: { GET: () => this.metricsReply() } }],
-      ['/v1/models', { guarded: true, methods: { GET: () => json(200, { models: [describeModel(this.parts.engine)] }) } }],
+      ['/v1/models', { guarded: true, methods: { GET: () => json(200, { models: this.models.all.map((m) => describeModel(m.engine, m.band)) }) } }],
       ['/v1/classify', { guarded: true, methods: { POST: (req) => this.classify(req) } }],
     ]);
   }
@@ -171,13 +180,18 @@ export class AerServer implements TransportApp {
     return { port: this.port, transport: this.transport.name, metricsPort: this.metricsPortBound };
   }
 
+  /** The default model's scheduler. */
+  get scheduler(): Scheduler {
+    return this.models.wide.scheduler;
+  }
+
   get activeSessions(): number {
     return this.connections.size;
   }
 
   /** Check the engine on a fixed input (which also warms it), then listen. */
   async start(): Promise<void> {
-    await checkEngine(this.parts.engine);
+    for (const m of this.models.all) await checkEngine(m.engine);
     this.ready = true;
     this.updateReady();
     if (this.options.metricsPort !== undefined) {
@@ -200,16 +214,18 @@ export class AerServer implements TransportApp {
   }
 
   private updateReady(): void {
-    this.metrics.ready.set(this.ready && !this.stopping && !this.health.faulty ? 1 : 0);
+    const faulty = [...this.health.values()].some((h) => h.faulty);
+    this.metrics.ready.set(this.ready && !this.stopping && !faulty ? 1 : 0);
   }
 
-  private sessionDeps(encoding: string): SessionDeps {
+  /** What a session of this encoding needs, served by `model`. */
+  private sessionDeps(encoding: string, model: ServedModel): SessionDeps {
     const m = this.metrics;
     return {
-      scheduler: this.scheduler,
+      scheduler: model.scheduler,
       vad: this.parts.vad,
-      labels: this.parts.engine.labels,
-      attentionHopS: this.parts.engine.metadata.attention_hop_s,
+      labels: model.engine.labels,
+      attentionHopS: model.engine.metadata.attention_hop_s,
       saturated: () => this.loopLag.saturated,
       observer: {
         window: (result, latencyMs, label) => {
@@ -306,9 +322,13 @@ export class AerServer implements TransportApp {
     const unavailable = { 'retry-after': String(RETRY_AFTER_S) };
     if (this.stopping) return json(503, { status: 'stopping' }, unavailable);
     if (!this.ready) return json(503, { status: 'starting' }, unavailable);
-    const fault = await this.health.fault();
+    const faults: string[] = [];
+    for (const [model, health] of this.health) {
+      const fault = await health.fault();
+      if (fault) faults.push(this.models.narrow ? `${model.band}band model: ${fault}` : fault);
+    }
     this.updateReady();
-    if (fault) return json(503, { status: 'degraded', reason: fault }, unavailable);
+    if (faults.length > 0) return json(503, { status: 'degraded', reason: faults.join('; ') }, unavailable);
     return json(200, { status: 'ready', engine: this.parts.engine.detail });
   }
 
@@ -333,6 +353,7 @@ export class AerServer implements TransportApp {
     let reader: FileReader;
     try {
       ({ config, events, reader } = classifyInput(req.url.searchParams));
+      this.models.for(config.band, config.sampleRate);
     } catch (error) {
       return httpError(400, 'invalid_argument', (error as Error).message);
     }
@@ -340,7 +361,11 @@ export class AerServer implements TransportApp {
     const signal = AbortSignal.any([req.signal, shutdown.signal]);
     const contentType = req.header('content-type');
     const body = isMultipart(contentType) ? multipartFile(req.body, contentType) : req.body;
-    const work = classifyStream(body, { ...config, events }, this.sessionDeps('file'), `classify-${++this.classifyCount}`, signal, reader);
+    const deps = (sampleRate: number) => {
+      const model = this.models.for(config.band, sampleRate);
+      return { ...this.sessionDeps('file', model), band: model.band };
+    };
+    const work = classifyStream(body, { ...config, events }, deps, `classify-${++this.classifyCount}`, signal, reader);
     this.classifying.set(work, shutdown);
     this.metrics.classifyActive.set(this.classifying.size);
     try {
@@ -350,6 +375,7 @@ export class AerServer implements TransportApp {
         format: result.format,
         duration_s: result.duration_s,
         channels: result.channels,
+        model: { band: result.band },
         warnings: result.warnings,
         summary: result.summary,
       });
@@ -388,15 +414,17 @@ export class AerServer implements TransportApp {
     if (this.connections.size >= this.options.maxSessions)
       return refuse(CLOSE.tryAgainLater, `the server is full (${this.options.maxSessions} sessions); try again later`, 'server_full');
     let config: StreamConfig;
+    let model: ServedModel;
     try {
       config = parseStreamQuery(url.searchParams);
+      model = this.models.for(config.band, config.sampleRate);
     } catch (error) {
       return refuse(error instanceof ProtocolError ? error.closeCode : CLOSE.badRequest, (error as Error).message, 'bad_request');
     }
     const id = crypto.randomUUID();
     let session: Session;
     try {
-      session = new Session(id, config, this.sessionDeps(config.encoding));
+      session = new Session(id, config, this.sessionDeps(config.encoding, model));
     } catch (error) {
       if (!isAerError(error)) throw error;
       return refuse(CLOSE.badRequest, error.message, 'bad_request');
@@ -427,10 +455,11 @@ export class AerServer implements TransportApp {
           smoothing: config.smoothing,
           vad: config.vad,
           attention: config.attention,
+          band: config.band,
         },
-        labels: this.parts.engine.labels,
-        model: { variant: this.parts.engine.metadata.variant, engine: this.parts.engine.detail },
-        attention_hop_s: this.parts.engine.metadata.attention_hop_s,
+        labels: model.engine.labels,
+        model: { variant: model.engine.metadata.variant, engine: model.engine.detail, band: model.band },
+        attention_hop_s: model.engine.metadata.attention_hop_s,
       }),
     );
     return { message: (data, isBinary) => connection.message(data, isBinary), gone: () => connection.gone() };
@@ -451,7 +480,7 @@ export class AerServer implements TransportApp {
     for (const c of this.connections) c.abort();
     for (const abort of this.classifying.values()) abort.abort();
     // A stuck engine must not hold the process past the deadline: its batch is abandoned with the process.
-    await settledBy(this.scheduler.drain(), deadline);
+    await settledBy(this.models.drain(), deadline);
     // Replies to the classify requests just ended go out before the connections close.
     await new Promise((resolve) => setImmediate(resolve));
     await this.transport.closeAll();

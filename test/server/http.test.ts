@@ -46,7 +46,8 @@ forEachTransport((transport) => {
         string,
         unknown
       >;
-      assert.deepEqual(Object.keys(brief), ['format', 'duration_s', 'channels', 'warnings', 'summary']);
+      assert.deepEqual(Object.keys(brief), ['format', 'duration_s', 'channels', 'model', 'warnings', 'summary']);
+      assert.deepEqual(brief.model, { band: 'wide' });
       assert.deepEqual(brief.summary, summary);
       assert.equal((await fetch(`${service.http}/v1/classify?events=maybe`, { method: 'POST', body: wav })).status, 400);
       // A form upload (curl -F file=@call.wav) is read as its file part.

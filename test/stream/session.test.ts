@@ -48,6 +48,7 @@ const config = (c: Partial<StreamConfig>): StreamConfig => ({
   smoothing: 'ema',
   vad: true,
   attention: true,
+  band: 'auto',
   ...c,
 });
 const session = (c: Partial<StreamConfig>) => new Session(`s${Math.random()}`, config(c), { scheduler, vad, labels: engine.labels, attentionHopS: 0.1875 });

@@ -13,6 +13,16 @@ export function defaultSampleRate(encoding: Encoding): number {
   return encoding === 'mulaw' || encoding === 'alaw' ? 8000 : 16000;
 }
 
+/**
+ * Which model hears the stream: `wide` (the default model, trained on
+ * full-band speech) or `narrow` (the telephone-band companion, trained on
+ * 8 kHz G.711 calls). `auto` picks narrow for audio at 8 kHz or less, when
+ * the server has that model.
+ */
+export const BANDS = ['auto', 'wide', 'narrow'] as const;
+export type Band = (typeof BANDS)[number];
+export type ServedBand = Exclude<Band, 'auto'>;
+
 /** WebSocket close codes the service uses. */
 export const CLOSE = {
   normal: 1000,
@@ -34,6 +44,7 @@ export interface StreamParameters {
   smoothing?: 'ema' | 'none';
   vad?: boolean;
   attention?: boolean;
+  band?: Band;
 }
 
 export type ControlMessage =
@@ -46,9 +57,10 @@ export interface ReadyMessage {
   type: 'ready';
   protocol: typeof PROTOCOL_VERSION;
   session_id: string;
-  config: { encoding: Encoding; sample_rate: number; channels: number; hop_ms: number; smoothing: string; vad: boolean; attention: boolean };
+  config: { encoding: Encoding; sample_rate: number; channels: number; hop_ms: number; smoothing: string; vad: boolean; attention: boolean; band: Band };
   labels: string[];
-  model: { variant: string; engine: string };
+  /** The model that hears this stream: `band` is the one `auto` chose. */
+  model: { variant: string; engine: string; band: ServedBand };
   attention_hop_s: number;
 }
 

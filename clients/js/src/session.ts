@@ -11,6 +11,7 @@ import { filter, map, type Observable, Subject } from 'rxjs';
 import { type AudioFormat, type AudioInput, bytesPerFrame, clockRate, encodeInput, framesOf } from './audio.ts';
 import { AerClientError } from './errors.ts';
 import {
+  type Band,
   type ChangeMessage,
   CLOSE,
   type ClosedMessage,
@@ -45,6 +46,8 @@ export interface ConnectOptions {
   smoothing?: 'ema' | 'none';
   vad?: boolean;
   attention?: boolean;
+  /** Which model hears the stream (default auto: the telephone-band model for audio at 8 kHz or less, when the server has one). */
+  band?: Band;
   /** Bearer token: an Authorization header in Node, `?token=` in browsers (which cannot set headers). */
   token?: string;
   /** Reconnect after a lost connection or a server shutdown (default on; false to fail instead). */
@@ -291,6 +294,7 @@ export class AerSession {
       smoothing: o.smoothing,
       vad: o.vad,
       attention: o.attention,
+      band: o.band,
     };
     for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
     if (o.token && !this.factory.headers) url.searchParams.set('token', o.token);

@@ -68,7 +68,7 @@ export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, la
   const recorded = new Map<string, Float32Array[]>();
   const session = new Session(
     'condition',
-    { encoding: wire.encoding, sampleRate: wire.rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false },
+    { encoding: wire.encoding, sampleRate: wire.rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false, band: 'auto' },
     {
       scheduler: recordingScheduler(labels.length, recorded),
       vad,

@@ -1,0 +1,69 @@
+/**
+ * The models a service answers with: the default (wideband) model and,
+ * when given, a telephone-band companion trained on 8 kHz G.711 audio,
+ * since one model cannot be good at both (docs/evaluation.md). Each has its
+ * own engine and scheduler, so a batch never mixes models. A stream's band
+ * picks its model: `auto` is the companion for audio at 8 kHz or less.
+ */
+import type { Engine } from '../engine/engine.ts';
+import { AerError } from '../errors.ts';
+import type { Band, ServedBand } from '../../clients/js/src/protocol.ts';
+import { Scheduler, type SchedulerObserver, type SchedulerOptions } from './scheduler.ts';
+
+/** Audio at this rate or lower is telephone-band: nothing above 4 kHz survives it. */
+export const NARROWBAND_MAX_RATE = 8000;
+
+export interface ServedModel {
+  band: ServedBand;
+  engine: Engine;
+  scheduler: Scheduler;
+}
+
+export interface ModelEngines {
+  wide: Engine;
+  narrow?: Engine;
+}
+
+/** The companion must answer in the same terms as the default model: the same labels, in the same order. */
+function checkCompanion(wide: Engine, narrow: Engine): void {
+  if (narrow.labels.join(',') !== wide.labels.join(','))
+    throw new AerError('invalid_model', `the narrowband model's labels (${narrow.labels.join(', ')}) are not the default model's (${wide.labels.join(', ')})`, {
+      hint: 'train the narrowband model on the same labels (aer train --augment placement,gain,telephone)',
+    });
+}
+
+/** The band a stream at `sampleRate` asking for `band` is served in, given whether a narrowband model is loaded. */
+export function servedBand(band: Band, sampleRate: number, narrowband: boolean): ServedBand {
+  if (band === 'narrow' && !narrowband)
+    throw new AerError('invalid_argument', 'band=narrow: this server has no telephone-band model', {
+      hint: 'use band=auto or wide, or start the server with --narrowband-model DIR',
+    });
+  if (band === 'auto') return narrowband && sampleRate <= NARROWBAND_MAX_RATE ? 'narrow' : 'wide';
+  return band;
+}
+
+export class ServedModels {
+  readonly wide: ServedModel;
+  readonly narrow: ServedModel | undefined;
+
+  constructor(engines: ModelEngines, options: Partial<SchedulerOptions>, observer: (band: ServedBand) => SchedulerObserver = () => ({})) {
+    if (engines.narrow) checkCompanion(engines.wide, engines.narrow);
+    const served = (band: ServedBand, engine: Engine): ServedModel => ({ band, engine, scheduler: new Scheduler(engine, options, observer(band)) });
+    this.wide = served('wide', engines.wide);
+    this.narrow = engines.narrow ? served('narrow', engines.narrow) : undefined;
+  }
+
+  get all(): ServedModel[] {
+    return this.narrow ? [this.wide, this.narrow] : [this.wide];
+  }
+
+  /** The model for a stream; `band=narrow` without a narrowband model is the client's error. */
+  for(band: Band, sampleRate: number): ServedModel {
+    return servedBand(band, sampleRate, this.narrow !== undefined) === 'narrow' ? this.narrow! : this.wide;
+  }
+
+  /** Every queued window analysed (or failed). */
+  async drain(): Promise<void> {
+    await Promise.all(this.all.map((m) => m.scheduler.drain()));
+  }
+}
