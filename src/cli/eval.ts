@@ -4,13 +4,13 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { AerError } from '../errors.ts';
 import { BACKENDS, type BackendChoice, selectBackend } from '../model/backend.ts';
-import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
+import { DEFAULT_MODEL_DIR, narrowbandModelDir } from '../model/default-model.ts';
 import { loadModelDir, writeAtomically } from '../model/model-dir.ts';
 import { countSkip } from '../train/datasets/clip.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
 import { prepareData } from '../train/data.ts';
 import { type ConditionResults, evaluateConditions, networkScorer } from '../train/conditions/evaluate.ts';
-import { CONDITIONS, type Condition, ROW_DESCRIPTIONS } from '../train/conditions/names.ts';
+import { CONDITIONS, type Condition, NARROWBAND_ROWS, ROW_DESCRIPTIONS } from '../train/conditions/names.ts';
 import { packWeights } from '../model/weights.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import type { Evaluation } from '../train/metrics.ts';
@@ -23,6 +23,7 @@ import { action, conditionList, parseNumberOption, printJson } from './run.ts';
 
 interface EvalFlags {
   model: string;
+  narrowbandModel?: string;
   data: string[];
   dataset?: string;
   positions: number;
@@ -54,27 +55,43 @@ function textSummary(evaluation: Evaluation, skipped: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One line per condition row: accuracy, macro-F1 and how many windows or clips it scored. */
-function conditionLines(results: ConditionResults): string {
-  const lines = ['', `${'condition'.padEnd(26)} accuracy  macro-F1       n`];
+/** The scorer of the telephone-band companion, when one is evaluated beside the model. */
+const NARROWBAND = 'narrowband';
+
+/** What the service answers on a row: the companion's figure on the rows it hears, when there is one. */
+function servedScorer(row: string, byMethod: Record<string, Evaluation>): string {
+  return NARROWBAND_ROWS.includes(row) && byMethod[NARROWBAND] ? NARROWBAND : 'aernet';
+}
+
+const percent = (e: Evaluation) => `${(e.accuracy * 100).toFixed(1)} %`;
+
+/** One line per condition row: accuracy, macro-F1 and how many windows or clips it scored; with a companion, its accuracy too. */
+function conditionLines(results: ConditionResults, narrowband: boolean): string {
+  const lines = ['', `${'condition'.padEnd(26)} accuracy  macro-F1       n${narrowband ? '  narrowband model' : ''}`];
   for (const [row, byMethod] of Object.entries(results.rows)) {
     const e = byMethod.aernet;
+    const companion = byMethod[NARROWBAND]
+      ? `  ${percent(byMethod[NARROWBAND]).padStart(16)}${servedScorer(row, byMethod) === NARROWBAND ? ' (served)' : ''}`
+      : '';
     lines.push(
-      `${row.padEnd(26)} ${`${(e.accuracy * 100).toFixed(1)} %`.padStart(8)} ${e.macro_f1.toFixed(3).padStart(9)} ${String(e.n).padStart(7)}${e.unlabelled ? `  (${e.unlabelled} heard as silence)` : ''}`,
+      `${row.padEnd(26)} ${percent(e).padStart(8)} ${e.macro_f1.toFixed(3).padStart(9)} ${String(e.n).padStart(7)}${companion}${e.unlabelled ? `  (${e.unlabelled} heard as silence)` : ''}`,
     );
   }
   for (const [condition, why] of Object.entries(results.failed)) lines.push(`${condition.padEnd(26)} not measured: ${why}`);
   return `${lines.join('\n')}\n`;
 }
 
-function conditionsMarkdown(results: ConditionResults): string {
+function conditionsMarkdown(results: ConditionResults, narrowband: boolean): string {
+  const companion = (m: Record<string, Evaluation>, row: string) =>
+    narrowband ? ` ${percent(m[NARROWBAND])}${servedScorer(row, m) === NARROWBAND ? ' (served)' : ''} |` : '';
   return [
     "## Under the service's conditions",
     '',
-    '| condition | accuracy | macro-F1 | n | what |',
-    '|---|---:|---:|---:|---|',
+    ...(narrowband ? ['The narrowband model hears what reaches the service at 8 kHz; its figures on those rows are what the service answers.', ''] : []),
+    `| condition | accuracy | macro-F1 | n |${narrowband ? ' narrowband model |' : ''} what |`,
+    `|---|---:|---:|---:|${narrowband ? '---:|' : ''}---|`,
     ...Object.entries(results.rows).map(
-      ([row, m]) => `| ${row} | ${(m.aernet.accuracy * 100).toFixed(1)} % | ${m.aernet.macro_f1.toFixed(3)} | ${m.aernet.n} | ${ROW_DESCRIPTIONS[row] ?? ''} |`,
+      ([row, m]) => `| ${row} | ${percent(m.aernet)} | ${m.aernet.macro_f1.toFixed(3)} | ${m.aernet.n} |${companion(m, row)} ${ROW_DESCRIPTIONS[row] ?? ''} |`,
     ),
     ...Object.entries(results.failed).map(([condition, why]) => `| ${condition} | | | | not measured: ${why} |`),
   ].join('\n');
@@ -96,20 +113,38 @@ async function run(flags: EvalFlags): Promise<void> {
     return false;
   });
   if (clips.length === 0) throw new AerError('invalid_dataset', `none of the clips has a label the model knows (${labels.join(', ')})`);
-  const pool = await ReplicaPool.start(Math.max(1, Math.min(flags.workers, Math.ceil(clips.length / 8))), loaded.metadata.options, flags.backend);
+  // The companion is read and checked before any worker starts, so a refusal leaves nothing running.
+  const companionDir = narrowbandModelDir(flags.narrowbandModel, flags.model);
+  const companion = companionDir ? await loadModelDir(companionDir) : undefined;
+  if (companion && companion.metadata.labels.join(',') !== labels.join(','))
+    throw new AerError('invalid_model', `the narrowband model's labels (${companion.metadata.labels.join(', ')}) are not the model's (${labels.join(', ')})`);
+  const workers = Math.max(1, Math.min(flags.workers, Math.ceil(clips.length / 8)));
+  const pool = await ReplicaPool.start(workers, loaded.metadata.options, flags.backend);
+  // The companion shares the pool when it has the same architecture (only its weights differ).
+  const sameShape = companion && JSON.stringify(companion.metadata.options) === JSON.stringify(loaded.metadata.options);
+  const companionPool =
+    companion && !sameShape
+      ? await ReplicaPool.start(workers, companion.metadata.options, flags.backend).catch(async (error: unknown) => {
+          await pool.close();
+          throw error;
+        })
+      : pool;
   const vad = flags.conditions.includes('stream') ? await VadBatcher.load() : undefined;
   let results: ConditionResults;
   try {
     const inputs = { test: clips, others: [], labels, positions: flags.positions, seed: EVAL_SEED, vad };
-    results = await evaluateConditions(flags.conditions, inputs, [networkScorer(pool, packWeights(loaded.model))], (row) =>
-      progress.message(`measuring under ${row}`),
-    );
+    const scorers = [networkScorer(pool, packWeights(loaded.model))];
+    if (companion) scorers.push(networkScorer(companionPool, packWeights(companion.model), NARROWBAND));
+    results = await evaluateConditions(flags.conditions, inputs, scorers, (row) => progress.message(`measuring under ${row}`));
   } finally {
     await pool.close();
+    if (companionPool !== pool) await companionPool.close();
     await vad?.dispose();
   }
   const evaluation = results.rows.clean?.aernet;
   const conditions = Object.fromEntries(Object.entries(results.rows).map(([row, m]) => [row, m.aernet]));
+  const byCompanion = (pick: (row: string, m: Record<string, Evaluation>) => string) =>
+    Object.fromEntries(Object.entries(results.rows).map(([row, m]) => [row, m[pick(row, m)]]));
   const skippedCount = Object.values(skipped).reduce((a, b) => a + b, 0);
   const trainedSpeakers = trainedSpeakerOverlap(clips, loaded.metadata.training);
   const note = overlapNote(trainedSpeakers, clips.length);
@@ -126,7 +161,7 @@ async function run(flags: EvalFlags): Promise<void> {
         '',
         ...(note ? [`Note: ${note}.`, ''] : []),
         ...(evaluation ? ['## Clean clips', '', metricsTable(evaluation), '', confusionTable(evaluation), '', '![confusion matrix](confusion.svg)', ''] : []),
-        conditionsMarkdown(results),
+        conditionsMarkdown(results, companion !== undefined),
         '',
       ].join('\n'),
     );
@@ -135,6 +170,9 @@ async function run(flags: EvalFlags): Promise<void> {
     printJson({
       ...(evaluation ?? {}),
       conditions,
+      ...(companion
+        ? { narrowband_model: companionDir, narrowband_conditions: byCompanion(() => NARROWBAND), served_conditions: byCompanion(servedScorer) }
+        : {}),
       failed_conditions: results.failed,
       skipped: skippedCount,
       skipped_reasons: skipped,
@@ -145,7 +183,7 @@ async function run(flags: EvalFlags): Promise<void> {
   else
     process.stdout.write(
       (evaluation ? textSummary(evaluation, skippedCount) : '') +
-        conditionLines(results) +
+        conditionLines(results, companion !== undefined) +
         (note ? `\nnote: ${note}\n` : '') +
         (flags.report ? `\nreport written to ${flags.report}/report.md\n` : ''),
     );
@@ -156,6 +194,10 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('measure a model on labelled clips: accuracy, per-class and macro precision/recall/F1, confusion matrix')
     .option('-m, --model <dir>', 'model directory', DEFAULT_MODEL_DIR)
+    .option(
+      '--narrowband-model <dir>',
+      'the telephone-band model measured beside it, whose figures on the 8 kHz rows are what the service answers (none: without; default: models/telephone beside the shipped model)',
+    )
     .requiredOption('-d, --data <[name=]dir>', 'a dataset folder; repeat to combine', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--dataset <name>', 'how to read --data folders that name none (emodb, cremad, tess, ravdess, folders)')
     .option('--positions <n>', 'windows per clip averaged, the clip placed from the window start to its end', parseNumberOption('--positions', 1, 16), 3)

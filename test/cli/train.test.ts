@@ -69,6 +69,27 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match(text.stdout, /note: 36 of 48 clips are from speakers the model was trained on/);
   });
 
+  test('eval --narrowband-model measures the companion beside the model; its figures are the served ones on the 8 kHz rows', () => {
+    // The model as its own companion: the same weights, so the two columns must agree row by row.
+    const run = aer('eval', '--model', model, '--narrowband-model', model, '--data', data, '--cache', cache, '--json', '--conditions', 'clean,telephone');
+    assert.equal(run.status, 0, run.stderr);
+    const result = json(run.stdout) as Record<string, Record<string, { accuracy: number }>>;
+    assert.deepEqual(Object.keys(result.narrowband_conditions), ['clean', 'telephone_mulaw', 'telephone_alaw']);
+    for (const row of Object.keys(result.conditions)) assert.equal(result.narrowband_conditions[row].accuracy, result.conditions[row].accuracy, row);
+    assert.deepEqual(Object.keys(result.served_conditions), ['clean', 'telephone_mulaw', 'telephone_alaw']);
+    const text = aer('eval', '--model', model, '--narrowband-model', model, '--data', data, '--cache', cache, '--conditions', 'clean,telephone');
+    assert.match(text.stdout, /narrowband model$/m);
+    assert.match(text.stdout, /^telephone_mulaw .* % \(served\)$/m);
+    assert.match(text.stdout, /^clean +[\d.]+ % +[\d.]+ +48 +[\d.]+ %$/m);
+    const mismatch = path.join(work, 'other-labels');
+    fs.cpSync(model, mismatch, { recursive: true });
+    const meta = json(fs.readFileSync(path.join(mismatch, 'aer.json'), 'utf8'));
+    fs.writeFileSync(path.join(mismatch, 'aer.json'), JSON.stringify({ ...meta, labels: ['a', 'b', 'c', 'd', 'e', 'f'] }));
+    const refused = aer('eval', '--model', model, '--narrowband-model', mismatch, '--data', data, '--cache', cache, '--conditions', 'clean');
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /narrowband model's labels \(a, b, c, d, e, f\) are not the model's/);
+  });
+
   test('baselines run on the same split as the model, in one table with it', () => {
     const run = aer('baselines', '--data', data, '--cache', cache, '--model', model, '--json');
     assert.equal(run.status, 0, run.stderr);

@@ -3,14 +3,19 @@
  * (speaker 03, a man) left and customer (speaker 08, a woman) right. The
  * customer starts neutral, grows sad, then angry; the agent stays neutral
  * and friendly. Each turn is one 2 s clip, with 0.5 s between turns.
+ * `--telephone`: the same call as a telephone line delivers it (8 kHz, the
+ * 300-3400 Hz band, G.711 mu-law), written as an 8 kHz WAV.
  *
- *   node --import tsx clients/examples/call-centre/make-sample-call.ts [--emodb ../shared/datasets/emodb] [--out sample-call.wav]
+ *   node --import tsx clients/examples/call-centre/make-sample-call.ts [--emodb ../shared/datasets/emodb] [--out sample-call.wav] [--telephone]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readWav } from '../../../src/audio/wav.ts';
+import { resample } from '../../../src/audio/resample.ts';
 import { writeWav } from '../../../src/audio/wav-write.ts';
+import { SAMPLE_RATE } from '../../../src/features/recipe.ts';
+import { TELEPHONE_RATE, telephoneLine } from '../../../src/train/conditions/channel-sim.ts';
 
 /** [channel (0 agent, 1 customer), EmoDB speaker, emotion code]: N neutral, F happy, T sad, W angry. */
 export const SCRIPT: [number, string, string][] = [
@@ -66,11 +71,19 @@ export function makeSampleCall(emodbDir: string): {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { emodb: { type: 'string', default: '../shared/datasets/emodb' }, out: { type: 'string', default: 'sample-call.wav' } },
+    options: {
+      emodb: { type: 'string', default: '../shared/datasets/emodb' },
+      out: { type: 'string', default: 'sample-call.wav' },
+      telephone: { type: 'boolean', default: false },
+    },
   });
   const call = makeSampleCall(values.emodb!);
-  fs.writeFileSync(values.out!, writeWav({ sampleRate: call.sampleRate, channels: call.channels }));
-  console.log(`${values.out}: ${(call.channels[0].length / call.sampleRate).toFixed(1)} s, stereo (agent left, customer right), ${call.turns.length} turns`);
+  const audio = values.telephone
+    ? { sampleRate: TELEPHONE_RATE, channels: call.channels.map((c) => telephoneLine(resample(c, call.sampleRate, SAMPLE_RATE), 'mulaw')) }
+    : { sampleRate: call.sampleRate, channels: call.channels };
+  fs.writeFileSync(values.out!, writeWav(audio));
+  const line = values.telephone ? ', through a telephone line (8 kHz, 300-3400 Hz, G.711 mu-law)' : '';
+  console.log(`${values.out}: ${(call.channels[0].length / call.sampleRate).toFixed(1)} s, stereo (agent left, customer right)${line}, ${call.turns.length} turns`);
   for (const t of call.turns)
     console.log(`  ${t.start_s.toFixed(1).padStart(5)}-${t.end_s.toFixed(1).padStart(5)} s  ${t.channel === 0 ? 'agent   ' : 'customer'}  ${t.file}`);
 }

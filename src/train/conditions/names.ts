@@ -18,6 +18,12 @@ export const CONDITION_ROWS: Record<Condition, readonly string[]> = {
   stream: ['stream', 'stream_smoothed', 'stream_telephone', 'stream_telephone_smoothed'],
 };
 
+/**
+ * Rows whose audio reaches the service at 8 kHz (G.711): the telephone-band
+ * companion hears them when the server has one (served-models.ts).
+ */
+export const NARROWBAND_ROWS: readonly string[] = ['telephone_mulaw', 'telephone_alaw', 'stream_telephone', 'stream_telephone_smoothed'];
+
 /** What each row is, for reports. */
 export const ROW_DESCRIPTIONS: Record<string, string> = {
   clean: 'each clip in a 3 s window (zero padding), averaged over window positions: how the model was trained',
