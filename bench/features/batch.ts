@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import meydaModule from 'meyda';
 import { melDbFrames, windowFeatures } from '../../src/features/extract.ts';
 import { referenceToMax } from '../../src/features/normalize.ts';
 import { HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../../src/features/recipe.ts';
 import { header, microseconds, table } from '../lib/machine.ts';
+import { sharedData } from '../lib/data.ts';
 
 header('Batch features: one 3 s window (130 frames x 128 Mel bands)');
-const fixtures = path.join(process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared'), 'fixtures/librosa');
+const fixtures = sharedData('fixtures/librosa');
 const f32 = (name: string) => new Float32Array(fs.readFileSync(path.join(fixtures, name)).buffer.slice(0));
 const input = f32('speech.input.f32');
 const refDb = f32('speech.mel_db.f32'); // (mel, frame)

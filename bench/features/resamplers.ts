@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import speex from 'speex-resampler';
 import { Resampler, resample } from '../../src/audio/resample.ts';
@@ -15,6 +14,7 @@ import { windowMelDb } from '../../src/features/extract.ts';
 import { SAMPLE_RATE } from '../../src/features/recipe.ts';
 import { cpuSeconds, header, table } from '../lib/machine.ts';
 import { speech } from '../lib/speech.ts';
+import { sharedData } from '../lib/data.ts';
 
 // Both packages are CommonJS; their real exports sit under the default import.
 const { ConverterType, create } = libsamplerate;
@@ -88,8 +88,7 @@ function lag(y: Float32Array, reference: Float32Array): number {
   return best;
 }
 
-const shared = process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
-const fixtures = path.join(shared, 'fixtures/librosa');
+const fixtures = sharedData('fixtures/librosa');
 const source48 = readWav(fs.readFileSync(path.join(fixtures, 'speech_48000.wav'))).channels[0];
 const refDb = new Float32Array(fs.readFileSync(path.join(fixtures, 'speech48k_resampled.mel_db.f32')).buffer.slice(0));
 const refInput = new Float32Array(fs.readFileSync(path.join(fixtures, 'speech48k_resampled.input.f32')).buffer.slice(0));

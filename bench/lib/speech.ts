@@ -1,10 +1,8 @@
 /** Real speech for benchmarks: the shared EmoDB clips back to back, else the shared fixture, looped. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readWav } from '../../src/audio/wav.ts';
-
-const shared = process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
+import { missingData, SHARED_DIR as shared } from './data.ts';
 
 /** `seconds` of mono speech at 22050 Hz, and where it came from. */
 export function speech(seconds: number): { samples: Float32Array; source: string } {
@@ -24,7 +22,7 @@ export function speech(seconds: number): { samples: Float32Array; source: string
     clips = [readWav(fs.readFileSync(fixture)).channels[0]];
     source = 'speech_22050.wav (shared fixture)';
   } else {
-    throw new Error(`no speech found: put ../shared beside the project or set AER_SHARED_DIR (looked in ${shared})`);
+    missingData('datasets/emodb');
   }
   const out = new Float32Array(Math.round(seconds * 22050));
   for (let o = 0, i = 0; o < out.length; i++) {

@@ -9,9 +9,7 @@
  *   node --import tsx bench/training/augmentation-cost.ts [--epochs N]
  */
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
 import { type AugmentOptions, parseAugment } from '../../src/train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
@@ -21,13 +19,13 @@ import { initialWeights } from '../../src/train/initial-weights.ts';
 import { ReplicaPool } from '../../src/train/parallel/pool.ts';
 import { prepareTrainingAudio } from '../../src/train/training-audio.ts';
 import { header, table } from '../lib/machine.ts';
+import { sharedData } from '../lib/data.ts';
 
 const { values } = parseArgs({ options: { epochs: { type: 'string', default: '3' } } });
 const epochs = Number(values.epochs);
 const workers = Math.min(2, os.availableParallelism());
 
-const shared = process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
-const data = await prepareData([path.join(shared, 'datasets/emodb')], 'emodb');
+const data = await prepareData([sharedData('datasets/emodb')], 'emodb');
 header(`Training AER-Net (full, default options), ${data.clips.length} EmoDB clips, batch 32, wasm, ${workers} thread(s)`);
 
 /** Median seconds of the epochs after the first (compiling and warm-up), and the first. */

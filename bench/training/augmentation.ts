@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { type AugmentOptions, parseAugment } from '../../src/train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { prepareData } from '../../src/train/data.ts';
@@ -18,6 +17,7 @@ import { heldOutSplit } from '../../src/train/experiments/plans.ts';
 import { type Job, runJobs } from '../../src/train/experiments/run-jobs.ts';
 import { defaultWorkerCount } from '../../src/train/parallel/pool.ts';
 import { header } from '../lib/machine.ts';
+import { sharedData } from '../lib/data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,8 +32,7 @@ const { values } = parseArgs({
 });
 if (!values.out) throw new Error("--out DIR is required (where each setting's result is kept, so a rerun resumes)");
 
-const shared = process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
-const data = await prepareData([path.join(shared, 'datasets/emodb')], 'emodb');
+const data = await prepareData([sharedData('datasets/emodb')], 'emodb');
 const config: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
   data: [],

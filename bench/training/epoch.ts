@@ -8,9 +8,7 @@
  *   node --import tsx bench/training/epoch.ts [--epochs N] [--baseline-clips N]
  */
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
 import type { BackendChoice } from '../../src/model/backend.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
@@ -20,13 +18,13 @@ import { fit } from '../../src/train/fit.ts';
 import { initialWeights } from '../../src/train/initial-weights.ts';
 import { ReplicaPool } from '../../src/train/parallel/pool.ts';
 import { header, table } from '../lib/machine.ts';
+import { sharedData } from '../lib/data.ts';
 
 const { values } = parseArgs({ options: { epochs: { type: 'string', default: '3' }, 'baseline-clips': { type: 'string', default: '4' } } });
 const epochs = Number(values.epochs);
 const baselineClips = Number(values['baseline-clips']);
 
-const shared = process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
-const data = await prepareData([path.join(shared, 'datasets/emodb')], 'emodb');
+const data = await prepareData([sharedData('datasets/emodb')], 'emodb');
 header(`Training AER-Net (full, default options), ${data.clips.length} EmoDB clips, batch 32, default augmentation`);
 
 interface Measured {

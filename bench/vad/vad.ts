@@ -11,19 +11,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readWav } from '../../src/audio/wav.ts';
 import { resample } from '../../src/audio/resample.ts';
 import { MIN_SPEECH_S } from '../../src/stream/channel.ts';
 import { VadBatcher } from '../../src/stream/vad.ts';
 import { header, table } from '../lib/machine.ts';
 import { VoiceActivity } from './webrtc-vad.ts';
+import { sharedData } from '../lib/data.ts';
 
 const RATE = 16000;
 const WINDOW = 3 * RATE;
-const shared = process.env.AER_SHARED_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
-const emodb = path.join(shared, 'datasets/emodb/wav');
-if (!fs.existsSync(emodb)) throw new Error(`EmoDB not found at ${emodb} (set AER_SHARED_DIR)`);
+const emodb = path.join(sharedData('datasets/emodb'), 'wav');
 
 /** Deterministic noise: white, or pink (Paul Kellet's filter). */
 function noise(kind: 'white' | 'pink', length: number, seed: number): Float32Array {

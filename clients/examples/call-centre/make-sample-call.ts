@@ -77,6 +77,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       telephone: { type: 'boolean', default: false },
     },
   });
+  const wavDir = path.join(values.emodb!, 'wav');
+  if (!fs.existsSync(wavDir)) {
+    console.error(`no EmoDB clips in ${wavDir}: pass --emodb DIR, the EmoDB subset (npx aer datasets prepare emodb SRC DIR; docs/datasets.md)`);
+    process.exit(2);
+  }
   const call = makeSampleCall(values.emodb!);
   const audio = values.telephone
     ? { sampleRate: TELEPHONE_RATE, channels: call.channels.map((c) => telephoneLine(resample(c, call.sampleRate, SAMPLE_RATE), 'mulaw')) }
