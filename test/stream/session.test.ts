@@ -133,11 +133,17 @@ describe('session pipeline', () => {
   test('flush emits the buffered audio as a zero-padded window at once', async () => {
     const s = session({ vad: false });
     const events: ServerMessage[] = [];
-    s.events$.subscribe((e) => events.push(e));
+    let delivered: () => void = () => {};
+    const first = new Promise<void>((resolve) => (delivered = resolve));
+    s.events$.subscribe((e) => {
+      events.push(e);
+      if (e.type === 'emotion') delivered();
+    });
     for (const m of pcmMessages([voiced(1)], 16000)) s.audio(m);
+    assert.equal(events.length, 0, 'a second of audio is less than a window: nothing before the flush');
     s.flush();
+    await first;
     await scheduler.drain();
-    await new Promise((r) => setTimeout(r, 20));
     const emotions = events.filter((e): e is EmotionMessage => e.type === 'emotion');
     assert.equal(emotions.length, 1);
     assert.ok(Math.abs(emotions[0].end_s - 1) < 0.01);
