@@ -17,7 +17,9 @@ import type { LoadedClip } from '../train/clip-store.ts';
 import { prepareData } from '../train/data.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
 import { createRandom, gaussian } from '../train/random.ts';
-import { evaluationWindows } from '../train/windows.ts';
+import { type AugmentOptions, trainedOnTelephoneOnly } from '../train/augment.ts';
+import { viaTelephone } from '../train/conditions/channel-sim.ts';
+import { evaluationWindows, positionedWindows } from '../train/windows.ts';
 import { action, parseNumberOption, printJson } from './run.ts';
 
 interface ExportFlags {
@@ -56,8 +58,19 @@ async function int8(flags: ExportFlags, loaded: LoadedModel): Promise<Int8Export
   );
   if (check.length === 0)
     throw new AerError('invalid_dataset', `--calibration has ${sorted.length} usable clip(s); int8 needs at least 2 (one to calibrate on, one to check)`);
-  const source = `${calibration.length} clips of ${flags.calibration.map((d) => path.basename(path.resolve(d))).join(' + ')}`;
-  return exportInt8ModelDir(loaded, evaluationWindows(calibration, 1), evaluationWindows(check, 1), source);
+  const narrowband = trainedOnTelephoneOnly((loaded.metadata.training.config as { augment?: Partial<AugmentOptions> } | undefined)?.augment);
+  const line = narrowband ? ' through a telephone line (8 kHz, 300-3400 Hz, mu-law), as the narrowband model hears speech' : '';
+  const source = `${calibration.length} clips of ${flags.calibration.map((d) => path.basename(path.resolve(d))).join(' + ')}${line}`;
+  return exportInt8ModelDir(loaded, heardWindows(calibration, narrowband), heardWindows(check, narrowband), source);
+}
+
+/** Each clip's first window as the model hears speech: a narrowband model's through a telephone line, so int8's ranges are measured on what it will serve. */
+function heardWindows(clips: LoadedClip[], narrowband: boolean): Float32Array {
+  if (!narrowband) return evaluationWindows(clips, 1);
+  return evaluationWindows(
+    clips.map((c) => ({ ...c, features: positionedWindows(viaTelephone(c.signal, 'mulaw'), 1)[0] })),
+    1,
+  );
 }
 
 async function run(flags: ExportFlags): Promise<void> {

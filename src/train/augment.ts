@@ -61,6 +61,11 @@ export const NO_AUGMENTATION: AugmentOptions = {
   channels: ['telephone', 'opus'],
 };
 
+/** Whether a model trained with `augment` (aer.json's training.config.augment) is narrowband: it heard every window through a telephone line. */
+export function trainedOnTelephoneOnly(augment: Partial<AugmentOptions> | undefined): boolean {
+  return augment?.channel === 1 && augment.channels?.length === 1 && augment.channels[0] === 'telephone';
+}
+
 /** The defaults, chosen by measurement (models/default/README.md). */
 export const DEFAULT_AUGMENTATION: AugmentOptions = {
   placement: true,

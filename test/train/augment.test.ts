@@ -10,6 +10,7 @@ import {
   NO_AUGMENTATION,
   parseAugment,
   placeInWindow,
+  trainedOnTelephoneOnly,
 } from '../../src/train/augment.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { rms } from '../../src/train/conditions/noise-mix.ts';
@@ -81,6 +82,14 @@ describe('augmentation', () => {
     assert.equal(some.timeMasks, 0);
     assert.equal(parseAugment('all').shiftMs, 100);
     assert.deepEqual([parseAugment('continuous,channel').continuous, parseAugment('channel').channel, parseAugment('default').channel], [0.5, 0.5, 0]);
+    // A narrowband model hears every window through the telephone line, and its metadata says so.
+    const narrow = parseAugment('placement,gain,telephone');
+    assert.deepEqual([narrow.channel, narrow.channels], [1, ['telephone']]);
+    assert.deepEqual(
+      ['placement,gain,telephone', 'placement,gain', 'channel', 'default'].map((spec) => trainedOnTelephoneOnly(parseAugment(spec))),
+      [true, false, false, false],
+    );
+    assert.equal(trainedOnTelephoneOnly(undefined), false);
     assert.throws(
       () => parseAugment('placement,reverb'),
       (e: unknown) => isAerError(e) && /unknown augmentation "reverb".*specaugment/.test(e.message),
