@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import { type AugmentOptions, parseAugment } from '../../src/train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { prepareData } from '../../src/train/data.ts';

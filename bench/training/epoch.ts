@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import type { BackendChoice } from '../../src/model/backend.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';

@@ -33,10 +33,7 @@ function describe(testSplit: SplitKind, config: TrainConfig, jobs: Job[]): strin
   ].join('\n');
 }
 
-export function registerAblation(program: Command): void {
-  const command = program
-    .command('ablation')
-    .description("train and measure the three variants and both baselines on one split: the paper's Table 5 for your data");
+export function registerAblation(command: Command): void {
   addExperimentOptions(addTrainingOptions(command))
     .addOption(
       new Option('--test-split <kind>', "how the test clips (--validation's share) are held out: whole speakers, or per class at random (the paper's Table 5)")

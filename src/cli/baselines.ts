@@ -111,11 +111,9 @@ async function run(flags: BaselinesFlags): Promise<void> {
   else process.stdout.write(`${table}\n${loaded ? '' : '\n(pass --model DIR, trained with the same split options, to add AER-Net to the table)\n'}`);
 }
 
-export function registerBaselines(program: Command): void {
+export function registerBaselines(command: Command): void {
   const d = DEFAULT_TRAIN_CONFIG;
-  program
-    .command('baselines')
-    .description('SVM and random forest on flattened spectrograms, on the same split as `aer train`, beside AER-Net')
+  command
     .requiredOption('-d, --data <[name=]dir>', 'a dataset folder; repeat to combine', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--dataset <name>', 'how to read --data folders that name none (emodb, cremad, tess, ravdess, folders)')
     .addOption(new Option('--split <kind>', 'the held-out clips: whole speakers, or per class at random').choices([...SPLITS]).default(d.split))

@@ -117,10 +117,8 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
   }
 }
 
-export function registerClassify(program: Command): void {
-  program
-    .command('classify')
-    .description('tag audio files on this machine, no server: a label per window, or a summary per channel')
+export function registerClassify(command: Command): void {
+  command
     .argument('<files...>', 'WAV or Ogg Opus files')
     .addOption(new Option('-m, --model <dir>', 'model directory').default(DEFAULT_MODEL_DIR))
     .addOption(

@@ -38,10 +38,8 @@ function describe(config: TrainConfig, jobs: Job[], folds: number): string {
   ].join('\n');
 }
 
-export function registerCrossval(program: Command): void {
-  const command = program
-    .command('crossval')
-    .description('speaker-grouped cross-validation of AER-Net and both baselines on the same folds (mean and spread)')
+export function registerCrossval(command: Command): void {
+  command
     .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4)
     .option('--only <folds>', 'run only these folds (e.g. 1 or 1,3): a quick look while choosing a recipe', foldList)
     .option(

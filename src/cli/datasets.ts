@@ -25,9 +25,8 @@ function run(corpus: string, src: string, dest: string, flags: PrepareFlags): vo
   }
 }
 
-export function registerDatasets(program: Command): void {
-  const datasets = program.command('datasets').description('get public emotion corpora into the layout training reads');
-  datasets
+export function registerDatasets(command: Command): void {
+  command
     .command('prepare')
     .description('turn an unzipped download into a dataset folder (EmoDB: the 16 kHz WAVs of download.zip)')
     .argument('<corpus>', 'the corpus: emodb')

@@ -189,10 +189,8 @@ async function run(flags: EvalFlags): Promise<void> {
     );
 }
 
-export function registerEval(program: Command): void {
-  program
-    .command('eval')
-    .description('measure a model on labelled clips: accuracy, per-class and macro precision/recall/F1, confusion matrix')
+export function registerEval(command: Command): void {
+  command
     .option('-m, --model <dir>', 'model directory', DEFAULT_MODEL_DIR)
     .option(
       '--narrowband-model <dir>',

@@ -114,10 +114,8 @@ async function run(flags: ExportFlags): Promise<void> {
   }
 }
 
-export function registerExportOnnx(program: Command): void {
-  program
-    .command('export-onnx')
-    .description('export a model directory to ONNX (model.onnx beside model.json) for the onnx engine, checked against TF.js; --int8 adds model.int8.onnx')
+export function registerExportOnnx(command: Command): void {
+  command
     .option('-m, --model <dir>', 'model directory', DEFAULT_MODEL_DIR)
     .option('--int8', 'also write model.int8.onnx, its convolutions in int8 (about 1.4x the throughput on the CPU)')
     .option(

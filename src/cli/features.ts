@@ -73,10 +73,8 @@ async function run(file: string, options: FeaturesOptions): Promise<void> {
   );
 }
 
-export function registerFeatures(program: Command): void {
-  program
-    .command('features')
-    .description('write the model input (Mel features) of an audio file as raw little-endian float32')
+export function registerFeatures(command: Command): void {
+  command
     .argument('<audio>', 'a WAV or Ogg Opus file (any sample rate from 8 to 48 kHz, any channel count up to 8)')
     .requiredOption('-o, --out <file>', 'where to write the features (.f32)')
     .option('--windows', 'write every window of the file (n x 130 x 128) and list their start times, instead of the first 3 s (130 x 128)')

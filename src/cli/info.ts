@@ -37,11 +37,6 @@ async function run(file: string, options: JsonOption): Promise<void> {
   );
 }
 
-export function registerInfo(program: Command): void {
-  program
-    .command('info')
-    .description('show the format, sample rate, channels and duration of an audio file as the readers see it')
-    .argument('<audio>', 'a WAV or Ogg Opus file')
-    .option('--json', 'print JSON instead of text')
-    .action(action(run));
+export function registerInfo(command: Command): void {
+  command.argument('<audio>', 'a WAV or Ogg Opus file').option('--json', 'print JSON instead of text').action(action(run));
 }

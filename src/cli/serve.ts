@@ -3,8 +3,8 @@ import { type Command, Option } from 'commander';
 import { config as rxjsConfig } from 'rxjs';
 import { ENGINES, type EngineChoice } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
-import { DEFAULT_SIMULATED_MS, loadEngine } from '../engine/load-engine.ts';
-import { PRECISIONS, type Precision } from '../engine/onnx-engine.ts';
+import { DEFAULT_SIMULATED_MS, PRECISIONS, type Precision } from '../engine/engine.ts';
+import { loadEngine } from '../engine/load-engine.ts';
 import { DEFAULT_MODEL_DIR, narrowbandModelDir } from '../model/default-model.ts';
 import { Tokens } from '../server/auth.ts';
 import { AerServer, checkServerOptions, DEFAULT_SERVER_OPTIONS } from '../server/server.ts';
@@ -115,11 +115,9 @@ function originList(value: string, previous: string[] = []): string[] {
 
 const num = (name: string, min: number, max: number) => parseNumberOption(name, min, max);
 
-export function registerServe(program: Command): void {
+export function registerServe(command: Command): void {
   const d = DEFAULT_SCHEDULER_OPTIONS;
-  program
-    .command('serve')
-    .description('run the realtime streaming service (WebSocket /v1/stream, HTTP /v1/classify, /metrics, /healthz, /readyz)')
+  command
     .addOption(
       new Option('-p, --port <n>', 'port for HTTP and WebSocket')
         .argParser(num('--port', 0, 65535))

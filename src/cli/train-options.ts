@@ -1,6 +1,6 @@
 /** The options every training command takes (train, ablation, crossval), and the config they make. */
 import { type Command, Option } from 'commander';
-import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet.ts';
+import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet-options.ts';
 import { BACKENDS, type BackendChoice } from '../model/backend.ts';
 import { AUGMENT_KINDS, parseAugment } from '../train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/config.ts';

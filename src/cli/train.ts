@@ -59,10 +59,8 @@ async function run(flags: TrainFlags): Promise<void> {
     });
 }
 
-export function registerTrain(program: Command): void {
-  const command = program
-    .command('train')
-    .description("train AER-Net on labelled speech clips (the paper's recipe by default) and write a model directory")
+export function registerTrain(command: Command): void {
+  command
     .requiredOption('-o, --out <dir>', 'model directory to write (model.json, weights.bin, aer.json, history, curves, report)')
     .option('--resume', 'continue the interrupted run whose checkpoint is in --out (its recipe is kept)');
   addTrainingOptions(command)

@@ -7,6 +7,13 @@
 export const ENGINES = ['auto', 'onnx', 'tfjs', 'simulated'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
 
+/** The onnx engine's graph: int8 (model.int8.onnx), fp32 (model.onnx), or auto (int8 on the CPU when the model has it). */
+export const PRECISIONS = ['auto', 'fp32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** The simulated engine's delay when none is given: about what a GPU takes for a batch. */
+export const DEFAULT_SIMULATED_MS = 2;
+
 export interface Prediction {
   /** batch x labels, row-major. */
   probabilities: Float32Array;

@@ -6,13 +6,10 @@
 import { AerError } from '../errors.ts';
 import { selectBackend } from '../model/backend.ts';
 import { loadModelDir } from '../model/model-dir.ts';
-import type { Engine, EngineChoice } from './engine.ts';
+import { DEFAULT_SIMULATED_MS, type Engine, type EngineChoice } from './engine.ts';
 import { OnnxEngine, type OnnxEngineOptions } from './onnx-engine.ts';
 import { SimulatedEngine } from './simulated-engine.ts';
 import { TfjsEngine } from './tfjs-engine.ts';
-
-/** The simulated engine's delay when none is given: about what a GPU takes for a batch. */
-export const DEFAULT_SIMULATED_MS = 2;
 
 export async function loadEngine(choice: EngineChoice, modelDir: string, options: OnnxEngineOptions & { simulatedMs?: number } = {}): Promise<Engine> {
   if (choice === 'simulated') return SimulatedEngine.load(modelDir, options.simulatedMs ?? DEFAULT_SIMULATED_MS);

@@ -16,7 +16,7 @@ import onnxProto from 'onnx-proto';
 import { AerError } from '../errors.ts';
 import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
 import { type AerMetadata, type LoadedModel, weightsDigest } from '../model/model-dir.ts';
-import type { Engine, Prediction } from './engine.ts';
+import type { Engine, Precision, Prediction } from './engine.ts';
 import { exportOnnx, ONNX_FILE, onnxMetadata } from './onnx-export/export.ts';
 import { INT8_FILE, INT8_SESSION_OPTIONS } from './int8-session.ts';
 
@@ -27,9 +27,6 @@ export function cudaProviderInstalled(): boolean {
   const napi = existsSync(bin) ? readdirSync(bin).filter((d) => d.startsWith('napi-v')) : [];
   return napi.some((d) => existsSync(path.join(bin, d, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')));
 }
-
-export const PRECISIONS = ['auto', 'fp32', 'int8'] as const;
-export type Precision = (typeof PRECISIONS)[number];
 
 export interface OnnxEngineOptions {
   /** int8: model.int8.onnx (made by aer export-onnx --int8); auto: it when present and current, on the CPU; else fp32. */

@@ -5,9 +5,7 @@
  * download libtensorflow), else the wasm backend (with the training kernels
  * when training), else the plain JavaScript cpu backend.
  */
-import * as tf from '@tensorflow/tfjs';
 import { AerError } from '../errors.ts';
-import { installWasmTrainingKernels } from './wasm-kernels.ts';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -32,6 +30,8 @@ async function loadNative(): Promise<string | undefined> {
 
 /** Select and initialise the backend in this thread. */
 export async function selectBackend(choice: BackendChoice = 'auto', options: { training?: boolean } = {}): Promise<SelectedBackend> {
+  // Loaded here, not at the top: the CLI reads BACKENDS for its flags without paying for TF.js.
+  const tf = await import('@tensorflow/tfjs');
   // Production mode: no debug checks, and no console advice to install tfjs-node.
   tf.env().set('PROD', true);
   if (choice === 'auto' || choice === 'tensorflow') {
@@ -56,7 +56,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: { t
     for (const l of process.listeners('uncaughtException')) if (!before.exception.includes(l)) process.removeListener('uncaughtException', l);
     for (const l of process.listeners('unhandledRejection')) if (!before.rejection.includes(l)) process.removeListener('unhandledRejection', l);
     if (ok) {
-      if (options.training) installWasmTrainingKernels();
+      if (options.training) (await import('./wasm-kernels.ts')).installWasmTrainingKernels();
       return { name: 'wasm', detail: '@tensorflow/tfjs-backend-wasm (XNNPACK, SIMD)' };
     }
     if (choice === 'wasm') throw new AerError('invalid_argument', 'the wasm backend could not start in this runtime');

@@ -13,7 +13,7 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import pkg from '../../package.json' with { type: 'json' };
 import { AerError } from '../errors.ts';
 import { FEATURE_RECIPE, N_MELS, WINDOW_FRAMES, WINDOW_SAMPLES, SAMPLE_RATE } from '../features/recipe.ts';
-import { type AerNetOptions, checkVariant, type Variant } from './aernet.ts';
+import { type AerNetOptions, checkVariant, type Variant } from './aernet-options.ts';
 import './attention.ts';
 import './temporal-mean.ts';
 

@@ -4,7 +4,7 @@
  * best-weight restore, ReduceLROnPlateau); the split defaults to whole
  * speakers held out, because a service meets voices it never heard.
  */
-import { type AerNetOptions, DEFAULT_OPTIONS } from '../model/aernet.ts';
+import { type AerNetOptions, DEFAULT_OPTIONS } from '../model/aernet-options.ts';
 import type { BackendChoice } from '../model/backend.ts';
 import { type AugmentOptions, DEFAULT_AUGMENTATION } from './augment.ts';
 import type { DatasetName } from './datasets/scan.ts';

@@ -1,6 +1,6 @@
 /** Predictions and metrics for labelled clips, averaged over window positions. */
 import type { LayersModel } from '@tensorflow/tfjs';
-import type { AerNetOptions } from '../model/aernet.ts';
+import type { AerNetOptions } from '../model/aernet-options.ts';
 import type { BackendChoice } from '../model/backend.ts';
 import { packWeights } from '../model/weights.ts';
 import type { LoadedClip } from './clip-store.ts';

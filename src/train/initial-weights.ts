@@ -4,7 +4,8 @@
  * replicas only ever receive weights.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
-import { type AerNetOptions, buildAerNet } from '../model/aernet.ts';
+import type { AerNetOptions } from '../model/aernet-options.ts';
+import { buildAerNet } from '../model/aernet.ts';
 import { type BackendChoice, selectBackend } from '../model/backend.ts';
 import { packWeights, weightCount } from '../model/weights.ts';
 import { seedMathRandom } from './random.ts';

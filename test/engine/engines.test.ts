@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { exportModelDir } from '../../src/engine/onnx-export/export.ts';
 import { loadEngine } from '../../src/engine/load-engine.ts';
-import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { featureWindows, seededModel, writeModelDir } from '../helpers/models.ts';
 import { maxAbsDiff } from '../helpers/signals.ts';

@@ -15,7 +15,7 @@ import { isAerError } from '../../src/errors.ts';
 import { clipFeatures } from '../../src/features/extract.ts';
 import { WINDOW_VALUES } from '../../src/features/recipe.ts';
 import { modelSignal } from '../../src/features/signal.ts';
-import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
 import { loadModelDir, weightsDigest } from '../../src/model/model-dir.ts';
 import { aer } from '../helpers/cli.ts';

@@ -7,7 +7,7 @@ import onnxProto from 'onnx-proto';
 import { exportOnnx } from '../../src/engine/onnx-export/export.ts';
 import { checkParity, PARITY_TOLERANCE } from '../../src/engine/onnx-export/parity.ts';
 import { isAerError } from '../../src/errors.ts';
-import { DEFAULT_OPTIONS, type Variant } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS, type Variant } from '../../src/model/aernet-options.ts';
 import { readAudioFile } from '../../src/audio/load.ts';
 import { clipFeatures } from '../../src/features/extract.ts';
 import { modelSignal } from '../../src/features/signal.ts';

@@ -1,7 +1,8 @@
 /** Seeded AER-Net models for tests, with batch-norm statistics that are not the identity, so folding and inference modes are exercised. */
 import * as tf from '@tensorflow/tfjs';
 import type { LayersModel } from '@tensorflow/tfjs';
-import { type AerNetOptions, buildAerNet } from '../../src/model/aernet.ts';
+import type { AerNetOptions } from '../../src/model/aernet-options.ts';
+import { buildAerNet } from '../../src/model/aernet.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { describeMetadata, saveModelDir } from '../../src/model/model-dir.ts';
 import { LABELS } from '../../src/train/labels.ts';

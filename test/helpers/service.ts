@@ -3,7 +3,7 @@ import { describe } from 'node:test';
 import WebSocket from 'ws';
 import type { Engine } from '../../src/engine/engine.ts';
 import { loadEngine } from '../../src/engine/load-engine.ts';
-import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import { Tokens } from '../../src/server/auth.ts';
 import type { ServerMessage } from '../../src/server/protocol.ts';
 import { AerServer, type ServerOptions } from '../../src/server/server.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { isAerError } from '../../src/errors.ts';
-import { DEFAULT_OPTIONS, type Variant } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS, type Variant } from '../../src/model/aernet-options.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { featureWindows, seededModel, writeModelDir } from '../helpers/models.ts';
 import { maxAbsDiff } from '../helpers/signals.ts';

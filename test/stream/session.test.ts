@@ -8,7 +8,7 @@ import { readAudioFile } from '../../src/audio/load.ts';
 import { resample } from '../../src/audio/resample.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import { loadEngine } from '../../src/engine/load-engine.ts';
-import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import type { ClosedMessage, EmotionMessage, ServerMessage, StreamConfig } from '../../src/server/protocol.ts';
 import { Scheduler } from '../../src/stream/scheduler.ts';
 import { Session } from '../../src/stream/session.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAerError } from '../../src/errors.ts';
-import { DEFAULT_OPTIONS } from '../../src/model/aernet.ts';
+import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import { hasCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';

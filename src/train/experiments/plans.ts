@@ -1,5 +1,5 @@
 /** The jobs of each experiment: k-fold speaker cross-validation, the ablation on one split, the baselines on one split. */
-import type { Variant } from '../../model/aernet.ts';
+import type { Variant } from '../../model/aernet-options.ts';
 import type { LoadedClip } from '../clip-store.ts';
 import { speakersOf } from '../datasets/clip.ts';
 import type { TrainConfig } from '../config.ts';

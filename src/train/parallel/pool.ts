@@ -8,7 +8,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AerError } from '../../errors.ts';
-import type { AerNetOptions } from '../../model/aernet.ts';
+import type { AerNetOptions } from '../../model/aernet-options.ts';
 import type { BackendChoice } from '../../model/backend.ts';
 import { WINDOW_VALUES } from '../../features/recipe.ts';
 import type { FromReplica, PredictResult, ReplicaData, StepResult, ToReplica } from './protocol.ts';

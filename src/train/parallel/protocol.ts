@@ -1,5 +1,5 @@
 /** Messages between the training coordinator (main thread) and its model replicas (worker threads). */
-import type { AerNetOptions } from '../../model/aernet.ts';
+import type { AerNetOptions } from '../../model/aernet-options.ts';
 import type { BackendChoice } from '../../model/backend.ts';
 
 export interface ReplicaData {
