@@ -23,16 +23,19 @@ describe('aer CLI', () => {
   const stereo = path.join(dir, 'call.wav');
   fs.writeFileSync(stereo, writeWav({ sampleRate: 16000, channels: [left, right] }));
 
-  test('--help lists the commands and exits 0; every command has help', () => {
+  test('--help lists the commands and exits 0; every command has help with its options, also as aer help COMMAND', () => {
+    const commands = ['info', 'features', 'classify', 'datasets', 'train', 'eval', 'baselines', 'ablation', 'crossval', 'export-onnx', 'serve'];
     const help = aer('--help');
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /features/);
-    assert.match(help.stdout, /info/);
-    for (const command of ['features', 'info']) {
+    for (const command of commands) assert.match(help.stdout, new RegExp(`^  ${command} +\\S`, 'm'), command);
+    for (const command of commands) {
       const sub = aer(command, '--help');
-      assert.equal(sub.status, 0);
-      assert.match(sub.stdout, new RegExp(`Usage: aer ${command}`));
+      assert.equal(sub.status, 0, sub.stderr);
+      assert.match(sub.stdout, new RegExp(`Usage: aer ${command} \\[options\\]`));
+      // Its module defined its flags (a command's module loads only when it is invoked).
+      assert.match(sub.stdout, command === 'datasets' ? /prepare/ : /^ {2}--?[a-z]/m, command);
     }
+    assert.match(aer('help', 'serve').stdout, /--narrowband-model <dir>/);
   });
 
   test('info describes a file, as text and as JSON', () => {
