@@ -39,24 +39,33 @@ export async function testModelDir(): Promise<string> {
   return modelDir;
 }
 
-/** A service on the narrow test model, or on `modelDir` (the shipped default, where a test needs real predictions). */
+/** A service on the narrow test model, or on `modelDir` (the shipped default, where a test needs real predictions), with `narrowbandDir` as its telephone-band companion. */
 export async function startService(
   options: Partial<ServerOptions> = {},
   tokens: string[] = [],
   wrap?: (e: Engine) => Engine,
   modelDir?: string,
+  narrowbandDir?: string,
 ): Promise<Service> {
   const dir = modelDir ?? (await testModelDir());
   const loaded = await loadEngine('onnx', dir);
   const engine = wrap ? wrap(loaded) : loaded;
+  const narrowband = narrowbandDir ? await loadEngine('onnx', narrowbandDir) : undefined;
   const vad = await VadBatcher.load();
   const logs: string[] = [];
-  const server = new AerServer({ engine, vad, tokens: new Tokens(tokens) }, { port: 0, host: '127.0.0.1', log: (line) => logs.push(line), ...options });
+  const release = async () => {
+    await engine.dispose();
+    await narrowband?.dispose();
+    await vad.dispose();
+  };
+  const server = new AerServer(
+    { engine, narrowband, vad, tokens: new Tokens(tokens) },
+    { port: 0, host: '127.0.0.1', log: (line) => logs.push(line), ...options },
+  );
   try {
     await server.start();
   } catch (error) {
-    await engine.dispose();
-    await vad.dispose();
+    await release();
     throw error;
   }
   const port = server.address.port;
@@ -69,8 +78,7 @@ export async function startService(
     http: `http://127.0.0.1:${port}`,
     stop: async () => {
       await server.stop();
-      await engine.dispose();
-      await vad.dispose();
+      await release();
     },
   };
 }
