@@ -35,8 +35,8 @@ function checkCompanion(wide: Engine, narrow: Engine): void {
 /** The band a stream at `sampleRate` asking for `band` is served in, given whether a narrowband model is loaded. */
 export function servedBand(band: Band, sampleRate: number, narrowband: boolean): ServedBand {
   if (band === 'narrow' && !narrowband)
-    throw new AerError('invalid_argument', 'band=narrow: this server has no telephone-band model', {
-      hint: 'use band=auto or wide, or start the server with --narrowband-model DIR',
+    throw new AerError('invalid_argument', 'band=narrow, but no telephone-band model is loaded', {
+      hint: 'use band=auto or wide, or load one with --narrowband-model DIR',
     });
   if (band === 'auto') return narrowband && sampleRate <= NARROWBAND_MAX_RATE ? 'narrow' : 'wide';
   return band;

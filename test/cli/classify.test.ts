@@ -73,4 +73,19 @@ describe('aer classify', () => {
     // With --json, the error is JSON too.
     assert.match((JSON.parse(both.stdout) as { error: { message: string } }).error.message, /--json and --csv are two outputs; pick one/);
   });
+
+  test('with a narrowband model, an 8 kHz file is heard by it and the output says so; --band narrow without one is refused', async () => {
+    const model = await testModelDir();
+    const run = aer('classify', stereo, mono, '--model', model, '--narrowband-model', model, '--json', '--summary');
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as { files: { band: string }[] };
+    assert.deepEqual(
+      out.files.map((f) => f.band),
+      ['wide', 'narrow'],
+    );
+    assert.match(aer('classify', mono, '--model', model, '--narrowband-model', model, '--summary').stdout, /4\.0 s, 1 channel\(s\), telephone-band model$/m);
+    const refused = aer('classify', mono, '--model', model, '--band', 'narrow');
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /band=narrow, but no telephone-band model is loaded.*--narrowband-model DIR/s);
+  });
 });

@@ -88,7 +88,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     : { sampleRate: call.sampleRate, channels: call.channels };
   fs.writeFileSync(values.out!, writeWav(audio));
   const line = values.telephone ? ', through a telephone line (8 kHz, 300-3400 Hz, G.711 mu-law)' : '';
-  console.log(`${values.out}: ${(call.channels[0].length / call.sampleRate).toFixed(1)} s, stereo (agent left, customer right)${line}, ${call.turns.length} turns`);
+  console.log(
+    `${values.out}: ${(call.channels[0].length / call.sampleRate).toFixed(1)} s, stereo (agent left, customer right)${line}, ${call.turns.length} turns`,
+  );
   for (const t of call.turns)
     console.log(`  ${t.start_s.toFixed(1).padStart(5)}-${t.end_s.toFixed(1).padStart(5)} s  ${t.channel === 0 ? 'agent   ' : 'customer'}  ${t.file}`);
 }
