@@ -2,7 +2,7 @@
  * The onnx engine: onnxruntime-node on the model's model.int8.onnx on the
  * CPU when it is there (1.4x the throughput of fp32, the same label on 99 %+
  * of windows), else model.onnx (CPU here; CUDA where its provider binaries
- * are installed, see the README). A missing or stale model.onnx (exported
+ * are installed, see docs/serving.md). A missing or stale model.onnx (exported
  * from other weights) is exported again in memory from model.json, and the
  * engine says so; a stale model.int8.onnx cannot be (it needs calibration
  * data), so fp32 runs and the engine says so.
@@ -20,7 +20,7 @@ import type { Engine, Precision, Prediction } from './engine.ts';
 import { exportOnnx, ONNX_FILE, onnxMetadata } from './onnx-export/export.ts';
 import { INT8_FILE, INT8_SESSION_OPTIONS } from './int8-session.ts';
 
-/** Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12, see the README). */
+/** Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12, see docs/serving.md). */
 export function cudaProviderInstalled(): boolean {
   const root = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
   const bin = path.join(root, 'bin');
@@ -107,7 +107,7 @@ export class OnnxEngine implements Engine {
       graphOptimizationLevel: 'all',
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
       // onnxruntime's threads spin between batches by default, on the cores the pipeline's main thread needs: without it the
-      // server takes a quarter less CPU at the same load, and its p99 latency is no worse (bench/load, README).
+      // server takes a quarter less CPU at the same load, and its p99 latency is no worse (bench/load, docs/performance.md).
       extra: { ...(int8 ? INT8_SESSION_OPTIONS.extra : {}), session: { intra_op: { allow_spinning: '0' } } },
     };
     let provider = 'cpu';
