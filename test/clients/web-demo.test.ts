@@ -90,6 +90,9 @@ describe('web demo in headless Chromium', { skip, timeout: 180_000 }, () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      // Nothing the page asks for is missing (a browser asks for an icon by itself) and the console stays clean.
+      page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       await page.goto(`${service.http}/`);
       await page.click('#mic');
       await untilBody(page, 'Number(b.events) >= 8 && Number(b.attention ?? 0) >= 2', 60_000);
