@@ -97,7 +97,8 @@ describe('web demo in headless Chromium', { skip, timeout: 180_000 }, () => {
       await page.click('#mic');
       await untilBody(page, 'Number(b.events) >= 8 && Number(b.attention ?? 0) >= 2', 60_000);
       assert.equal(await page.getAttribute('body', 'data-state'), 'live');
-      assert.match((await page.textContent('#label')) ?? '', /^(angry|disgust|fear|happy|neutral|sad)$/);
+      assert.match((await page.textContent('[data-party="0"] .label')) ?? '', /^(angry|disgust|fear|happy|neutral|sad)$/);
+      assert.equal(await page.locator('[data-party]').count(), 1, 'the microphone is one party');
       for (const canvas of ['chart', 'spectrogram', 'heat']) assert.ok((await drawnPixels(page, canvas)) > 2000, `${canvas} is blank`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'web-demo.png') });
       await page.click('#stop');
@@ -117,6 +118,35 @@ describe('web demo in headless Chromium', { skip, timeout: 180_000 }, () => {
       await page.setInputFiles('#file', wav);
       await untilBody(page, 'Number(b.events) >= 3', 60_000);
       assert.ok((await drawnPixels(page, 'heat')) > 1000);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('a stereo file is a call: its two parties side by side, each with its own label', async () => {
+    const speech = readWav(new Uint8Array(fs.readFileSync(wav)));
+    const voice = speech.channels[0];
+    // The right party speaks the same speech a few seconds later, so both have speech and changes of their own.
+    const lag = 4 * speech.sampleRate;
+    const right = new Float32Array(voice.length + lag);
+    right.set(voice, lag);
+    const left = new Float32Array(right.length);
+    left.set(voice);
+    const call = path.join(tempDir(), 'call.wav');
+    fs.writeFileSync(call, writeWav({ sampleRate: speech.sampleRate, channels: [left, right] }));
+    const browser = await launch([]);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${service.http}/`);
+      await page.setInputFiles('#file', call);
+      await untilBody(page, "b.state === 'done'", 90_000);
+      assert.deepEqual(await page.locator('[data-party] h2').allTextContents(), ['Left channel', 'Right channel']);
+      for (const party of [0, 1]) assert.match((await page.textContent(`[data-party="${party}"] .label`)) ?? '', /^(angry|disgust|fear|happy|neutral|sad)$/);
+      assert.ok((await drawnPixels(page, 'chart')) > 2000, 'the chart is blank');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'web-demo-call.png') });
+      assert.deepEqual(errors, []);
     } finally {
       await browser.close();
     }

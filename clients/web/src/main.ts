@@ -1,12 +1,14 @@
 /**
  * The web demo: the microphone or a dropped file streamed to the server
  * this page came from, with the current label, the smoothed scores over
- * time and the attention of the latest window over its spectrogram.
+ * time (label changes marked) and the attention of the latest window over
+ * its spectrogram. A stereo file is a call: its two channels stream as the
+ * session's two parties and are shown side by side.
  */
 import { connectMicrophone } from '../../js/src/browser/index.ts';
 import { type AerSession, AerClientError, connect, type EmotionMessage, sendPaced, topLabel } from '../../js/src/index.ts';
 import { AudioHistory } from './audio-history.ts';
-import { drawChart, type Point } from './chart.ts';
+import { drawChart, type PartyTrace } from './chart.ts';
 import { colorOf } from './colors.ts';
 import { drawAttention, drawSpectrogram } from './spectrogram.ts';
 
@@ -17,9 +19,10 @@ $<HTMLInputElement>('token').value = params.get('token') ?? '';
 
 let session: AerSession | undefined;
 let stopSource: (() => Promise<void> | void) | undefined;
-let history: AudioHistory | undefined;
+/** Per channel: what it heard, for the spectrogram under the attention strip. */
+let history: AudioHistory[] = [];
 let labels: string[] = [];
-let points: Point[] = [];
+let parties: PartyTrace[] = [];
 let events = 0;
 let warnings = 0;
 
@@ -36,42 +39,57 @@ function showMessage(text: string | undefined): void {
   box.textContent = text ?? '';
 }
 
-function buildBars(): void {
-  $('bars').innerHTML = labels
+/** A party's name: the microphone or a mono file is one voice; a stereo file is a call, left and right. */
+const partyName = (channel: number, channels: number) => (channels === 1 ? 'Now' : channel === 0 ? 'Left channel' : 'Right channel');
+
+function buildParties(channels: number): void {
+  parties = Array.from({ length: channels }, (_, c) => ({ name: partyName(c, channels), points: [], changes: [] }));
+  const bars = labels
     .map(
       (l) =>
         `<li><span>${l}</span><span class="track"><span class="fill" data-label="${l}" style="background:${colorOf(l)}"></span></span><span class="value" data-value="${l}">–</span></li>`,
+    )
+    .join('');
+  $('parties').innerHTML = parties
+    .map(
+      (p, c) =>
+        `<section class="card now" data-party="${c}"><h2>${p.name}</h2><div class="label">–</div><div class="confidence">waiting for speech</div><ul class="bars">${bars}</ul></section>`,
     )
     .join('');
   $('legend').innerHTML = labels.map((l) => `<li><i style="background:${colorOf(l)}"></i>${l}</li>`).join('');
 }
 
 function onEmotion(e: EmotionMessage): void {
-  if (e.channel !== 0) return;
+  const party = parties[e.channel];
+  const card = document.querySelector<HTMLElement>(`[data-party="${e.channel}"]`);
+  if (!party || !card) return;
+  const in$ = <T extends HTMLElement>(selector: string) => card.querySelector<T>(selector)!;
   events++;
   document.body.dataset.events = String(events);
   $('count').textContent = String(events);
   $('latency').textContent = `${Math.round(e.latency_ms)} ms`;
   const scores = e.smoothed ?? e.scores;
-  points.push({ t: e.end_s, scores: e.speech ? scores : null });
-  points = points.filter((p) => p.t > e.end_s - 40);
+  party.points.push({ t: e.end_s, scores: e.speech ? scores : null });
+  party.points = party.points.filter((p) => p.t > e.end_s - 40);
   if (!e.speech || !scores) {
-    $('confidence').textContent = 'no speech in the last 3 s';
-    $('label').style.opacity = '0.35';
+    in$('.confidence').textContent = 'no speech in the last 3 s';
+    in$('.label').style.opacity = '0.35';
     return;
   }
   const top = topLabel(scores);
-  $('label').textContent = top;
-  $('label').style.color = colorOf(top);
-  $('label').style.opacity = '1';
-  $('confidence').textContent = `${Math.round(scores[top] * 100)} % smoothed · window ${e.start_s.toFixed(1)}–${e.end_s.toFixed(1)} s`;
+  in$('.label').textContent = top;
+  in$('.label').style.color = colorOf(top);
+  in$('.label').style.opacity = '1';
+  in$('.confidence').textContent = `${Math.round(scores[top] * 100)} % smoothed · window ${e.start_s.toFixed(1)}–${e.end_s.toFixed(1)} s`;
   for (const l of labels) {
-    document.querySelector<HTMLElement>(`[data-label="${l}"]`)!.style.width = `${(scores[l] * 100).toFixed(1)}%`;
-    document.querySelector<HTMLElement>(`[data-value="${l}"]`)!.textContent = `${Math.round(scores[l] * 100)}%`;
+    in$(`[data-label="${l}"]`).style.width = `${(scores[l] * 100).toFixed(1)}%`;
+    in$(`[data-value="${l}"]`).textContent = `${Math.round(scores[l] * 100)}%`;
   }
-  if (e.attention && history) {
-    drawSpectrogram($<HTMLCanvasElement>('spectrogram'), history.slice(e.start_s, e.end_s), history.sampleRate);
+  const heard = history[e.channel];
+  if (e.attention && heard) {
+    drawSpectrogram($<HTMLCanvasElement>('spectrogram'), heard.slice(e.start_s, e.end_s), heard.sampleRate);
     drawAttention($<HTMLCanvasElement>('heat'), e.attention);
+    $('window-party').textContent = parties.length > 1 ? `${party.name.toLowerCase()}, ` : '';
     $('window-start').textContent = `${e.start_s.toFixed(1)} s`;
     $('window-end').textContent = `${e.end_s.toFixed(1)} s`;
     document.body.dataset.attention = String(Number(document.body.dataset.attention ?? 0) + 1);
@@ -81,11 +99,12 @@ function onEmotion(e: EmotionMessage): void {
 function attach(s: AerSession): void {
   session = s;
   labels = s.ready.labels;
-  points = [];
   events = 0;
-  buildBars();
-  $('model').textContent = `model ${s.ready.model.variant} · ${s.ready.model.engine}`;
+  buildParties(s.ready.config.channels);
+  const band = s.ready.model.band === 'narrow' ? ' · telephone-band model' : '';
+  $('model').textContent = `model ${s.ready.model.variant}${band} · ${s.ready.model.engine}`;
   s.on('emotion', onEmotion);
+  s.on('change', (c) => parties[c.channel]?.changes.push({ t: c.at_s, label: c.to }));
   s.on('warning', (w) => {
     warnings++;
     $('warnings').textContent = String(warnings);
@@ -115,12 +134,13 @@ function options() {
 async function startMicrophone(): Promise<void> {
   showMessage(undefined);
   setState('connecting', 'connecting…');
+  history = [];
   try {
     const { session: s, microphone } = await connectMicrophone(streamUrl, {
       ...options(),
       onAudio: (samples, rate) => {
-        history ??= new AudioHistory(rate);
-        history.push(samples);
+        history[0] ??= new AudioHistory(rate);
+        history[0].push(samples);
       },
     });
     attach(s);
@@ -143,20 +163,22 @@ async function streamFile(file: File): Promise<void> {
     } finally {
       void context.close();
     }
-    const mono = new Float32Array(decoded.length);
-    for (let c = 0; c < decoded.numberOfChannels; c++) decoded.getChannelData(c).forEach((v, i) => (mono[i] += v / decoded.numberOfChannels));
-    const s = await connect(streamUrl, { ...options(), encoding: 'pcm_s16le', sampleRate: decoded.sampleRate });
-    const fileHistory = new AudioHistory(decoded.sampleRate);
-    history = fileHistory;
+    // Two channels or more: a call, its first two channels its parties; else one voice.
+    const tracks = decoded.numberOfChannels >= 2 ? [decoded.getChannelData(0), decoded.getChannelData(1)] : [decoded.getChannelData(0)];
+    const s = await connect(streamUrl, { ...options(), encoding: 'pcm_s16le', sampleRate: decoded.sampleRate, channels: tracks.length });
+    history = tracks.map(() => new AudioHistory(decoded.sampleRate));
     attach(s);
     const stopped = new AbortController();
     stopSource = () => stopped.abort();
     const chunk = Math.round(decoded.sampleRate * 0.02);
     function* pieces() {
-      for (let i = 0; i < mono.length; i += chunk) {
-        const piece = mono.subarray(i, i + chunk);
-        fileHistory.push(piece);
-        yield { audio: piece, endS: (i + piece.length) / decoded.sampleRate };
+      for (let i = 0; i < decoded.length; i += chunk) {
+        const parts = tracks.map((t) => t.subarray(i, i + chunk));
+        parts.forEach((part, c) => history[c].push(part));
+        const frames = parts[0].length;
+        const interleaved = new Float32Array(frames * parts.length);
+        for (let f = 0; f < frames; f++) for (let c = 0; c < parts.length; c++) interleaved[f * parts.length + c] = parts[c][f];
+        yield { audio: interleaved, endS: (i + frames) / decoded.sampleRate };
       }
     }
     await sendPaced(s, pieces(), { signal: stopped.signal });
@@ -174,7 +196,7 @@ async function stop(): Promise<void> {
 
 function render(): void {
   if (session && labels.length) {
-    drawChart($<HTMLCanvasElement>('chart'), labels, points, session.audioSeconds);
+    drawChart($<HTMLCanvasElement>('chart'), labels, parties, session.audioSeconds);
     $('audio').textContent = `${session.audioSeconds.toFixed(1)} s`;
   }
   requestAnimationFrame(render);
