@@ -70,6 +70,8 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
   const speakers = named.slice(0, source.format.channels);
   const log = options.log ?? (() => {});
   const session = await connect(options.url, { ...source.format, token: options.token });
+  // An 8 kHz call is heard by the server's telephone-band model, when it has one.
+  if (session.ready.model.band === 'narrow') log('(heard by the telephone-band model)');
   const segmenter = new Segmenter(speakers, session.ready.config.hop_ms / 1000);
   const changes: ChangeMessage[] = [];
   const alerts: Alert[] = [];
