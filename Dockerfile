@@ -21,6 +21,7 @@ COPY src src
 COPY clients/web clients/web
 COPY clients/js/src clients/js/src
 COPY models/default models/default
+COPY models/telephone models/telephone
 COPY scripts/container/healthcheck.js scripts/container/healthcheck.js
 
 # GPU: Node on NVIDIA's CUDA 12 + cuDNN base; adds onnxruntime's CUDA provider and tfjs-node-gpu (both download at build).

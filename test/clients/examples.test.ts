@@ -14,7 +14,8 @@ import { Segmenter, segmentsAsCsv, segmentsAsJsonl } from '../../clients/example
 import { tagCall } from '../../clients/examples/call-centre/tag-call.ts';
 import { type EmotionFired, onEmotion } from '../../clients/examples/voice-assistant/on-emotion.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
-import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
+import { DEFAULT_MODEL_DIR, DEFAULT_NARROWBAND_MODEL_DIR } from '../../src/model/default-model.ts';
+import { TELEPHONE_RATE, telephoneLine } from '../../src/train/conditions/channel-sim.ts';
 import { type Service, startService, voiced } from '../helpers/service.ts';
 import { needsEmodb, PROJECT_ROOT, SHARED_DIR } from '../helpers/shared.ts';
 import { emotionEvent } from '../helpers/events.ts';
@@ -87,11 +88,16 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
   let dir: string;
   let callWav: string;
   before(async () => {
-    service = await startService({}, [], undefined, DEFAULT_MODEL_DIR);
+    // As `aer serve` runs the shipped models: the default, and the telephone-band one for 8 kHz calls.
+    service = await startService({}, [], undefined, DEFAULT_MODEL_DIR, DEFAULT_NARROWBAND_MODEL_DIR);
     dir = tempDir();
     const call = makeSampleCall(path.join(SHARED_DIR, 'datasets/emodb'));
     callWav = path.join(dir, 'sample-call.wav');
     fs.writeFileSync(callWav, writeWav({ sampleRate: call.sampleRate, channels: call.channels }));
+    fs.writeFileSync(
+      path.join(dir, 'sample-call-telephone.wav'),
+      writeWav({ sampleRate: TELEPHONE_RATE, channels: call.channels.map((c) => telephoneLine(c, 'mulaw')) }),
+    );
     for (const [i, name] of ['agent', 'customer'].entries())
       fs.writeFileSync(path.join(dir, `${name}.wav`), writeWav({ sampleRate: call.sampleRate, channels: [call.channels[i]] }));
   });
@@ -123,6 +129,26 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     assert.ok(segments.some((s) => s.channel === 0) && segments.some((s) => s.channel === 1 && s.label === 'angry'));
     assert.ok(lines.filter((l) => /^\d\d:\d\d\.\d {2}agent/.test(l)).length >= 36, 'a timeline row per second');
     assert.ok(lines.some((l) => l.startsWith('>>> ALERT: customer turned angry')));
+  });
+
+  test('the sample call over a telephone line is heard by the telephone-band model: the sad and angry turns found, the alert in an angry turn', async () => {
+    const lines: string[] = [];
+    const { summary, segments } = await tagCall(await readAudioFile(path.join(dir, 'sample-call-telephone.wav')), {
+      url: service.url,
+      realtime: false,
+      alertOn: { speaker: 'customer', labels: ['angry'] },
+      log: (l) => lines.push(l),
+    });
+    assert.equal(lines[0], '(heard by the telephone-band model)');
+    const [agent, customer] = summary.speakers;
+    assert.equal(agent.dominant, 'neutral');
+    // Her sad turns are 13-17.5 s, the angry ones 20.5-25 s and 28-32.5 s.
+    assert.ok(
+      segments.some((g) => g.channel === 1 && g.label === 'sad' && g.start_s < 17.5 && g.end_s > 13),
+      JSON.stringify(segments),
+    );
+    assert.ok(summary.alerts.length >= 1 && summary.alerts.every((a) => a.at_s > 20.5 && a.at_s < 34), JSON.stringify(summary.alerts));
+    assert.ok((customer.by_label.angry ?? 0) > 0.15 * customer.speech_s, JSON.stringify(customer));
   });
 
   test('the CLI takes two mono sources as one call and writes CSV segments and the summary', async () => {
