@@ -12,7 +12,7 @@ import { loadEngine } from '../engine/load-engine.ts';
 import { checkEngine } from '../engine/output-check.ts';
 import { AerError, isAerError } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
-import { DEFAULT_MODEL_DIR, narrowbandModelDir } from '../model/default-model.ts';
+import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
 import { type ClassifyResult, classifyStream } from '../server/classify.ts';
 import { BANDS, type Band, type EmotionMessage } from '../server/protocol.ts';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
@@ -76,7 +76,7 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
   if (flags.json && flags.csv) throw new AerError('invalid_argument', '--json and --csv are two outputs; pick one');
   const engine = await loadEngine(flags.engine, flags.model);
   const narrowbandDir = narrowbandModelDir(flags.narrowbandModel, flags.model);
-  const narrowband = narrowbandDir ? await loadEngine(flags.engine, narrowbandDir) : undefined;
+  const narrowband = narrowbandDir ? await loadEngine(flags.engine, narrowbandDir).catch((e: unknown) => Promise.reject(narrowbandFailure(e))) : undefined;
   const vad = flags.vad ? await VadBatcher.load() : undefined;
   try {
     await checkEngine(engine, flags.model);

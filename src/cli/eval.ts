@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { AerError } from '../errors.ts';
 import { BACKENDS, type BackendChoice, selectBackend } from '../model/backend.ts';
-import { DEFAULT_MODEL_DIR, narrowbandModelDir } from '../model/default-model.ts';
+import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
 import { loadModelDir, writeAtomically } from '../model/model-dir.ts';
 import { countSkip } from '../train/datasets/clip.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
@@ -115,7 +115,7 @@ async function run(flags: EvalFlags): Promise<void> {
   if (clips.length === 0) throw new AerError('invalid_dataset', `none of the clips has a label the model knows (${labels.join(', ')})`);
   // The companion is read and checked before any worker starts, so a refusal leaves nothing running.
   const companionDir = narrowbandModelDir(flags.narrowbandModel, flags.model);
-  const companion = companionDir ? await loadModelDir(companionDir) : undefined;
+  const companion = companionDir ? await loadModelDir(companionDir).catch((e: unknown) => Promise.reject(narrowbandFailure(e))) : undefined;
   if (companion && companion.metadata.labels.join(',') !== labels.join(','))
     throw new AerError('invalid_model', `the narrowband model's labels (${companion.metadata.labels.join(', ')}) are not the model's (${labels.join(', ')})`);
   const workers = Math.max(1, Math.min(flags.workers, Math.ceil(clips.length / 8)));

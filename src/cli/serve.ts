@@ -5,7 +5,7 @@ import { ENGINES, type EngineChoice } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
 import { DEFAULT_SIMULATED_MS, PRECISIONS, type Precision } from '../engine/engine.ts';
 import { loadEngine } from '../engine/load-engine.ts';
-import { DEFAULT_MODEL_DIR, narrowbandModelDir } from '../model/default-model.ts';
+import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
 import { Tokens } from '../server/auth.ts';
 import { AerServer, checkServerOptions, DEFAULT_SERVER_OPTIONS } from '../server/server.ts';
 import { TRANSPORTS, type TransportName } from '../server/transport/transport.ts';
@@ -67,7 +67,9 @@ async function run(flags: ServeFlags): Promise<void> {
   const engineOptions = { precision: flags.precision, threads: flags.threads, cuda: true, onNotice: log, simulatedMs: flags.simulatedMs };
   const engine = await loadEngine(flags.engine, flags.model, engineOptions);
   const narrowbandDir = narrowbandModelDir(flags.narrowbandModel, flags.model);
-  const narrowband = narrowbandDir ? await loadEngine(flags.engine, narrowbandDir, engineOptions) : undefined;
+  const narrowband = narrowbandDir
+    ? await loadEngine(flags.engine, narrowbandDir, engineOptions).catch((e: unknown) => Promise.reject(narrowbandFailure(e)))
+    : undefined;
   if (engine.name === 'simulated')
     log(
       `engine: SIMULATED, every window gets uniform scores after ${flags.simulatedMs ?? DEFAULT_SIMULATED_MS} ms a batch: for measuring capacity, not for tagging audio`,

@@ -84,6 +84,10 @@ describe('aer classify', () => {
       ['wide', 'narrow'],
     );
     assert.match(aer('classify', mono, '--model', model, '--narrowband-model', model, '--summary').stdout, /4\.0 s, 1 channel\(s\), telephone-band model$/m);
+    const missing = aer('classify', mono, '--model', model, '--narrowband-model', path.join(dir, 'no-such-model'));
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /error \[invalid_model\]: the narrowband \(telephone-band\) model: model directory .* does not exist/);
+    assert.match(missing.stderr, /--narrowband-model none to do without one/);
     const refused = aer('classify', mono, '--model', model, '--band', 'narrow');
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /band=narrow, but no telephone-band model is loaded.*--narrowband-model DIR/s);
