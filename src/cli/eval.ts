@@ -12,6 +12,7 @@ import { prepareData } from '../train/data.ts';
 import { type ConditionResults, evaluateConditions, networkScorer } from '../train/conditions/evaluate.ts';
 import { CONDITIONS, type Condition, NARROWBAND_ROWS, ROW_DESCRIPTIONS } from '../train/conditions/names.ts';
 import { packWeights } from '../model/weights.ts';
+import { checkCompanionLabels } from '../stream/served-models.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import type { Evaluation } from '../train/metrics.ts';
 import { defaultWorkerCount, ReplicaPool } from '../train/parallel/pool.ts';
@@ -116,8 +117,7 @@ async function run(flags: EvalFlags): Promise<void> {
   // The companion is read and checked before any worker starts, so a refusal leaves nothing running.
   const companionDir = narrowbandModelDir(flags.narrowbandModel, flags.model);
   const companion = companionDir ? await loadModelDir(companionDir).catch((e: unknown) => Promise.reject(narrowbandFailure(e))) : undefined;
-  if (companion && companion.metadata.labels.join(',') !== labels.join(','))
-    throw new AerError('invalid_model', `the narrowband model's labels (${companion.metadata.labels.join(', ')}) are not the model's (${labels.join(', ')})`);
+  if (companion) checkCompanionLabels(labels, companion.metadata.labels, 'the model');
   const workers = Math.max(1, Math.min(flags.workers, Math.ceil(clips.length / 8)));
   const pool = await ReplicaPool.start(workers, loaded.metadata.options, flags.backend);
   // The companion shares the pool when it has the same architecture (only its weights differ).

@@ -33,7 +33,7 @@ import { EngineHealth } from './engine-health.ts';
 import { MetricsEndpoint } from './metrics-endpoint.ts';
 import { describeModel } from './model-description.ts';
 import { OriginPolicy } from './origin.ts';
-import { CLOSE, parseStreamQuery, PROTOCOL_VERSION, ProtocolError, type StreamConfig } from './protocol.ts';
+import { CLOSE, parseStreamQuery, PROTOCOL_VERSION, ProtocolError, type ServedBand, type StreamConfig } from './protocol.ts';
 import { DEFAULT_OUTGOING_LIMITS, type OutgoingLimits, StreamConnection } from './stream-connection.ts';
 import { listenFailure } from './transport/listen.ts';
 import { createTransport } from './transport/load-transport.ts';
@@ -132,7 +132,8 @@ export class AerServer implements TransportApp {
   private readonly loopLag = new LoopLag();
   private readonly webDemo = new WebDemo();
   private readonly origins: OriginPolicy;
-  private readonly health: Map<ServedModel, EngineHealth>;
+  /** Per model (by band): whether its engine answers sound probabilities now. */
+  private readonly health = new Map<ServedBand, EngineHealth>();
   private readonly routes: Map<string, Route>;
   private metricsEndpoint: MetricsEndpoint | undefined;
   private port = 0;
@@ -152,11 +153,10 @@ export class AerServer implements TransportApp {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...options };
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.metrics = new ServiceMetrics(parts.engine.name);
-    const health = new Map<string, EngineHealth>();
     this.models = new ServedModels({ wide: parts.engine, narrow: parts.narrowband }, this.options.scheduler, (band) => {
       const engine = band === 'wide' ? parts.engine : parts.narrowband!;
       const engineHealth = new EngineHealth(engine, () => this.updateReady());
-      health.set(band, engineHealth);
+      this.health.set(band, engineHealth);
       return {
         ...this.metrics.scheduler(band, engine.name),
         outputs: (problem) => {
@@ -165,7 +165,6 @@ export class AerServer implements TransportApp {
         },
       };
     });
-    this.health = new Map(this.models.all.map((m) => [m, health.get(m.band)!]));
     this.transport = createTransport(this.options.transport, this, { maxMessageBytes: this.options.maxMessageBytes, body: this.options.body });
     this.routes = new Map<string, Route>([
       ['/healthz', { guarded: false, methods: { GET: () => json(200, { status: 'ok' }) } }],
@@ -323,9 +322,9 @@ export class AerServer implements TransportApp {
     if (this.stopping) return json(503, { status: 'stopping' }, unavailable);
     if (!this.ready) return json(503, { status: 'starting' }, unavailable);
     const faults: string[] = [];
-    for (const [model, health] of this.health) {
+    for (const [band, health] of this.health) {
       const fault = await health.fault();
-      if (fault) faults.push(this.models.narrow ? `${model.band}band model: ${fault}` : fault);
+      if (fault) faults.push(this.models.narrow ? `${band}band model: ${fault}` : fault);
     }
     this.updateReady();
     if (faults.length > 0) return json(503, { status: 'degraded', reason: faults.join('; ') }, unavailable);

@@ -24,11 +24,14 @@ export interface ModelEngines {
   narrow?: Engine;
 }
 
-/** The companion must answer in the same terms as the default model: the same labels, in the same order. */
-function checkCompanion(wide: Engine, narrow: Engine): void {
-  if (narrow.labels.join(',') !== wide.labels.join(','))
-    throw new AerError('invalid_model', `the narrowband model's labels (${narrow.labels.join(', ')}) are not the default model's (${wide.labels.join(', ')})`, {
-      hint: 'train the narrowband model on the same labels (aer train --augment placement,gain,telephone)',
+/**
+ * The companion must answer in the same terms as the model it serves
+ * beside (`model`, as the message names it): the same labels, in the same order.
+ */
+export function checkCompanionLabels(labels: readonly string[], companion: readonly string[], model = 'the default model'): void {
+  if (companion.join(',') !== labels.join(','))
+    throw new AerError('invalid_model', `the narrowband model's labels (${companion.join(', ')}) are not ${model}'s (${labels.join(', ')})`, {
+      hint: 'train the narrowband model on the same labels (aer train --augment placement,gain,continuous,telephone)',
     });
 }
 
@@ -47,7 +50,7 @@ export class ServedModels {
   readonly narrow: ServedModel | undefined;
 
   constructor(engines: ModelEngines, options: Partial<SchedulerOptions>, observer: (band: ServedBand) => SchedulerObserver = () => ({})) {
-    if (engines.narrow) checkCompanion(engines.wide, engines.narrow);
+    if (engines.narrow) checkCompanionLabels(engines.wide.labels, engines.narrow.labels);
     const served = (band: ServedBand, engine: Engine): ServedModel => ({ band, engine, scheduler: new Scheduler(engine, options, observer(band)) });
     this.wide = served('wide', engines.wide);
     this.narrow = engines.narrow ? served('narrow', engines.narrow) : undefined;

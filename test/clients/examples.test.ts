@@ -9,13 +9,12 @@ import { promisify } from 'node:util';
 import { Subject } from 'rxjs';
 import { connect, type EmotionMessage } from '../../clients/js/src/index.ts';
 import { readAudioFile, streamFile } from '../../clients/js/src/node/index.ts';
-import { makeSampleCall } from '../../clients/examples/call-centre/make-sample-call.ts';
+import { makeSampleCall, overTelephone } from '../../clients/examples/call-centre/make-sample-call.ts';
 import { Segmenter, segmentsAsCsv, segmentsAsJsonl } from '../../clients/examples/call-centre/segments.ts';
 import { tagCall } from '../../clients/examples/call-centre/tag-call.ts';
 import { type EmotionFired, onEmotion } from '../../clients/examples/voice-assistant/on-emotion.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { DEFAULT_MODEL_DIR, DEFAULT_NARROWBAND_MODEL_DIR } from '../../src/model/default-model.ts';
-import { TELEPHONE_RATE, telephoneLine } from '../../src/train/conditions/channel-sim.ts';
 import { type Service, startService, voiced } from '../helpers/service.ts';
 import { needsEmodb, PROJECT_ROOT, SHARED_DIR } from '../helpers/shared.ts';
 import { emotionEvent } from '../helpers/events.ts';
@@ -94,10 +93,7 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     const call = makeSampleCall(path.join(SHARED_DIR, 'datasets/emodb'));
     callWav = path.join(dir, 'sample-call.wav');
     fs.writeFileSync(callWav, writeWav({ sampleRate: call.sampleRate, channels: call.channels }));
-    fs.writeFileSync(
-      path.join(dir, 'sample-call-telephone.wav'),
-      writeWav({ sampleRate: TELEPHONE_RATE, channels: call.channels.map((c) => telephoneLine(c, 'mulaw')) }),
-    );
+    fs.writeFileSync(path.join(dir, 'sample-call-telephone.wav'), writeWav(overTelephone(call)));
     for (const [i, name] of ['agent', 'customer'].entries())
       fs.writeFileSync(path.join(dir, `${name}.wav`), writeWav({ sampleRate: call.sampleRate, channels: [call.channels[i]] }));
   });

@@ -69,6 +69,11 @@ export function makeSampleCall(emodbDir: string): {
   return { sampleRate, channels, turns };
 }
 
+/** The call as a telephone line delivers it: 8 kHz, the 300-3400 Hz band, G.711 mu-law. */
+export function overTelephone(call: { sampleRate: number; channels: Float32Array[] }): { sampleRate: number; channels: Float32Array[] } {
+  return { sampleRate: TELEPHONE_RATE, channels: call.channels.map((c) => telephoneLine(resample(c, call.sampleRate, SAMPLE_RATE), 'mulaw')) };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
@@ -83,9 +88,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   const call = makeSampleCall(values.emodb!);
-  const audio = values.telephone
-    ? { sampleRate: TELEPHONE_RATE, channels: call.channels.map((c) => telephoneLine(resample(c, call.sampleRate, SAMPLE_RATE), 'mulaw')) }
-    : { sampleRate: call.sampleRate, channels: call.channels };
+  const audio = values.telephone ? overTelephone(call) : call;
   fs.writeFileSync(values.out!, writeWav(audio));
   const line = values.telephone ? ', through a telephone line (8 kHz, 300-3400 Hz, G.711 mu-law)' : '';
   console.log(
