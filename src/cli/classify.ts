@@ -14,7 +14,7 @@ import { AerError, isAerError } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
 import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
 import { type ClassifyResult, classifyStream } from '../server/classify.ts';
-import { BANDS, type Band, type EmotionMessage } from '../server/protocol.ts';
+import { BANDS, type Band, type EmotionMessage } from '../protocol/wire.ts';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
 import { NARROWBAND_MAX_RATE, ServedModels } from '../stream/served-models.ts';
 import type { ChannelSummary } from '../stream/summary.ts';

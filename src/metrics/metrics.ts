@@ -6,7 +6,7 @@
  * interfaces, so those modules never import prom-client.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ENCODINGS } from '../server/protocol.ts';
+import { ENCODINGS } from '../protocol/wire.ts';
 import type { SchedulerObserver } from '../stream/scheduler.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5];

@@ -16,10 +16,11 @@ import { AudioFileStream, type FileReader } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
 import { Session, type SessionDeps } from '../stream/session.ts';
 import { type ChannelSummary, StreamSummary } from '../stream/summary.ts';
-import { quoted } from './client-text.ts';
+import { quoted } from '../protocol/client-text.ts';
 import { PCM_ENCODINGS, type PcmEncoding } from '../audio/pcm.ts';
 import { RawFileStream } from '../audio/raw-file-stream.ts';
-import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type ServedBand, type ServerMessage, type StreamConfig } from './protocol.ts';
+import type { ServedBand, ServerMessage } from '../protocol/wire.ts';
+import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type StreamConfig } from '../protocol/stream-config.ts';
 
 /** Windows of the file in flight (per channel) before reading pauses, and where it resumes. */
 const PAUSE_ABOVE = 16;

@@ -4,7 +4,7 @@
  * model's aer.json records where it was trained (commands, data folders,
  * output paths); those never leave the server.
  */
-import type { ServedBand } from '../../clients/js/src/protocol.ts';
+import type { ServedBand } from '../protocol/wire.ts';
 import type { Engine } from '../engine/engine.ts';
 
 /** Keys of aer.json's records that name the machine's files or how it was run there. */

@@ -4,7 +4,7 @@
  * once, then at most one a second carrying `count`: how many occurred since
  * the last one sent. The latest message's text stands for them.
  */
-import type { ErrorMessage, ServerMessage, WarningMessage } from './protocol.ts';
+import type { ErrorMessage, ServerMessage, WarningMessage } from '../protocol/wire.ts';
 
 export type Repeatable = ErrorMessage | WarningMessage;
 

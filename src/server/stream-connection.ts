@@ -17,7 +17,8 @@ import type { Subscription } from 'rxjs';
 import { isAerError } from '../errors.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import type { Session } from '../stream/session.ts';
-import { CLOSE, type ControlMessage, parseControl, ProtocolError, type ServerMessage } from './protocol.ts';
+import { CLOSE, type ServerMessage } from '../protocol/wire.ts';
+import { type ParsedControl, parseControl, ProtocolError } from '../protocol/stream-config.ts';
 import { isRepeatable, RepeatCoalescer, type Repeatable } from './repeat-coalescer.ts';
 import type { StreamSocket } from './transport/transport.ts';
 
@@ -104,7 +105,7 @@ export class StreamConnection {
       }
       return;
     }
-    let control: ControlMessage;
+    let control: ParsedControl;
     try {
       control = parseControl(Buffer.from(data).toString('utf8'));
     } catch (error) {

@@ -11,7 +11,7 @@ import { DEFAULT_OPUS_DECODE_RATE, OpusStreamDecoder } from '../audio/opus-decod
 import { fileSignature } from '../audio/load.ts';
 import { PcmStreamDecoder } from '../audio/pcm.ts';
 import { AerError } from '../errors.ts';
-import type { StreamConfig } from '../server/protocol.ts';
+import type { StreamConfig } from '../protocol/stream-config.ts';
 
 export interface Decoded {
   /** One array per channel of the session (empty arrays when nothing came out). */

@@ -7,7 +7,7 @@
  */
 import type { Engine } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
-import type { Band, ServedBand } from '../../clients/js/src/protocol.ts';
+import type { Band, ServedBand } from '../protocol/wire.ts';
 import { Scheduler, type SchedulerObserver, type SchedulerOptions } from './scheduler.ts';
 
 /** Audio at this rate or lower is telephone-band: nothing above 4 kHz survives it. */

@@ -9,7 +9,8 @@
  */
 import { concat, concatMap, defer, from, map, merge, mergeMap, Observable, of, share, Subject } from 'rxjs';
 import { AerError, isAerError } from '../errors.ts';
-import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, StreamConfig, WarningMessage } from '../server/protocol.ts';
+import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, WarningMessage } from '../protocol/wire.ts';
+import type { StreamConfig } from '../protocol/stream-config.ts';
 import { ChannelPipeline, type WindowResult } from './channel.ts';
 import { createStreamDecoder, type Decoded } from './decode.ts';
 import type { Scheduler } from './scheduler.ts';

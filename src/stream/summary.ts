@@ -6,7 +6,7 @@
  * (the first for its whole span), so the times tile the speech and never
  * count the windows' overlap twice.
  */
-import type { ServerMessage } from '../server/protocol.ts';
+import type { ServerMessage } from '../protocol/wire.ts';
 
 export interface ChannelSummary {
   channel: number;

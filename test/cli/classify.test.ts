@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
-import type { EmotionMessage } from '../../src/server/protocol.ts';
+import type { EmotionMessage } from '../../src/protocol/wire.ts';
 import type { ChannelSummary } from '../../src/stream/summary.ts';
 import { aer } from '../helpers/cli.ts';
 import { testModelDir, voiced } from '../helpers/service.ts';

@@ -5,7 +5,7 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { loadEngine } from '../../src/engine/load-engine.ts';
 import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import { Tokens } from '../../src/server/auth.ts';
-import type { ServerMessage } from '../../src/server/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/wire.ts';
 import { AerServer, type ServerOptions } from '../../src/server/server.ts';
 import { TRANSPORTS, type TransportName } from '../../src/server/transport/transport.ts';
 import { UWS_PACKAGE, uwsAvailable } from '../../src/server/transport/uws-transport.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Engine, Prediction } from '../../src/engine/engine.ts';
 import { AerError } from '../../src/errors.ts';
-import type { ClosedMessage } from '../../src/server/protocol.ts';
+import type { ClosedMessage } from '../../src/protocol/wire.ts';
 import type { HttpReply, HttpRequest, StreamHandlers, StreamSocket, UpgradeRequest } from '../../src/server/transport/transport.ts';
 import {
   forEachTransport,

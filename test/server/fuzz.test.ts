@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { ENCODINGS } from '../../src/server/protocol.ts';
+import { ENCODINGS } from '../../src/protocol/wire.ts';
 import { serveProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { metricValue, normalSession, testModelDir, TestClient } from '../helpers/service.ts';
 import { prerequisite } from '../helpers/shared.ts';

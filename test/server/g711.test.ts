@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { alawToFloat, floatToAlaw, floatToMulaw, mulawToFloat } from '../../src/audio/g711.ts';
 import { PcmStreamDecoder } from '../../src/audio/pcm.ts';
-import type { ClosedMessage, EmotionMessage, ReadyMessage } from '../../src/server/protocol.ts';
+import type { ClosedMessage, EmotionMessage, ReadyMessage } from '../../src/protocol/wire.ts';
 import { pieces, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 
 const laws = [

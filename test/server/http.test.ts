@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import type { Engine } from '../../src/engine/engine.ts';
-import type { ClosedMessage } from '../../src/server/protocol.ts';
+import type { ClosedMessage } from '../../src/protocol/wire.ts';
 import { forEachTransport, metricsAfterSession, pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 
 forEachTransport((transport) => {

@@ -11,7 +11,7 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { loadEngine } from '../../src/engine/load-engine.ts';
 import { SimulatedEngine } from '../../src/engine/simulated-engine.ts';
 import { Tokens } from '../../src/server/auth.ts';
-import type { ReadyMessage } from '../../src/server/protocol.ts';
+import type { ReadyMessage } from '../../src/protocol/wire.ts';
 import { AerServer } from '../../src/server/server.ts';
 import { servedBand, ServedModels } from '../../src/stream/served-models.ts';
 import { VadBatcher } from '../../src/stream/vad.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import type { Engine } from '../../src/engine/engine.ts';
-import type { ClosedMessage } from '../../src/server/protocol.ts';
+import type { ClosedMessage } from '../../src/protocol/wire.ts';
 import { forEachTransport, pieces, s16, startService, TestClient, voiced, wrapEngine } from '../helpers/service.ts';
 
 const pcm = '?encoding=pcm_s16le&sample_rate=16000&vad=false';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Subject } from 'rxjs';
 import { ServiceMetrics } from '../../src/metrics/metrics.ts';
-import type { ServerMessage } from '../../src/server/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/wire.ts';
 import { RepeatCoalescer } from '../../src/server/repeat-coalescer.ts';
 import { StreamConnection } from '../../src/server/stream-connection.ts';
 import type { StreamSocket } from '../../src/server/transport/transport.ts';

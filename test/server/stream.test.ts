@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Engine } from '../../src/engine/engine.ts';
-import type { ClosedMessage, EmotionMessage } from '../../src/server/protocol.ts';
+import type { ClosedMessage, EmotionMessage } from '../../src/protocol/wire.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { forEachTransport, normalSession, pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 

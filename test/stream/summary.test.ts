@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ServerMessage } from '../../src/server/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/wire.ts';
 import { StreamSummary } from '../../src/stream/summary.ts';
 import { emotionEvent } from '../helpers/events.ts';
 

@@ -1,7 +1,9 @@
+// Copied from the service's src/protocol/wire.ts by scripts/sync-protocol.ts: edit that file, then run the script.
 /**
  * Wire protocol v1 of aer-stream (docs/protocol.md in the service's
  * repository): the stream's parameters and every message, as they travel.
- * The service imports these types too, so the two cannot drift.
+ * The server, the pipeline and the client SDK all use this file (the SDK a
+ * copy made by scripts/sync-protocol.ts), so they cannot drift.
  */
 export const PROTOCOL_VERSION = 'v1';
 export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'mulaw', 'alaw', 'opus', 'ogg_opus'] as const;

@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import { AerError } from '../../errors.ts';
-import { closeReason } from '../client-text.ts';
+import { closeReason } from '../../protocol/client-text.ts';
 import { SpooledBody } from './spooled-body.ts';
 import { RequestBody } from './request-body.ts';
 import {

@@ -6,7 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
-import { closeReason } from '../client-text.ts';
+import { closeReason } from '../../protocol/client-text.ts';
 import { AerError } from '../../errors.ts';
 import { SpooledBody } from './spooled-body.ts';
 import { listen } from './listen.ts';

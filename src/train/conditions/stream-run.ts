@@ -11,7 +11,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { SAMPLE_RATE } from '../../features/recipe.ts';
 import { sampleBytes } from '../../audio/pcm.ts';
 import { resample } from '../../audio/resample.ts';
-import type { EmotionMessage } from '../../server/protocol.ts';
+import type { EmotionMessage } from '../../protocol/wire.ts';
 import type { Scheduler, WindowJob } from '../../stream/scheduler.ts';
 import { Session } from '../../stream/session.ts';
 import type { VadBatcher } from '../../stream/vad.ts';

@@ -1,32 +1,14 @@
 /**
- * Wire protocol v1 (docs/protocol.md): parsing the stream's
- * query parameters and the client's JSON control messages; the messages'
- * types live in the client SDK (clients/js/src/protocol.ts). Anything
- * malformed is a ProtocolError carrying the close code (4400 bad request)
- * and a reason the client can show.
+ * A stream's parameters as the server reads them (docs/protocol.md): the
+ * query string and the client's JSON control messages, checked. The
+ * messages themselves are in wire.ts. Anything malformed is a
+ * ProtocolError carrying the close code (4400 bad request) and a reason the
+ * client can show.
  */
-import { BANDS, type Band, CLOSE, defaultSampleRate, ENCODINGS, type Encoding } from '../../clients/js/src/protocol.ts';
 import { AerError, type ErrorCode } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
 import { quoted } from './client-text.ts';
-
-// The messages' types are the client SDK's, so the two cannot drift.
-export {
-  BANDS,
-  type Band,
-  type ChangeMessage,
-  CLOSE,
-  type ClosedMessage,
-  ENCODINGS,
-  type Encoding,
-  type EmotionMessage,
-  type ErrorMessage,
-  PROTOCOL_VERSION,
-  type ReadyMessage,
-  type ServedBand,
-  type ServerMessage,
-  type WarningMessage,
-} from '../../clients/js/src/protocol.ts';
+import { BANDS, type Band, CLOSE, defaultSampleRate, ENCODINGS, type Encoding } from './wire.ts';
 
 export const MAX_STREAM_CHANNELS = 2;
 
@@ -124,10 +106,11 @@ export function parseStreamQuery(params: URLSearchParams): StreamConfig {
   };
 }
 
-export type ControlMessage = { type: 'configure'; changes: Partial<Reconfigurable> } | { type: 'flush' } | { type: 'keepalive' } | { type: 'close_stream' };
+/** A control message as checked: configure's changes gathered apart from its type. */
+export type ParsedControl = { type: 'configure'; changes: Partial<Reconfigurable> } | { type: 'flush' } | { type: 'keepalive' } | { type: 'close_stream' };
 
 /** A client's text message. */
-export function parseControl(text: string): ControlMessage {
+export function parseControl(text: string): ParsedControl {
   let message: unknown;
   try {
     message = JSON.parse(text);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { closeReason, MAX_CLOSE_REASON_BYTES, quoted, truncateUtf8 } from '../../src/server/client-text.ts';
-import { parseControl, parseStreamQuery, ProtocolError } from '../../src/server/protocol.ts';
+import { closeReason, MAX_CLOSE_REASON_BYTES, quoted, truncateUtf8 } from '../../src/protocol/client-text.ts';
+import { parseControl, parseStreamQuery, ProtocolError } from '../../src/protocol/stream-config.ts';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
