@@ -50,7 +50,9 @@ export type ErrorCode =
   /** The service cannot take this work now (busy, or shutting down): retry later or elsewhere. */
   | 'unavailable'
   /** A model or engine whose outputs are not probabilities (NaN, infinite, not summing to 1). */
-  | 'engine_fault';
+  | 'engine_fault'
+  /** The worker thread analysing a stream failed: the stream ended (close 1011); reconnect. */
+  | 'worker_failed';
 
 export class AerError extends Error {
   readonly code: ErrorCode;

@@ -15,7 +15,9 @@ import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
 import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
 import { type ClassifyResult, classifyStream } from '../server/classify.ts';
 import { BANDS, type Band, type EmotionMessage } from '../protocol/wire.ts';
+import type { StreamConfig } from '../protocol/stream-config.ts';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
+import { Session } from '../stream/session.ts';
 import { NARROWBAND_MAX_RATE, ServedModels } from '../stream/served-models.ts';
 import type { ChannelSummary } from '../stream/summary.ts';
 import { VadBatcher } from '../stream/vad.ts';
@@ -84,9 +86,10 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
     const models = new ServedModels({ wide: engine, narrow: narrowband }, DEFAULT_SCHEDULER_OPTIONS);
     // A --band the models cannot serve is said before any file is read.
     models.for(flags.band, NARROWBAND_MAX_RATE);
-    const deps = (sampleRate: number) => {
-      const { band, engine: e, scheduler } = models.for(flags.band, sampleRate);
-      return { band, scheduler, vad, labels: e.labels, attentionHopS: e.metadata.attention_hop_s };
+    const open = (id: string) => (config: StreamConfig) => {
+      const { band, engine: e, scheduler } = models.for(flags.band, config.sampleRate);
+      const session = new Session(id, config, { scheduler, vad, labels: e.labels, attentionHopS: e.metadata.attention_hop_s, bulk: true });
+      return { band, session };
     };
     const options = { hopMs: flags.hopMs, vad: flags.vad, attention: false, smoothing: 'ema' as const, band: flags.band, events: !flags.summary };
     const tagged: Tagged[] = [];
@@ -94,7 +97,7 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
     for (const [k, file] of files.entries()) {
       try {
         if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new AerError('io_error', `${file} is not a file`);
-        const { events, ...result } = await classifyStream(fs.createReadStream(file), options, deps, `file-${k}`, new AbortController().signal);
+        const { events, ...result } = await classifyStream(fs.createReadStream(file), options, open(`file-${k}`), new AbortController().signal);
         const windows = flags.summary
           ? undefined
           : events.map((e) => JSON.parse(e) as { type: string }).filter((m): m is EmotionMessage => m.type === 'emotion');

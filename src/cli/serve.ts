@@ -11,6 +11,7 @@ import { AerServer, checkServerOptions, DEFAULT_SERVER_OPTIONS } from '../server
 import { TRANSPORTS, type TransportName } from '../server/transport/transport.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
+import { checkWorkerCount, defaultFrontEndWorkers } from '../stream/workers/front-end-pool.ts';
 import { action, parseNumberOption } from './run.ts';
 
 interface ServeFlags {
@@ -32,6 +33,7 @@ interface ServeFlags {
   allowedOrigins: string[];
   metricsPort?: number;
   metricsHost: string;
+  workers: number;
 }
 
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -56,8 +58,10 @@ async function run(flags: ServeFlags): Promise<void> {
     metricsPort: flags.metricsPort,
     metricsHost: flags.metricsHost,
     log,
+    workers: flags.workers,
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs },
   };
+  checkWorkerCount(options.workers);
   checkServerOptions(options);
   // An error escaping an RxJS subscriber would otherwise be rethrown on a timer and end the process.
   rxjsConfig.onUnhandledError = (error) =>
@@ -75,7 +79,8 @@ async function run(flags: ServeFlags): Promise<void> {
       `engine: SIMULATED, every window gets uniform scores after ${flags.simulatedMs ?? DEFAULT_SIMULATED_MS} ms a batch: for measuring capacity, not for tagging audio`,
     );
   const metadata = engine.metadata;
-  const vad = await VadBatcher.load();
+  // Workers load their own VAD; only sessions on this thread need one here.
+  const vad = flags.workers === 0 ? await VadBatcher.load() : undefined;
   const server = new AerServer({ engine, narrowband, vad, tokens }, options);
   await server.start();
   // Signals are handled before the address is announced: whoever waits for that line may stop the server at once.
@@ -90,7 +95,7 @@ async function run(flags: ServeFlags): Promise<void> {
     void server.stop().then(async () => {
       await engine.dispose();
       await narrowband?.dispose();
-      await vad.dispose();
+      await vad?.dispose();
       log('stopped');
       process.exit(0);
     });
@@ -99,7 +104,7 @@ async function run(flags: ServeFlags): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const { port, metricsPort } = server.address;
   log(
-    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')})${narrowbandDir ? `, for 8 kHz audio ${narrowbandDir}` : ''}, engine ${engine.detail}` +
+    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')})${narrowbandDir ? `, for 8 kHz audio ${narrowbandDir}` : ''}, engine ${engine.detail}; ${flags.workers === 0 ? 'front ends on the main thread' : `front ends on ${flags.workers} worker thread(s)`}` +
       (metricsPort !== undefined ? `; /metrics on http://${flags.metricsHost}:${metricsPort}` : tokens.enabled ? '; /metrics needs a token' : ''),
   );
 }
@@ -205,6 +210,15 @@ export function registerServe(command: Command): void {
         .choices([...TRANSPORTS])
         .default('ws')
         .env('AER_TRANSPORT'),
+    )
+    .addOption(
+      new Option(
+        '--workers <n>',
+        "worker threads for sessions' front ends (decoding, resampling, Mel, VAD, smoothing); 0 runs them on the main thread (default: one per core but one)",
+      )
+        .argParser(num('--workers', 0, 1024))
+        .default(defaultFrontEndWorkers())
+        .env('AER_WORKERS'),
     )
     .addOption(
       new Option('--threads <n>', 'onnxruntime threads per batch (0: one per core)')

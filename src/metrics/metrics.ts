@@ -34,6 +34,8 @@ export class ServiceMetrics {
   readonly classifyActive: Gauge;
   readonly classifyRequests: Counter<'result'>;
   readonly engineFaults: Counter;
+  readonly frontEndWorkers: Gauge;
+  readonly frontEndFailures: Counter;
 
   constructor(readonly engine: string) {
     const r = [this.registry];
@@ -117,6 +119,16 @@ export class ServiceMetrics {
     this.engineFaults = new Counter({
       name: 'aer_engine_output_faults_total',
       help: 'Engine batches whose answer held non-finite or non-probability scores',
+      registers: r,
+    });
+    this.frontEndWorkers = new Gauge({
+      name: 'aer_frontend_workers',
+      help: "Worker threads running sessions' front ends (0: they run on the main thread)",
+      registers: r,
+    });
+    this.frontEndFailures = new Counter({
+      name: 'aer_frontend_worker_failures_total',
+      help: 'Front-end worker threads that died (their sessions were closed 1011) and were replaced',
       registers: r,
     });
     // Series that exist from the start, so dashboards and alerts see zeros rather than nothing.

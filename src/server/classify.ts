@@ -14,7 +14,7 @@
 import { Subject } from 'rxjs';
 import { AudioFileStream, type FileReader } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
-import { Session, type SessionDeps } from '../stream/session.ts';
+import type { SessionHandle } from '../stream/session-handle.ts';
 import { type ChannelSummary, StreamSummary } from '../stream/summary.ts';
 import { quoted } from '../protocol/client-text.ts';
 import { PCM_ENCODINGS, type PcmEncoding } from '../audio/pcm.ts';
@@ -90,15 +90,14 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function classifyStream(
   body: AsyncIterable<Uint8Array>,
   options: ClassifyOptions,
-  /** What the session needs, by the audio's sample rate (which picks the model); a file says its rate only once its header is read. */
-  deps: (sampleRate: number) => SessionDeps & { band: ServedBand },
-  id: string,
+  /** A bulk session for the file (its rate picks the model); a file says its rate only once its header is read. */
+  openSession: (config: StreamConfig) => { session: SessionHandle; band: ServedBand },
   signal: AbortSignal,
   reader: FileReader = new AudioFileStream(),
 ): Promise<ClassifyResult> {
   const events: string[] = [];
   let summary: StreamSummary | undefined;
-  let session: Session | undefined;
+  let session: SessionHandle | undefined;
   let band: ServedBand = 'wide';
   let frames = 0;
   let failure: unknown;
@@ -108,16 +107,16 @@ export async function classifyStream(
   const delivered = new Subject<void>();
   const subscriptions: { unsubscribe(): void }[] = [];
 
-  const open = (sampleRate: number, channels: number): Session => {
+  const open = (sampleRate: number, channels: number): SessionHandle => {
     if (channels > MAX_STREAM_CHANNELS) {
       throw new AerError('too_many_channels', `the file has ${channels} channels; /v1/classify analyses up to ${MAX_STREAM_CHANNELS}`, {
         hint: 'split or mix the channels first, e.g. ffmpeg -i in.wav -ac 2 out.wav',
       });
     }
     const { events: keep, ...analysis } = options;
-    const { band: served, ...sessionDeps } = deps(sampleRate);
-    band = served;
-    const s = new Session(id, { ...analysis, encoding: 'pcm_f32le', sampleRate, channels }, { ...sessionDeps, bulk: true });
+    const opened = openSession({ ...analysis, encoding: 'pcm_f32le', sampleRate, channels });
+    band = opened.band;
+    const s = opened.session;
     const totals = new StreamSummary(channels);
     summary = totals;
     subscriptions.push(
@@ -157,7 +156,7 @@ export async function classifyStream(
     }
   };
 
-  const backPressure = async (s: Session): Promise<void> => {
+  const backPressure = async (s: SessionHandle): Promise<void> => {
     const channels = s.config.channels;
     if (s.pendingWindows <= PAUSE_ABOVE * channels) return;
     await new Promise<void>((resolve) => {

@@ -1,9 +1,11 @@
 /**
  * The service: HTTP and WebSocket on one port. /v1/stream upgrades to a
  * stream session; /healthz, /readyz, /metrics, /v1/models and POST
- * /v1/classify answer over HTTP. One VAD batcher and, per model (the
- * default, and the telephone-band companion when given), one engine and
- * one scheduler serve every session.
+ * /v1/classify answer over HTTP. Per model (the default, and the
+ * telephone-band companion when given), one engine and one scheduler serve
+ * every session. Sessions' front ends (decoding to events) run on a pool of
+ * worker threads (`workers`), or with `workers: 0` on this thread with one
+ * VAD batcher.
  *
  * - The engine is checked on a fixed input before the service is ready;
  *   a model that does not answer probabilities is refused.
@@ -23,8 +25,11 @@ import { ServiceMetrics } from '../metrics/metrics.ts';
 import { LoopLag } from '../stream/loop-lag.ts';
 import type { Scheduler, SchedulerOptions } from '../stream/scheduler.ts';
 import { type ServedModel, ServedModels } from '../stream/served-models.ts';
-import { Session, type SessionDeps } from '../stream/session.ts';
+import { Session } from '../stream/session.ts';
+import type { SessionHandle } from '../stream/session-handle.ts';
 import type { VadBatcher } from '../stream/vad.ts';
+import { checkWorkerCount, FrontEndPool } from '../stream/workers/front-end-pool.ts';
+import type { Observation } from '../stream/workers/messages.ts';
 import { Tokens } from './auth.ts';
 import type { FileReader } from '../audio/file-stream.ts';
 import { classifyInput, classifyStream } from './classify.ts';
@@ -76,6 +81,10 @@ export interface ServerOptions {
   metricsHost: string;
   /** Where the service's own lines go (faults, refusals worth an operator's eye). */
   log: (line: string) => void;
+  /** Worker threads for sessions' front ends; 0 runs them on the main thread (needs `vad` in the parts). */
+  workers: number;
+  /** Heap limit of each front-end worker, MiB (Node's default when absent). */
+  workerHeapMb: number | undefined;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -94,13 +103,16 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   metricsPort: undefined,
   metricsHost: '127.0.0.1',
   log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+  workers: 0,
+  workerHeapMb: undefined,
 };
 
 export interface ServiceParts {
   engine: Engine;
   /** The telephone-band companion, for streams at 8 kHz or less (or band=narrow). */
   narrowband?: Engine;
-  vad: VadBatcher;
+  /** Voice activity for sessions on the main thread (workers: 0); each worker loads its own. */
+  vad?: VadBatcher;
   tokens: Tokens;
 }
 
@@ -137,6 +149,7 @@ export class AerServer implements TransportApp {
   private readonly health = new Map<ServedBand, EngineHealth>();
   private readonly routes: Map<string, Route>;
   private metricsEndpoint: MetricsEndpoint | undefined;
+  private pool: FrontEndPool | undefined;
   private port = 0;
   private metricsPortBound: number | undefined;
   private readonly connections = new Set<StreamConnection>();
@@ -152,6 +165,9 @@ export class AerServer implements TransportApp {
     options: Partial<ServerOptions> = {},
   ) {
     this.options = { ...DEFAULT_SERVER_OPTIONS, ...options };
+    checkWorkerCount(this.options.workers);
+    if (this.options.workers === 0 && !parts.vad)
+      throw new AerError('invalid_argument', 'sessions on the main thread (workers: 0) need the VAD batcher in the service parts');
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     this.metrics = new ServiceMetrics(parts.engine.name);
     this.models = new ServedModels({ wide: parts.engine, narrow: parts.narrowband }, this.options.scheduler, (band) => {
@@ -192,6 +208,16 @@ export class AerServer implements TransportApp {
   /** Check the engine on a fixed input (which also warms it), then listen. */
   async start(): Promise<void> {
     for (const m of this.models.all) await checkEngine(m.engine);
+    if (this.options.workers > 0)
+      this.pool = await FrontEndPool.start(this.options.workers, {
+        vad: true,
+        saturated: () => this.loopLag.saturated,
+        observe: (o) => this.observe(o),
+        log: this.options.log,
+        maxHeapMb: this.options.workerHeapMb,
+        running: (n) => this.metrics.frontEndWorkers.set(n),
+        failed: () => this.metrics.frontEndFailures.inc(),
+      });
     this.ready = true;
     this.updateReady();
     if (this.options.metricsPort !== undefined) {
@@ -218,25 +244,35 @@ export class AerServer implements TransportApp {
     this.metrics.ready.set(this.ready && !this.stopping && !faulty ? 1 : 0);
   }
 
-  /** What a session of this encoding needs, served by `model`. */
-  private sessionDeps(encoding: string, model: ServedModel): SessionDeps {
+  /** A session's metrics, from this thread's sessions or a worker's. */
+  private observe(o: Observation): void {
     const m = this.metrics;
-    return {
+    if (o.kind === 'window') {
+      m.windows.inc({ result: o.result });
+      if (o.result !== 'shed') m.windowLatency.observe({ result: o.result }, o.latencyMs / 1000);
+      if (o.label) m.labels.inc({ label: o.label });
+    } else if (o.kind === 'decode_error') m.decodeErrors.inc({ encoding: o.encoding });
+    else m.shed.inc({ reason: 'behind' }, o.windows);
+  }
+
+  /** A session served by `model`: on a front-end worker, or on this thread when there are none. */
+  private openSession(id: string, config: StreamConfig, model: ServedModel, bulk: boolean): SessionHandle {
+    const { labels, metadata } = model.engine;
+    if (this.pool) return this.pool.open({ id, config, labels, attentionHopS: metadata.attention_hop_s, bulk }, model.scheduler);
+    const encoding = bulk ? 'file' : config.encoding;
+    return new Session(id, config, {
       scheduler: model.scheduler,
       vad: this.parts.vad,
-      labels: model.engine.labels,
-      attentionHopS: model.engine.metadata.attention_hop_s,
+      labels,
+      attentionHopS: metadata.attention_hop_s,
       saturated: () => this.loopLag.saturated,
+      bulk,
       observer: {
-        window: (result, latencyMs, label) => {
-          m.windows.inc({ result });
-          if (result !== 'shed') m.windowLatency.observe({ result }, latencyMs / 1000);
-          if (label) m.labels.inc({ label });
-        },
-        decodeError: () => m.decodeErrors.inc({ encoding }),
-        skipped: (windows) => m.shed.inc({ reason: 'behind' }, windows),
+        window: (result, latencyMs, label) => this.observe({ kind: 'window', result, latencyMs, label, encoding }),
+        decodeError: () => this.observe({ kind: 'decode_error', encoding }),
+        skipped: (windows) => this.observe({ kind: 'skipped', windows }),
       },
-    };
+    });
   }
 
   async http(req: HttpRequest): Promise<HttpReply> {
@@ -361,11 +397,12 @@ export class AerServer implements TransportApp {
     const signal = AbortSignal.any([req.signal, shutdown.signal]);
     const contentType = req.header('content-type');
     const body = isMultipart(contentType) ? multipartFile(req.body, contentType) : req.body;
-    const deps = (sampleRate: number) => {
-      const model = this.models.for(config.band, sampleRate);
-      return { ...this.sessionDeps('file', model), band: model.band };
+    const id = `classify-${++this.classifyCount}`;
+    const open = (fileConfig: StreamConfig) => {
+      const model = this.models.for(config.band, fileConfig.sampleRate);
+      return { session: this.openSession(id, fileConfig, model, true), band: model.band };
     };
-    const work = classifyStream(body, { ...config, events }, deps, `classify-${++this.classifyCount}`, signal, reader);
+    const work = classifyStream(body, { ...config, events }, open, signal, reader);
     this.classifying.set(work, shutdown);
     this.metrics.classifyActive.set(this.classifying.size);
     try {
@@ -422,11 +459,12 @@ export class AerServer implements TransportApp {
       return refuse(error instanceof ProtocolError ? error.closeCode : CLOSE.badRequest, (error as Error).message, 'bad_request');
     }
     const id = crypto.randomUUID();
-    let session: Session;
+    let session: SessionHandle;
     try {
-      session = new Session(id, config, this.sessionDeps(config.encoding, model));
+      session = this.openSession(id, config, model, false);
     } catch (error) {
       if (!isAerError(error)) throw error;
+      if (error.code === 'unavailable') return refuse(CLOSE.tryAgainLater, error.message, 'unavailable');
       return refuse(CLOSE.badRequest, error.message, 'bad_request');
     }
     const connection = new StreamConnection(socket, session, {
@@ -485,6 +523,7 @@ export class AerServer implements TransportApp {
     await new Promise((resolve) => setImmediate(resolve));
     await this.transport.closeAll();
     await this.metricsEndpoint?.close();
+    await this.pool?.close();
     this.loopLag.stop();
   }
 }

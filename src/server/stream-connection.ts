@@ -16,7 +16,7 @@
 import type { Subscription } from 'rxjs';
 import { isAerError } from '../errors.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
-import type { Session } from '../stream/session.ts';
+import type { SessionHandle } from '../stream/session-handle.ts';
 import { CLOSE, type ServerMessage } from '../protocol/wire.ts';
 import { type ParsedControl, parseControl, ProtocolError } from '../protocol/stream-config.ts';
 import { isRepeatable, RepeatCoalescer, type Repeatable } from './repeat-coalescer.ts';
@@ -64,7 +64,7 @@ export class StreamConnection {
 
   constructor(
     private readonly socket: StreamSocket,
-    readonly session: Session,
+    readonly session: SessionHandle,
     private readonly options: ConnectionOptions,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
@@ -76,7 +76,9 @@ export class StreamConnection {
         const code = isAerError(error) ? error.code : 'internal_error';
         const hint = isAerError(error) ? error.hint : undefined;
         this.send({ type: 'error', code, message: isAerError(error) ? error.message : 'internal error', fatal: true, ...(hint ? { hint } : {}) });
-        this.end(fatal ? fatal.closeCode : isAerError(error) ? CLOSE.badRequest : CLOSE.internal, code, 'error');
+        // A failed worker is the server's fault (1011), as an unexpected error is; other typed errors are the request's (4400).
+        const serverFault = !isAerError(error) || error.code === 'worker_failed';
+        this.end(fatal ? fatal.closeCode : serverFault ? CLOSE.internal : CLOSE.badRequest, code, 'error');
       },
       complete: () => this.end(CLOSE.normal, 'closed', 'close_stream'),
     });

@@ -18,7 +18,7 @@ import { AerError } from '../errors.ts';
 import type { FeatureWindow } from '../features/incremental.ts';
 import { IncrementalMelExtractor } from '../features/incremental.ts';
 import { SAMPLE_RATE } from '../features/recipe.ts';
-import type { Scheduler, WindowOutcome } from './scheduler.ts';
+import type { WindowOutcome, WindowSink } from './scheduler.ts';
 import { type ChangeEvent, ChannelSmoother, type SmoothingOptions } from './smoothing.ts';
 import type { VadBatcher, VadStream } from './vad.ts';
 
@@ -90,7 +90,7 @@ export class ChannelPipeline {
 
   constructor(
     private readonly options: ChannelOptions,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: WindowSink,
     private readonly vadBatcher: VadBatcher | undefined,
   ) {
     this.index = options.index;

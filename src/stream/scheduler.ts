@@ -68,6 +68,13 @@ export interface SchedulerObserver {
   outputs?(problem: string | undefined): void;
 }
 
+/** Where a session's windows go: the scheduler itself, or (in a front-end worker) a proxy to it on the main thread. */
+export interface WindowSink {
+  submit(job: WindowJob): void;
+  /** Drops a stream's queued windows (its session closed), reporting them shed. */
+  cancel(stream: string): void;
+}
+
 interface Queued {
   job: WindowJob;
   /** Submitted. */
@@ -76,7 +83,7 @@ interface Queued {
   age: number;
 }
 
-export class Scheduler {
+export class Scheduler implements WindowSink {
   private readonly streams = new Map<string, Queued[]>();
   private queued = 0;
   private running = false;

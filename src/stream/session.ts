@@ -13,12 +13,14 @@ import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, Warni
 import type { StreamConfig } from '../protocol/stream-config.ts';
 import { ChannelPipeline, type WindowResult } from './channel.ts';
 import { createStreamDecoder, type Decoded } from './decode.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { WindowSink } from './scheduler.ts';
+import type { Reconfiguration, SessionHandle } from './session-handle.ts';
 import { DEFAULT_SMOOTHING } from './smoothing.ts';
 import type { VadBatcher } from './vad.ts';
 
 export interface SessionDeps {
-  scheduler: Scheduler;
+  /** Where windows go to the model: the shared scheduler, or a worker's proxy to it. */
+  scheduler: WindowSink;
   vad: VadBatcher | undefined;
   labels: string[];
   attentionHopS: number;
@@ -44,7 +46,7 @@ const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 /** Audio this far ahead of the wall clock marks a client sending faster than real time. */
 const AHEAD_OF_REAL_TIME_S = 2;
 
-export class Session {
+export class Session implements SessionHandle {
   readonly id: string;
   readonly config: StreamConfig;
   private readonly input = new Subject<Input>();
@@ -176,15 +178,15 @@ export class Session {
   }
 
   /** A binary message from the client. Throws AerError when the stream cannot be of its encoding (the session must end). */
-  audio(bytes: Uint8Array): void {
+  audio(bytes: Uint8Array, at = this.now()): void {
     if (this.closing) throw new AerError('invalid_argument', 'audio after close_stream');
     this.stats.bytes += bytes.length;
-    this.firstAudioAt ??= this.now();
-    this.input.next({ kind: 'audio', bytes, at: this.now() });
+    this.firstAudioAt ??= at;
+    this.input.next({ kind: 'audio', bytes, at });
   }
 
-  flush(): void {
-    if (!this.closing) this.input.next({ kind: 'flush', at: this.now() });
+  flush(at = this.now()): void {
+    if (!this.closing) this.input.next({ kind: 'flush', at });
   }
 
   /** No more audio (close_stream, an idle timeout, shutdown): events$ completes after the last events and `closed`. */
@@ -196,7 +198,7 @@ export class Session {
   }
 
   /** Presentation options a client may change while streaming. */
-  configure(changes: Partial<Pick<StreamConfig, 'smoothing' | 'attention'>>): void {
+  configure(changes: Reconfiguration): void {
     if (changes.attention !== undefined) this.config.attention = changes.attention;
     if (changes.smoothing !== undefined) {
       this.config.smoothing = changes.smoothing;

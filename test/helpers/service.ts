@@ -83,12 +83,17 @@ export async function startService(
   };
 }
 
-/** The same suite over every transport; uws is skipped, saying why, where its package did not install. */
-export function forEachTransport(suite: (transport: TransportName) => void): void {
+/**
+ * The same suite over every transport with the front ends on the main
+ * thread, and over ws with them on a worker thread (what `aer serve` runs
+ * by default); uws is skipped, saying why, where its package did not install.
+ */
+export function forEachTransport(suite: (transport: TransportName, workers: number) => void): void {
   for (const transport of TRANSPORTS) {
     const skip = prerequisite(transport !== 'uws' || uwsAvailable(), `${UWS_PACKAGE} is not installed (optional dependency)`);
-    describe(`over the ${transport} transport`, { skip }, () => suite(transport));
+    describe(`over the ${transport} transport`, { skip }, () => suite(transport, 0));
   }
+  describe('over the ws transport, front ends on a worker thread', () => suite('ws', 1));
 }
 
 export class TestClient {

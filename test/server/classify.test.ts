@@ -53,14 +53,14 @@ const waitUntil = async (what: string, ok: () => boolean | Promise<boolean>, ms 
   }
 };
 
-forEachTransport((transport) => {
+forEachTransport((transport, workers) => {
   let service: Service;
   /** While set, the engine holds bulk work: every batch waits for it. */
   let gate: Promise<void> | undefined;
   let open = () => {};
 
   before(async () => {
-    service = await startService({ transport, maxClassify: 1 }, [], (engine: Engine) =>
+    service = await startService({ transport, workers, maxClassify: 1 }, [], (engine: Engine) =>
       wrapEngine(engine, async (w, n) => {
         while (gate) await gate;
         return engine.predict(w, n);

@@ -15,10 +15,10 @@ import { tempDir } from '../helpers/tools.ts';
 const token = 'a-test-token-of-enough-length';
 const pcm = '?encoding=pcm_s16le&sample_rate=16000&vad=false';
 
-forEachTransport((transport) => {
+forEachTransport((transport, workers) => {
   describe('what the service exposes', () => {
     test('with tokens, /metrics needs one too; /healthz and /readyz stay open', async () => {
-      const service = await startService({ transport }, [token]);
+      const service = await startService({ transport, workers }, [token]);
       try {
         assert.equal((await fetch(`${service.http}/metrics`)).status, 401);
         const scraped = await fetch(`${service.http}/metrics`, { headers: { authorization: `Bearer ${token}` } });
@@ -32,7 +32,7 @@ forEachTransport((transport) => {
     });
 
     test("--metrics-port serves /metrics on its own listener without a token, and not on the service's port", async () => {
-      const service = await startService({ transport, metricsPort: 0 }, [token]);
+      const service = await startService({ transport, workers, metricsPort: 0 }, [token]);
       try {
         const port = service.server.address.metricsPort!;
         const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -49,7 +49,7 @@ forEachTransport((transport) => {
     });
 
     test("browsers: pages of other origins cannot stream or classify; the service's own page, listed origins and non-browser clients can", async () => {
-      const service = await startService({ transport, allowedOrigins: ['https://app.example.com'] });
+      const service = await startService({ transport, workers, allowedOrigins: ['https://app.example.com'] });
       try {
         const self = `http://127.0.0.1:${new URL(service.http).port}`;
         for (const origin of ['https://evil.example', 'null', 'http://127.0.0.1:1']) {

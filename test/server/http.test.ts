@@ -5,10 +5,10 @@ import type { Engine } from '../../src/engine/engine.ts';
 import type { ClosedMessage } from '../../src/protocol/wire.ts';
 import { forEachTransport, metricsAfterSession, pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 
-forEachTransport((transport) => {
+forEachTransport((transport, workers) => {
   let service: Service;
   before(async () => {
-    service = await startService({ transport });
+    service = await startService({ transport, workers });
   });
   after(() => service.stop());
 
@@ -101,7 +101,7 @@ forEachTransport((transport) => {
     });
 
     test('graceful shutdown: an open session analyses what it received and gets closed before the socket closes', async () => {
-      const own = await startService({ transport });
+      const own = await startService({ transport, workers });
       const client = new TestClient(`${own.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
       await client.opened;
       for (const m of pieces(s16([voiced(3.5)]), 640)) client.send(m);
@@ -127,7 +127,7 @@ forEachTransport((transport) => {
         Object.assign(Object.create(engine) as Engine, {
           predict: (w: Float32Array, n: number) => (jammed ? (called(), new Promise<never>(() => {})) : engine.predict(w, n)),
         });
-      const own = await startService({ transport, shutdownTimeoutMs: 300 }, [], stuck);
+      const own = await startService({ transport, workers, shutdownTimeoutMs: 300 }, [], stuck);
       const client = new TestClient(`${own.url}?encoding=pcm_s16le&sample_rate=16000&vad=false`);
       await client.opened;
       jammed = true;

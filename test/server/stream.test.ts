@@ -5,14 +5,14 @@ import type { ClosedMessage, EmotionMessage } from '../../src/protocol/wire.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import { forEachTransport, normalSession, pieces, s16, type Service, startService, TestClient, voiced } from '../helpers/service.ts';
 
-forEachTransport((transport) => {
+forEachTransport((transport, workers) => {
   let service: Service;
   /** Set to make the engine's next batch fail. */
   let failNext = false;
 
   before(async () => {
     service = await startService(
-      { transport, maxSessions: 4, maxMessageBytes: 64 * 1024, idleTimeoutMs: 1500 },
+      { transport, workers, maxSessions: 4, maxMessageBytes: 64 * 1024, idleTimeoutMs: 1500 },
       [],
       (engine) =>
         ({
@@ -229,7 +229,7 @@ forEachTransport((transport) => {
   describe('auth', () => {
     test('a missing or wrong token closes 1008; the right one streams', async () => {
       const token = 'a-test-token-of-enough-length';
-      const guarded = await startService({ transport }, [token]);
+      const guarded = await startService({ transport, workers }, [token]);
       try {
         for (const headers of [{}, { authorization: 'Bearer wrong-token-of-some-length' }] as Record<string, string>[]) {
           const c = new TestClient(guarded.url + pcm, headers);

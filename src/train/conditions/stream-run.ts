@@ -12,7 +12,7 @@ import { SAMPLE_RATE } from '../../features/recipe.ts';
 import { sampleBytes } from '../../audio/pcm.ts';
 import { resample } from '../../audio/resample.ts';
 import type { EmotionMessage } from '../../protocol/wire.ts';
-import type { Scheduler, WindowJob } from '../../stream/scheduler.ts';
+import type { WindowJob, WindowSink } from '../../stream/scheduler.ts';
 import { Session } from '../../stream/session.ts';
 import type { VadBatcher } from '../../stream/vad.ts';
 import type { Call } from './call.ts';
@@ -52,7 +52,7 @@ function onTheWire(call: Call, path: CallPath): { bytes: Uint8Array; encoding: '
 }
 
 /** Stands in for the shared scheduler: keeps each stream's windows in the order they were submitted, and answers at once. */
-function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]>): Scheduler {
+function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]>): WindowSink {
   const probabilities = new Float32Array(labels).fill(1 / labels);
   return {
     submit(job: WindowJob) {
@@ -60,7 +60,7 @@ function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]
       job.done({ kind: 'result', probabilities, attention: new Float32Array(0), queueMs: 0, inferenceMs: 0, batchSize: 1 });
     },
     cancel() {},
-  } as unknown as Scheduler;
+  };
 }
 
 export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, labels: string[]): Promise<StreamWindow[]> {

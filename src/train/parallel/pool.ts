@@ -107,8 +107,8 @@ export class ReplicaPool {
   static async start(count: number, modelOptions: AerNetOptions, backend: BackendChoice): Promise<ReplicaPool> {
     if (!Number.isInteger(count) || count < 1) throw new AerError('invalid_argument', `--workers must be a whole number from 1, got ${count}`);
     const data: ReplicaData & { entry: string } = { modelOptions, backend, entry: new URL('./replica.ts', import.meta.url).href };
-    // thread.mjs registers the TypeScript loader in each thread, then runs replica.ts.
-    const workers = Array.from({ length: count }, () => new Worker(new URL('./thread.mjs', import.meta.url), { workerData: data, execArgv: [] }));
+    // ts-thread.mjs registers the TypeScript loader in each thread, then runs replica.ts.
+    const workers = Array.from({ length: count }, () => new Worker(new URL('../../ts-thread.mjs', import.meta.url), { workerData: data, execArgv: [] }));
     const readies = await Promise.all(
       workers.map(
         (w) =>

@@ -1,0 +1,203 @@
+/**
+ * A front-end worker thread: the sessions the main thread gives it, from
+ * the client's bytes to events (decode, resample, Mel, Silero VAD,
+ * smoothing), with their windows sent to the main thread's scheduler and
+ * the results coming back. Everything a session does stays on this thread;
+ * a failure in one session ends that session alone.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { config as rxjsConfig, type Subscription } from 'rxjs';
+import { isAerError } from '../../errors.ts';
+import type { ServerMessage } from '../../protocol/wire.ts';
+import { LoopLag } from '../loop-lag.ts';
+import type { WindowJob, WindowOutcome, WindowSink } from '../scheduler.ts';
+import { Session } from '../session.ts';
+import { VadBatcher } from '../vad.ts';
+import type { FromWorker, FromWorkerItem, SessionSpec, ToWorker, WorkerData } from './messages.ts';
+import { Outbox, transferable } from './outbox.ts';
+import { fromWire, toWire } from './wire-error.ts';
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+/** This thread's clock on the main thread's: times cross in both directions. */
+const now = () => performance.timeOrigin + performance.now() - data.mainTimeOrigin;
+
+interface Open {
+  session: Session;
+  subscription: Subscription | undefined;
+  /** Events not yet sent, in order. */
+  messages: ServerMessage[];
+}
+
+const sessions = new Map<string, Open>();
+/** Sessions whose events or state changed since the last batch. */
+const dirty = new Set<string>();
+const lag = new LoopLag().start();
+let mainSaturated = false;
+
+const outbox = new Outbox<FromWorkerItem>(port, () => {
+  for (const id of dirty) report(id);
+});
+
+/** The session's events and state, into the batch being gathered. */
+function report(id: string): void {
+  dirty.delete(id);
+  const open = sessions.get(id);
+  if (!open) return;
+  const { session } = open;
+  const messages = open.messages;
+  open.messages = [];
+  outbox.add({
+    type: 'events',
+    id,
+    messages,
+    state: { pending: session.pendingWindows, closedReason: session.closedReason, stats: session.closedMessage('').stats },
+  });
+}
+
+function changed(id: string): void {
+  dirty.add(id);
+  outbox.touch();
+}
+
+/** Outcomes awaited, by job number (one count for the thread). */
+const jobs = new Map<number, (outcome: WindowOutcome) => void>();
+let nextJob = 0;
+
+/** Windows go to the main thread's scheduler; each comes back as an outcome. */
+class MainThreadScheduler implements WindowSink {
+  constructor(private readonly session: string) {}
+
+  submit(job: WindowJob): void {
+    const id = nextJob++;
+    jobs.set(id, job.done);
+    const transfer = transferable(job.features);
+    outbox.add(
+      {
+        type: 'window',
+        job: id,
+        id: this.session,
+        stream: job.stream,
+        features: transfer ? job.features : job.features.slice(),
+        receivedAt: job.receivedAt ?? now(),
+        sheddable: job.sheddable !== false,
+        bulk: job.bulk === true,
+      },
+      transfer,
+    );
+  }
+
+  cancel(stream: string): void {
+    outbox.add({ type: 'cancel', id: this.session, stream });
+  }
+}
+
+function open(spec: SessionSpec, vad: VadBatcher | undefined): void {
+  const { encoding } = spec.config;
+  const session = new Session(spec.id, spec.config, {
+    scheduler: new MainThreadScheduler(spec.id),
+    vad,
+    labels: spec.labels,
+    attentionHopS: spec.attentionHopS,
+    bulk: spec.bulk,
+    now,
+    saturated: () => mainSaturated || lag.saturated,
+    observer: {
+      window: (result, latencyMs, label) => outbox.add({ type: 'observe', observation: { kind: 'window', result, latencyMs, label, encoding } }),
+      decodeError: () => outbox.add({ type: 'observe', observation: { kind: 'decode_error', encoding } }),
+      skipped: (windows) => outbox.add({ type: 'observe', observation: { kind: 'skipped', windows } }),
+    },
+  });
+  const entry: Open = { session, subscription: undefined, messages: [] };
+  sessions.set(spec.id, entry);
+  const ended = (error?: unknown) => {
+    report(spec.id);
+    sessions.delete(spec.id);
+    outbox.add({ type: 'ended', id: spec.id, ...(error === undefined ? {} : { error: toWire(error) }) });
+  };
+  entry.subscription = session.events$.subscribe({
+    next: (m) => {
+      entry.messages.push(m);
+      changed(spec.id);
+    },
+    error: (error: unknown) => ended(error),
+    complete: () => ended(),
+  });
+}
+
+/** A message the session could not take (audio after close_stream): told to the client, the stream goes on. */
+function refused(id: string, error: unknown): void {
+  const open = sessions.get(id);
+  if (!open) return;
+  open.messages.push({ type: 'error', code: isAerError(error) ? error.code : 'invalid_argument', message: (error as Error).message, fatal: false });
+  changed(id);
+}
+
+function handle(message: Exclude<ToWorker, { type: 'outcome' }>, vad: VadBatcher | undefined): void {
+  if (message.type === 'open') return open(message.spec, vad);
+  const entry = sessions.get(message.id);
+  if (!entry) return;
+  const { session } = entry;
+  switch (message.type) {
+    case 'audio':
+      mainSaturated = message.mainSaturated;
+      try {
+        session.audio(message.bytes, message.at);
+      } catch (error) {
+        refused(message.id, error);
+      }
+      return changed(message.id);
+    case 'flush':
+      session.flush(message.at);
+      return changed(message.id);
+    case 'close':
+      return session.closeStream(message.reason);
+    case 'configure':
+      return session.configure(message.changes);
+    case 'drop':
+      sessions.delete(message.id);
+      dirty.delete(message.id);
+      entry.subscription?.unsubscribe();
+  }
+}
+
+async function main(): Promise<void> {
+  // An error escaping a subscriber would otherwise be rethrown on a timer and end the thread with all its sessions.
+  rxjsConfig.onUnhandledError = (error) =>
+    outbox.add({
+      type: 'log',
+      line: `internal error (unhandled in a stream pipeline): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    });
+  let vad: VadBatcher | undefined;
+  try {
+    vad = data.vad ? await VadBatcher.load({ model: data.vadModel }) : undefined;
+  } catch (error) {
+    port.postMessage({ type: 'failed', message: `the voice activity model could not be loaded: ${(error as Error).message}` } satisfies FromWorker);
+    return;
+  }
+  port.on('message', (batch: { items: ToWorker[] }) => {
+    for (const message of batch.items) {
+      if (message.type === 'outcome') {
+        const done = jobs.get(message.job);
+        jobs.delete(message.job);
+        const { outcome } = message;
+        done?.(outcome.kind === 'error' ? { kind: 'error', error: fromWire(outcome.error) } : outcome);
+        continue;
+      }
+      try {
+        handle(message, vad);
+      } catch (error) {
+        // This session alone ends; the others on this thread go on.
+        const id = 'id' in message ? message.id : message.type === 'open' ? message.spec.id : undefined;
+        if (id === undefined) throw error;
+        const entry = sessions.get(id);
+        sessions.delete(id);
+        entry?.subscription?.unsubscribe();
+        outbox.add({ type: 'ended', id, error: toWire(error) });
+      }
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
+}
+
+await main();
