@@ -13,7 +13,11 @@
  * scores after MS ms a batch) instead of the model: the serving ceiling of
  * this machine without the model's cost, what a GPU host would see.
  *
- *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--precision auto|fp32|int8] [--simulated-ms 2] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500]
+ * With --workers 0,1,2 the steps run once per front-end worker count (0:
+ * every session on the server's main thread), each on a fresh server, and
+ * the capacities are compared with the first count's.
+ *
+ *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--precision auto|fp32|int8] [--simulated-ms 2] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500] [--workers 0,1]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,6 +51,7 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'ws' },
     precision: { type: 'string', default: 'auto' },
     'simulated-ms': { type: 'string' },
+    workers: { type: 'string' },
   },
 });
 const simulatedMs = values['simulated-ms'];
@@ -54,6 +59,8 @@ const kind = values.kind === 'pcm' ? 'pcm' : 'opus';
 if (!(PRECISIONS as readonly string[]).includes(values.precision!)) throw new Error(`--precision ${values.precision}: one of ${PRECISIONS.join(', ')}`);
 const precision = values.precision as Precision;
 const steps = values.steps!.split(',').map(Number);
+/** Front-end worker counts to measure; undefined: the server's default. */
+const workerCounts: (number | undefined)[] = values.workers ? values.workers.split(',').map(Number) : [undefined];
 const stepSeconds = Number(values['step-seconds']);
 const SLO_MS = 150;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -143,131 +150,140 @@ process.stdout.write(
   `speech: ${source}, 60 s looped; ${simulatedMs === undefined ? `raw onnxruntime on this machine (${int8 ? 'int8' : 'fp32'}): ${raw.toFixed(0)} windows/s at batch 32` : `engine: simulated, ${simulatedMs} ms a batch (not the model)`}\n\n`,
 );
 
-const port = await freePort();
-const server = spawn(
-  process.execPath,
-  [
-    path.join(root, 'bin/aer.js'),
-    'serve',
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--model',
-    values.model!,
-    '--max-batch',
-    values['max-batch']!,
-    '--max-delay-ms',
-    values['max-delay-ms']!,
-    '--max-sessions',
-    '5000',
-    '--idle-timeout-ms',
-    '0',
-    '--transport',
-    values.transport!,
-    ...(simulatedMs === undefined ? ['--precision', precision] : ['--engine', 'simulated', '--simulated-ms', simulatedMs]),
-  ],
-  { stdio: ['ignore', 'ignore', 'pipe'] },
-);
-let serverLog = '';
-server.stderr.on('data', (d) => (serverLog += d));
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  if (
-    await fetch(`${base}/readyz`).then(
-      (r) => r.ok,
-      () => false,
+/** A fresh server with `workers` front-end workers, stepped up: its rows and capacity. */
+async function measure(
+  workers: number | undefined,
+): Promise<{ rows: (string | number)[][]; capacity: { streams: number; windowsPerSecond: number } | undefined }> {
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    [
+      path.join(root, 'bin/aer.js'),
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--model',
+      values.model!,
+      '--max-batch',
+      values['max-batch']!,
+      '--max-delay-ms',
+      values['max-delay-ms']!,
+      '--max-sessions',
+      '5000',
+      '--idle-timeout-ms',
+      '0',
+      '--transport',
+      values.transport!,
+      ...(simulatedMs === undefined ? ['--precision', precision] : ['--engine', 'simulated', '--simulated-ms', simulatedMs]),
+      ...(workers === undefined ? [] : ['--workers', String(workers)]),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let serverLog = '';
+  server.stderr.on('data', (d) => (serverLog += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
     )
-  )
-    break;
-  if (i > 600 || server.exitCode !== null) throw new Error(`the server did not become ready:\n${serverLog}`);
-  await new Promise((r) => setTimeout(r, 100));
-}
-
-const query = kind === 'opus' ? 'encoding=opus&sample_rate=48000' : 'encoding=pcm_s16le&sample_rate=16000';
-const rows: (string | number)[][] = [];
-let capacity: { streams: number; windowsPerSecond: number } | undefined;
-
-for (const n of steps) {
-  const latencies: number[] = [];
-  let windows = 0;
-  let shed = 0;
-  let warmedAt = Infinity;
-  const clients = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?${query}&hop_ms=${values['hop-ms']}`);
-          ws.on('message', (data) => {
-            const m = JSON.parse(String(data)) as { type: string; latency_ms?: number; end_s?: number; windows?: number; code?: string };
-            if (m.type === 'emotion' && performance.now() >= warmedAt) {
-              windows++;
-              latencies.push(m.latency_ms!);
-            } else if (m.type === 'warning' && m.code === 'overloaded') shed += m.windows ?? 0;
-          });
-          ws.once('open', () => resolve(ws));
-          ws.once('error', reject);
-        }),
-    ),
-  );
-  // Each client sends message k at its own phase + k * 20 ms; a 5 ms tick sends what is due.
-  const start = performance.now();
-  const phase = clients.map((_, i) => (i * 20) / clients.length);
-  const next = clients.map(() => 0);
-  // Windows that end within the first 3.5 s are warm-up (the first needs 3 s of audio).
-  warmedAt = start + 3500;
-  const serverCpu0 = cpuSecondsOf(server.pid!);
-  const histograms0 = await histogramTotals(base);
-  const clientCpu0 = process.cpuUsage();
-  const end = start + (stepSeconds + 3.5) * 1000;
-  while (performance.now() < end) {
-    const now = performance.now() - start;
-    clients.forEach((ws, i) => {
-      while (phase[i] + next[i] * 20 <= now) {
-        if (ws.readyState === WebSocket.OPEN) ws.send(messages[next[i] % messages.length]);
-        next[i]++;
-      }
-    });
-    await new Promise((r) => setTimeout(r, 5));
+      break;
+    if (i > 600 || server.exitCode !== null) throw new Error(`the server did not become ready:\n${serverLog}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  const elapsed = (performance.now() - warmedAt) / 1000;
-  const where = breakdown(histograms0, await histogramTotals(base));
-  const serverCpu = (cpuSecondsOf(server.pid!) - serverCpu0) / ((performance.now() - start) / 1000);
-  const c = process.cpuUsage(clientCpu0);
-  const clientCpu = (c.user + c.system) / 1e6 / ((performance.now() - start) / 1000);
-  await Promise.all(
-    clients.map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          ws.once('close', () => resolve());
-          ws.send(JSON.stringify({ type: 'close_stream' }));
-          setTimeout(() => (ws.terminate(), resolve()), 10_000);
-        }),
-    ),
-  );
-  latencies.sort((a, b) => a - b);
-  const p99 = percentile(latencies, 0.99);
-  const ok = p99 <= SLO_MS && shed === 0;
-  const perSecond = windows / elapsed;
-  if (ok) capacity = { streams: n, windowsPerSecond: perSecond };
-  rows.push([
-    n,
-    perSecond.toFixed(0),
-    percentile(latencies, 0.5).toFixed(0),
-    percentile(latencies, 0.95).toFixed(0),
-    p99.toFixed(0),
-    shed,
-    `${(serverCpu * 100).toFixed(0)} %`,
-    `${(clientCpu * 100).toFixed(0)} %`,
-    ...where,
-    ok ? 'yes' : 'no',
-  ]);
-  process.stderr.write(`${n} streams: ${perSecond.toFixed(0)} windows/s, p99 ${p99.toFixed(0)} ms, ${shed} shed\n`);
-  if (!ok && rows.filter((r) => r.at(-1) === 'no').length >= 2) break;
+
+  const query = kind === 'opus' ? 'encoding=opus&sample_rate=48000' : 'encoding=pcm_s16le&sample_rate=16000';
+  const rows: (string | number)[][] = [];
+  let capacity: { streams: number; windowsPerSecond: number } | undefined;
+
+  for (const n of steps) {
+    const latencies: number[] = [];
+    let windows = 0;
+    let shed = 0;
+    let warmedAt = Infinity;
+    const clients = await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?${query}&hop_ms=${values['hop-ms']}`);
+            ws.on('message', (data) => {
+              const m = JSON.parse(String(data)) as { type: string; latency_ms?: number; end_s?: number; windows?: number; code?: string };
+              if (m.type === 'emotion' && performance.now() >= warmedAt) {
+                windows++;
+                latencies.push(m.latency_ms!);
+              } else if (m.type === 'warning' && m.code === 'overloaded') shed += m.windows ?? 0;
+            });
+            ws.once('open', () => resolve(ws));
+            ws.once('error', reject);
+          }),
+      ),
+    );
+    // Each client sends message k at its own phase + k * 20 ms; a 5 ms tick sends what is due.
+    const start = performance.now();
+    const phase = clients.map((_, i) => (i * 20) / clients.length);
+    const next = clients.map(() => 0);
+    // Windows that end within the first 3.5 s are warm-up (the first needs 3 s of audio).
+    warmedAt = start + 3500;
+    const serverCpu0 = cpuSecondsOf(server.pid!);
+    const histograms0 = await histogramTotals(base);
+    const clientCpu0 = process.cpuUsage();
+    const end = start + (stepSeconds + 3.5) * 1000;
+    while (performance.now() < end) {
+      const now = performance.now() - start;
+      clients.forEach((ws, i) => {
+        while (phase[i] + next[i] * 20 <= now) {
+          if (ws.readyState === WebSocket.OPEN) ws.send(messages[next[i] % messages.length]);
+          next[i]++;
+        }
+      });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const elapsed = (performance.now() - warmedAt) / 1000;
+    const where = breakdown(histograms0, await histogramTotals(base));
+    const serverCpu = (cpuSecondsOf(server.pid!) - serverCpu0) / ((performance.now() - start) / 1000);
+    const c = process.cpuUsage(clientCpu0);
+    const clientCpu = (c.user + c.system) / 1e6 / ((performance.now() - start) / 1000);
+    await Promise.all(
+      clients.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.once('close', () => resolve());
+            ws.send(JSON.stringify({ type: 'close_stream' }));
+            setTimeout(() => (ws.terminate(), resolve()), 10_000);
+          }),
+      ),
+    );
+    latencies.sort((a, b) => a - b);
+    const p99 = percentile(latencies, 0.99);
+    const ok = p99 <= SLO_MS && shed === 0;
+    const perSecond = windows / elapsed;
+    if (ok) capacity = { streams: n, windowsPerSecond: perSecond };
+    rows.push([
+      n,
+      perSecond.toFixed(0),
+      percentile(latencies, 0.5).toFixed(0),
+      percentile(latencies, 0.95).toFixed(0),
+      p99.toFixed(0),
+      shed,
+      `${(serverCpu * 100).toFixed(0)} %`,
+      `${(clientCpu * 100).toFixed(0)} %`,
+      ...where,
+      ok ? 'yes' : 'no',
+    ]);
+    process.stderr.write(`${n} streams: ${perSecond.toFixed(0)} windows/s, p99 ${p99.toFixed(0)} ms, ${shed} shed\n`);
+    if (!ok && rows.filter((r) => r.at(-1) === 'no').length >= 2) break;
+  }
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  return { rows, capacity };
 }
-server.kill('SIGTERM');
-table(rows, [
+
+const COLUMNS = [
   'streams',
   'windows/s',
   'p50 ms',
@@ -281,9 +297,26 @@ table(rows, [
   'mean batch ms',
   'mean batch size',
   `p99 <= ${SLO_MS} ms, none shed`,
-]);
-process.stdout.write(
+];
+
+const capacityLine = (capacity: { streams: number; windowsPerSecond: number } | undefined) =>
   capacity
-    ? `\ncapacity: ${capacity.streams} ${kind} streams (${capacity.windowsPerSecond.toFixed(0)} windows/s${simulatedMs === undefined ? ` = ${((capacity.windowsPerSecond / raw) * 100).toFixed(0)} % of the raw engine's ${raw.toFixed(0)} windows/s` : `, simulated engine at ${simulatedMs} ms a batch`})\n`
-    : '\ncapacity: below the first step\n',
-);
+    ? `${capacity.streams} ${kind} streams (${capacity.windowsPerSecond.toFixed(0)} windows/s${simulatedMs === undefined ? ` = ${((capacity.windowsPerSecond / raw) * 100).toFixed(0)} % of the raw engine's ${raw.toFixed(0)} windows/s` : `, simulated engine at ${simulatedMs} ms a batch`})`
+    : 'below the first step';
+const results: { workers: number | undefined; capacity: { streams: number } | undefined }[] = [];
+for (const workers of workerCounts) {
+  const label =
+    workers === undefined ? "the server's default front-end workers" : workers === 0 ? 'front ends on the main thread (--workers 0)' : `--workers ${workers}`;
+  process.stdout.write(`${label}:\n`);
+  const { rows, capacity } = await measure(workers);
+  table(rows, COLUMNS);
+  process.stdout.write(`\ncapacity: ${capacityLine(capacity)}\n\n`);
+  results.push({ workers, capacity });
+}
+if (results.length > 1) {
+  const base = results[0];
+  for (const r of results.slice(1))
+    process.stdout.write(
+      `--workers ${r.workers} against --workers ${base.workers}: ${r.capacity && base.capacity ? `${(r.capacity.streams / base.capacity.streams).toFixed(2)}x the streams` : 'one of them is below the first step'}\n`,
+    );
+}

@@ -19,11 +19,6 @@ const CONTEXT = 64;
 const STATE = 2 * 128;
 export const VAD_CHUNK_SECONDS = CHUNK / RATE;
 
-interface Pending {
-  stream: VadStream;
-  input: Float32Array;
-}
-
 export interface VadBatcherOptions {
   /** Most chunks in one call. */
   maxBatch?: number;
@@ -34,7 +29,8 @@ export interface VadBatcherOptions {
 }
 
 export class VadBatcher {
-  private readonly queue: Pending[] = [];
+  /** Chunks waiting, per stream, oldest first (streams in the order they first waited). */
+  private readonly waiting = new Map<VadStream, Float32Array[]>();
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(RATE)]), []);
@@ -65,41 +61,40 @@ export class VadBatcher {
 
   /** @internal a stream's chunk, with its context. */
   enqueue(stream: VadStream, input: Float32Array): void {
-    this.queue.push({ stream, input });
+    const chunks = this.waiting.get(stream);
+    if (chunks) chunks.push(input);
+    else this.waiting.set(stream, [input]);
     if (!this.running && !this.timer) this.timer = setTimeout(() => void this.run(), this.gatherMs);
   }
 
   private async run(): Promise<void> {
     this.timer = undefined;
     this.running = true;
-    while (this.queue.length > 0) {
+    while (this.waiting.size > 0) {
       // One chunk per stream per call: a stream's next chunk needs the state this one leaves.
-      const round: Pending[] = [];
-      const seen = new Set<VadStream>();
-      for (let i = 0; i < this.queue.length && round.length < this.maxBatch; ) {
-        const p = this.queue[i];
-        if (seen.has(p.stream) || p.stream.closed) {
-          if (p.stream.closed) this.queue.splice(i, 1);
-          else i++;
-          continue;
-        }
-        seen.add(p.stream);
-        round.push(p);
-        this.queue.splice(i, 1);
+      const round: { stream: VadStream; input: Float32Array }[] = [];
+      // A snapshot: a stream put back during the round must not get a second turn in it.
+      for (const [stream, chunks] of [...this.waiting]) {
+        if (round.length === this.maxBatch) break;
+        if (!stream.closed) round.push({ stream, input: chunks.shift()! });
+        // A stream goes to the back of the line after its turn, so a full round leaves none waiting for long.
+        this.waiting.delete(stream);
+        if (!stream.closed && chunks.length > 0) this.waiting.set(stream, chunks);
       }
       if (round.length === 0) break;
       const n = round.length;
-      const input = new Float32Array(n * (CONTEXT + CHUNK));
+      const width = CONTEXT + CHUNK;
+      const input = new Float32Array(n * width);
       const state = new Float32Array(n * STATE);
       round.forEach((p, i) => {
-        input.set(p.input, i * (CONTEXT + CHUNK));
+        input.set(p.input, i * width);
         // The state is (2, batch, 128): layer-major.
         state.set(p.stream.state.subarray(0, 128), i * 128);
         state.set(p.stream.state.subarray(128), n * 128 + i * 128);
       });
       try {
         const out = await this.session.run({
-          input: new ort.Tensor('float32', input, [n, CONTEXT + CHUNK]),
+          input: new ort.Tensor('float32', input, [n, width]),
           state: new ort.Tensor('float32', state, [2, n, 128]),
           sr: this.sr,
         });

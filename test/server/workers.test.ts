@@ -30,7 +30,10 @@ test('a front-end worker that dies: its streams get a fatal error and close 1011
     const { code } = await doomed.closed;
     assert.equal(code, 1011);
     const fatal = doomed.of('error').at(-1);
-    assert.ok(fatal?.fatal && fatal.code === 'worker_failed' && /worker analysing this stream failed/.test(fatal.message) && /reconnect/.test(fatal.hint ?? ''), JSON.stringify(fatal));
+    assert.ok(
+      fatal?.fatal && fatal.code === 'worker_failed' && /worker analysing this stream failed/.test(fatal.message) && /reconnect/.test(fatal.hint ?? ''),
+      JSON.stringify(fatal),
+    );
 
     survivor.control({ type: 'close_stream' });
     assert.equal((await survivor.closed).code, 1000);

@@ -47,7 +47,9 @@ describe('front ends on worker threads', () => {
     const pool = await FrontEndPool.start(1, options);
     try {
       const remote = await run(pool.open(spec('remote'), scheduler));
-      const local = await run(new Session('local', config, { scheduler, vad: undefined, labels: engine.labels, attentionHopS: engine.metadata.attention_hop_s }));
+      const local = await run(
+        new Session('local', config, { scheduler, vad: undefined, labels: engine.labels, attentionHopS: engine.metadata.attention_hop_s }),
+      );
       assert.equal(remote.error, undefined);
       const emotions = (r: { events: ServerMessage[] }) =>
         r.events.filter((m): m is EmotionMessage => m.type === 'emotion').map(({ latency_ms: _, ...rest }) => rest);
@@ -98,7 +100,9 @@ describe('front ends on worker threads', () => {
       const survivor = watched.open(spec('survivor'), scheduler);
       const survived = run(survivor);
       const events: ServerMessage[] = [];
-      const ended = new Promise<Error | undefined>((resolve) => doomed.events$.subscribe({ next: (m) => events.push(m), error: resolve, complete: () => resolve(undefined) }));
+      const ended = new Promise<Error | undefined>((resolve) =>
+        doomed.events$.subscribe({ next: (m) => events.push(m), error: resolve, complete: () => resolve(undefined) }),
+      );
       for (const m of audio.slice(0, 20)) doomed.audio(m);
       // An exception outside any session: a batch the worker cannot read.
       workersOf(watched)[0].worker.postMessage({ type: 'batch', items: null });
@@ -137,7 +141,8 @@ describe('front ends on worker threads', () => {
     for (const bad of [-1, 1.5, Number.NaN, 100_000])
       assert.throws(
         () => checkWorkerCount(bad),
-        (e: unknown) => e instanceof AerError && e.code === 'invalid_argument' && /--workers must be/.test(e.message) && /one per core but one/.test(e.hint ?? ''),
+        (e: unknown) =>
+          e instanceof AerError && e.code === 'invalid_argument' && /--workers must be/.test(e.message) && /one per core but one/.test(e.hint ?? ''),
       );
   });
 });

@@ -45,6 +45,22 @@ describe('voice activity (Silero VAD, batched)', () => {
     assert.deepEqual(together, alone);
   });
 
+  test("a stream's decisions do not depend on how its audio arrives: all at once, or each chunk decided before the next", { skip: needsEmodb }, async () => {
+    const audio = await readAudioFile(path.join(EMODB_DIR, emodbFiles()[1]));
+    const decisions = async (piece: number) => {
+      const stream = batcher.stream(audio.sampleRate);
+      const signal = audio.channels[0];
+      for (let i = 0; i < signal.length; i += piece) {
+        stream.push(signal.subarray(i, i + piece));
+        await stream.until(Math.min(signal.length, i + piece) / audio.sampleRate);
+      }
+      return Array.from({ length: Math.floor(signal.length / audio.sampleRate / 0.032) }, (_, k) => stream.speechSeconds(k * 0.032, (k + 1) * 0.032));
+    };
+    const whole = await decisions(audio.channels[0].length);
+    assert.ok(whole.filter((s) => s > 0).length > whole.length / 2, 'most chunks of an EmoDB clip are speech');
+    assert.deepEqual(whole, await decisions(Math.round(audio.sampleRate * 0.032)));
+  });
+
   test("until() waits for decisions; a closed stream's chunks are dropped", async () => {
     const stream = batcher.stream(16000);
     stream.push(new Float32Array(16000));

@@ -208,9 +208,7 @@ export class FrontEndPool {
       const error = new AerError('worker_failed', `the front-end worker analysing this stream failed (${reason?.message ?? `exit code ${code}`})`, {
         hint: 'reconnect: a new worker has taken its place',
       });
-      this.options.log(
-        `front-end worker ${w.id} stopped (${reason?.stack ?? `exit code ${code}`}); ${w.sessions.size} session(s) on it were closed`,
-      );
+      this.options.log(`front-end worker ${w.id} stopped (${reason?.stack ?? `exit code ${code}`}); ${w.sessions.size} session(s) on it were closed`);
       w.failed(error);
       this.options.failed?.();
       this.options.running?.(this.workers.filter((x) => x.alive).length);
