@@ -7,6 +7,11 @@
  * chunk, so a shared `VadBatcher` runs them, in rounds: a round takes the
  * next chunk of every stream with one waiting, as each stream's state
  * depends on its previous chunk.
+ *
+ * A chunk quieter than `GATE_DBFS` never reaches Silero: nothing that
+ * quiet is speech, and a call's channel is that quiet for much of the call
+ * (the other party is talking). It is decided "no speech" in its turn; the
+ * stream's recurrent state carries over it as if it had not been there.
  */
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
@@ -18,6 +23,9 @@ const CHUNK = 512;
 const CONTEXT = 64;
 const STATE = 2 * 128;
 export const VAD_CHUNK_SECONDS = CHUNK / RATE;
+/** Chunks below this RMS level skip Silero (bench/vad: the quietest noise it is tested on is -50 dBFS). */
+export const GATE_DBFS = -60;
+const GATE_MEAN_SQUARE = 10 ** (GATE_DBFS / 10);
 
 export interface VadBatcherOptions {
   /** Most chunks in one call. */
@@ -29,15 +37,15 @@ export interface VadBatcherOptions {
 }
 
 export class VadBatcher {
-  /** Chunks waiting, per stream, oldest first (streams in the order they first waited). */
-  private readonly waiting = new Map<VadStream, Float32Array[]>();
+  /** Chunks waiting, per stream, oldest first (streams in the order they first waited); null: one the gate decided. */
+  private readonly waiting = new Map<VadStream, (Float32Array | null)[]>();
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(RATE)]), []);
   private readonly maxBatch: number;
   private readonly gatherMs: number;
-  /** Chunks run and calls made, for metrics and the bench. */
-  readonly stats = { chunks: 0, calls: 0 };
+  /** Chunks run, calls made and chunks the gate kept from Silero, for metrics and the bench. */
+  readonly stats = { chunks: 0, calls: 0, gated: 0 };
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -59,8 +67,8 @@ export class VadBatcher {
     return new VadStream(this, sampleRate);
   }
 
-  /** @internal a stream's chunk, with its context. */
-  enqueue(stream: VadStream, input: Float32Array): void {
+  /** @internal a stream's chunk, with its context; null for one the gate decided, which waits its turn. */
+  enqueue(stream: VadStream, input: Float32Array | null): void {
     const chunks = this.waiting.get(stream);
     if (chunks) chunks.push(input);
     else this.waiting.set(stream, [input]);
@@ -76,7 +84,13 @@ export class VadBatcher {
       // A snapshot: a stream put back during the round must not get a second turn in it.
       for (const [stream, chunks] of [...this.waiting]) {
         if (round.length === this.maxBatch) break;
-        if (!stream.closed) round.push({ stream, input: chunks.shift()! });
+        // Gated chunks at the head are decided now: the stream has no chunk in a call, so their turn has come.
+        while (chunks[0] === null) {
+          chunks.shift();
+          stream.decided(0);
+        }
+        const input = chunks.shift();
+        if (input && !stream.closed) round.push({ stream, input });
         // A stream goes to the back of the line after its turn, so a full round leaves none waiting for long.
         this.waiting.delete(stream);
         if (!stream.closed && chunks.length > 0) this.waiting.set(stream, chunks);
@@ -131,6 +145,8 @@ export class VadStream {
   private readonly chunk = new Float32Array(CONTEXT + CHUNK);
   private filled = 0;
   private submitted = 0;
+  /** Chunks submitted and not yet decided. */
+  private queued = 0;
   /** Probabilities of chunks first..first + length, as decided (NaN where the VAD failed). */
   private probabilities: number[] = [];
   private first = 0;
@@ -155,7 +171,7 @@ export class VadStream {
       this.filled += take;
       offset += take;
       if (this.filled === CHUNK) {
-        this.batcher.enqueue(this, this.chunk.slice());
+        this.submit();
         this.submitted++;
         this.chunk.copyWithin(0, CHUNK, CHUNK + CONTEXT);
         this.filled = 0;
@@ -163,8 +179,20 @@ export class VadStream {
     }
   }
 
+  /** The chunk just filled: to Silero, or, below the gate, decided in its turn without it. */
+  private submit(): void {
+    let sum = 0;
+    for (let i = CONTEXT; i < CONTEXT + CHUNK; i++) sum += this.chunk[i] * this.chunk[i];
+    const gated = sum / CHUNK < GATE_MEAN_SQUARE;
+    if (gated) this.batcher.stats.gated++;
+    this.queued++;
+    if (gated && this.queued === 1) this.decided(0);
+    else this.batcher.enqueue(this, gated ? null : this.chunk.slice());
+  }
+
   /** @internal the next chunk's speech probability, or NaN and why when the VAD failed on it. */
   decided(probability: number, failure?: Error): void {
+    this.queued--;
     if (failure) this.failures.set(this.first + this.probabilities.length, failure);
     this.probabilities.push(probability);
     const decided = this.first + this.probabilities.length;

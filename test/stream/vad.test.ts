@@ -61,9 +61,31 @@ describe('voice activity (Silero VAD, batched)', () => {
     assert.deepEqual(whole, await decisions(Math.round(audio.sampleRate * 0.032)));
   });
 
+  test('chunks below -60 dBFS are decided without Silero, in their turn; speech after them is found as without them', { skip: needsEmodb }, async () => {
+    const audio = await readAudioFile(path.join(EMODB_DIR, emodbFiles()[0]));
+    const rate = audio.sampleRate;
+    const speech = audio.channels[0];
+    const quiet = noise(rate, 10 ** (-75 / 20) * Math.sqrt(3), 9);
+    const withSilence = new Float32Array(rate + speech.length);
+    withSilence.set(quiet);
+    withSilence.set(speech, rate);
+    const gated = batcher.stats.gated;
+    const stream = batcher.stream(rate);
+    const step = Math.round(rate * 0.02);
+    for (let i = 0; i < withSilence.length; i += step) stream.push(withSilence.subarray(i, i + step));
+    await stream.until(withSilence.length / rate);
+    assert.ok(batcher.stats.gated - gated >= 30, `${batcher.stats.gated - gated} chunks gated`);
+    assert.equal(stream.speechSeconds(0, 0.96), 0);
+    const alone = await speechShare(speech, rate);
+    const after = stream.speechSeconds(1, withSilence.length / rate) / (speech.length / rate);
+    assert.ok(alone > 0.6 && Math.abs(after - alone) < 0.05, `speech share ${after} after the silence, ${alone} alone`);
+  });
+
   test("until() waits for decisions; a closed stream's chunks are dropped", async () => {
+    // Noise above the gate, so every chunk goes to Silero.
+    const hiss = () => noise(16000, 0.01, 2);
     const stream = batcher.stream(16000);
-    stream.push(new Float32Array(16000));
+    stream.push(hiss());
     assert.equal(stream.speechSeconds(0, 1), 0);
     const before = batcher.stats.chunks;
     await stream.until(1);
@@ -71,8 +93,8 @@ describe('voice activity (Silero VAD, batched)', () => {
     // A stream closed before its chunks ran: they leave the queue unrun, while an open stream's run.
     const closing = batcher.stream(16000);
     const open = batcher.stream(16000);
-    closing.push(new Float32Array(16000));
-    open.push(new Float32Array(16000));
+    closing.push(hiss());
+    open.push(hiss());
     closing.close();
     const queued = batcher.stats.chunks;
     await closing.until(1);
