@@ -8,7 +8,9 @@
  * party's channel of a call (4 s of that speech, then 4 s of line noise
  * at -70 dBFS while the other party talks). Baseline in the same run: the
  * same with the VAD off. With --profile, the top functions by self time
- * (V8's sampling profiler) for continuous speech with the VAD on.
+ * (V8's sampling profiler) for continuous speech with the VAD on. Last,
+ * the same sessions on a front-end worker thread (what `aer serve` runs):
+ * the process's CPU, both threads, so what crossing between them costs is in.
  *
  *   node --import tsx bench/load/front-end-cpu.ts [--streams 32] [--seconds 30] [--profile]
  */
@@ -19,6 +21,7 @@ import type { StreamConfig } from '../../src/protocol/stream-config.ts';
 import type { WindowJob, WindowSink } from '../../src/stream/scheduler.ts';
 import { Session } from '../../src/stream/session.ts';
 import { VadBatcher } from '../../src/stream/vad.ts';
+import { FrontEndPool } from '../../src/stream/workers/front-end-pool.ts';
 import { header, table } from '../lib/machine.ts';
 import { opusPackets } from '../lib/opus-packets.ts';
 import { speech } from '../lib/speech.ts';
@@ -49,7 +52,7 @@ const instant: WindowSink = {
 
 const vadBatcher = await VadBatcher.load();
 
-async function run(vad: boolean, packets: Uint8Array[]): Promise<{ cpuMs: number; gated: number }> {
+async function run(vad: boolean, packets: Uint8Array[], pool?: FrontEndPool): Promise<{ cpuMs: number; gated: number }> {
   const config: StreamConfig = { encoding: 'opus', sampleRate: 48000, channels: 1, hopMs: 500, smoothing: 'ema', vad, attention: true, band: 'auto' };
   let windows = 0;
   let events = 0;
@@ -57,7 +60,10 @@ async function run(vad: boolean, packets: Uint8Array[]): Promise<{ cpuMs: number
   const start = process.cpuUsage();
   await Promise.all(
     Array.from({ length: streams }, async (_, k) => {
-      const session = new Session(`s${k}`, config, { scheduler: instant, vad: vadBatcher, labels: LABELS, attentionHopS: 0.1, bulk: true });
+      const id = `s${k}`;
+      const session = pool
+        ? pool.open({ id, config, labels: LABELS, attentionHopS: 0.1, bulk: true }, instant)
+        : new Session(id, config, { scheduler: instant, vad: vadBatcher, labels: LABELS, attentionHopS: 0.1, bulk: true });
       const done = new Promise<void>((resolve, reject) =>
         session.events$.subscribe({
           next: (m) => {
@@ -130,6 +136,14 @@ for (const [kind, packets] of Object.entries(audioKinds)) {
     ]);
   }
 }
+const pool = await FrontEndPool.start(1, { vad: true, saturated: () => false, observe: () => {}, log: (line) => process.stderr.write(`${line}\n`) });
+for (const [kind, packets] of Object.entries(audioKinds)) {
+  await run(true, packets, pool);
+  const r = await run(true, packets, pool);
+  const perStreamSecond = r.cpuMs / (streams * seconds);
+  rows.push([kind, 'on a worker thread, VAD on', perStreamSecond.toFixed(2), (1000 / perStreamSecond).toFixed(0), '', '']);
+}
+await pool.close();
 table(rows, ['audio', 'session', 'CPU ms per stream-second', 'streams per core', 'chunks below the gate', 'the VAD costs']);
 if (values.profile) {
   const { top } = await profiled(() => run(true, audioKinds.speech));

@@ -15,7 +15,9 @@
  *
  * With --workers 0,1,2 the steps run once per front-end worker count (0:
  * every session on the server's main thread), each on a fresh server, and
- * the capacities are compared with the first count's.
+ * the capacities are compared with the first count's. With --profile-server
+ * DIR the server runs under node --cpu-prof, writing a profile per thread
+ * (main and each worker) into DIR when it exits.
  *
  *   node --import tsx bench/load/load.ts [--kind opus|pcm] [--transport ws|uws] [--precision auto|fp32|int8] [--simulated-ms 2] [--steps 50,100,200] [--step-seconds 20] [--hop-ms 500] [--workers 0,1]
  */
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     precision: { type: 'string', default: 'auto' },
     'simulated-ms': { type: 'string' },
     workers: { type: 'string' },
+    'profile-server': { type: 'string' },
   },
 });
 const simulatedMs = values['simulated-ms'];
@@ -158,7 +161,8 @@ async function measure(
   const server = spawn(
     process.execPath,
     [
-      path.join(root, 'bin/aer.js'),
+      ...(values['profile-server'] ? ['--cpu-prof', '--cpu-prof-dir', values['profile-server']] : []),
+    path.join(root, 'bin/aer.js'),
       'serve',
       '--port',
       String(port),
