@@ -162,7 +162,7 @@ async function measure(
     process.execPath,
     [
       ...(values['profile-server'] ? ['--cpu-prof', '--cpu-prof-dir', values['profile-server']] : []),
-    path.join(root, 'bin/aer.js'),
+      path.join(root, 'bin/aer.js'),
       'serve',
       '--port',
       String(port),

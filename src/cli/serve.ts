@@ -1,4 +1,5 @@
 /** `aer serve` (and `npm start`): the streaming service on the shipped model or another. */
+import os from 'node:os';
 import { type Command, Option } from 'commander';
 import { config as rxjsConfig } from 'rxjs';
 import { ENGINES, type EngineChoice } from '../engine/engine.ts';
@@ -63,6 +64,8 @@ async function run(flags: ServeFlags): Promise<void> {
   };
   checkWorkerCount(options.workers);
   checkServerOptions(options);
+  if (options.workers > os.availableParallelism())
+    log(`--workers ${options.workers} on ${os.availableParallelism()} cores: the front ends will take turns on the cores, which adds latency and no capacity`);
   // An error escaping an RxJS subscriber would otherwise be rethrown on a timer and end the process.
   rxjsConfig.onUnhandledError = (error) =>
     log(`internal error (unhandled in a stream pipeline): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -214,7 +217,7 @@ export function registerServe(command: Command): void {
     .addOption(
       new Option(
         '--workers <n>',
-        "worker threads for sessions' front ends (decoding, resampling, Mel, VAD, smoothing); 0 runs them on the main thread (default: one per core but one)",
+        "worker threads for sessions' front ends (decoding, resampling, Mel, VAD, smoothing); 0 runs them on the main thread (default: one per core)",
       )
         .argParser(num('--workers', 0, 1024))
         .default(defaultFrontEndWorkers())
