@@ -11,7 +11,7 @@
  * first. When the client goes away (`signal`), the work stops and the
  * queued windows are dropped.
  */
-import { Subject } from 'rxjs';
+import { merge, Subject } from 'rxjs';
 import { AudioFileStream, type FileReader } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
 import type { SessionHandle } from '../stream/session-handle.ts';
@@ -25,6 +25,9 @@ import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type StreamConfig
 /** Windows of the file in flight (per channel) before reading pauses, and where it resumes. */
 const PAUSE_ABOVE = 16;
 const RESUME_AT = 8;
+/** Decoded audio waiting for the session's worker before reading pauses, and where it resumes. */
+const PAUSE_ABOVE_BYTES = 1024 * 1024;
+const RESUME_AT_BYTES = 256 * 1024;
 /** Decoded audio goes to the session at most this much at a time, yielding between, so live streams' work interleaves. */
 const FEED_SECONDS = 1;
 
@@ -158,15 +161,15 @@ export async function classifyStream(
 
   const backPressure = async (s: SessionHandle): Promise<void> => {
     const channels = s.config.channels;
-    if (s.pendingWindows <= PAUSE_ABOVE * channels) return;
+    if (s.pendingWindows <= PAUSE_ABOVE * channels && s.backlogBytes <= PAUSE_ABOVE_BYTES) return;
     await new Promise<void>((resolve) => {
       const wake = () => {
         sub.unsubscribe();
         signal.removeEventListener('abort', wake);
         resolve();
       };
-      const sub = delivered.subscribe(() => {
-        if (s.pendingWindows <= RESUME_AT * channels || failure) wake();
+      const sub = merge(delivered, s.progress$).subscribe(() => {
+        if ((s.pendingWindows <= RESUME_AT * channels && s.backlogBytes <= RESUME_AT_BYTES) || failure) wake();
       });
       signal.addEventListener('abort', wake, { once: true });
     });

@@ -218,17 +218,24 @@ export class AerServer implements TransportApp {
         running: (n) => this.metrics.frontEndWorkers.set(n),
         failed: () => this.metrics.frontEndFailures.inc(),
       });
+    try {
+      if (this.options.metricsPort !== undefined) {
+        this.metricsEndpoint = new MetricsEndpoint(this.metrics.registry);
+        const { metricsHost, metricsPort } = this.options;
+        this.metricsPortBound = await this.metricsEndpoint
+          .listen(metricsHost, metricsPort)
+          .catch((error: unknown) => Promise.reject(listenFailure(error, metricsHost, metricsPort, '--metrics-port N (or AER_METRICS_PORT)')));
+      }
+      const { host, port } = this.options;
+      this.port = await this.transport.listen(host, port).catch((error: unknown) => Promise.reject(listenFailure(error, host, port, '--port N (or AER_PORT)')));
+    } catch (error) {
+      // Nothing started may keep the process alive after a start that failed (the workers would).
+      await this.metricsEndpoint?.close();
+      await this.pool?.close();
+      throw error;
+    }
     this.ready = true;
     this.updateReady();
-    if (this.options.metricsPort !== undefined) {
-      this.metricsEndpoint = new MetricsEndpoint(this.metrics.registry);
-      const { metricsHost, metricsPort } = this.options;
-      this.metricsPortBound = await this.metricsEndpoint
-        .listen(metricsHost, metricsPort)
-        .catch((error: unknown) => Promise.reject(listenFailure(error, metricsHost, metricsPort, '--metrics-port N (or AER_METRICS_PORT)')));
-    }
-    const { host, port } = this.options;
-    this.port = await this.transport.listen(host, port).catch((error: unknown) => Promise.reject(listenFailure(error, host, port, '--port N (or AER_PORT)')));
     this.loopLag.start();
   }
 

@@ -3,7 +3,8 @@
  * out as JSON text; binary messages are audio, text messages control.
  *
  * - A client that sends faster than the service analyses is paused (TCP
- *   pushes back on it) rather than buffered without bound.
+ *   pushes back on it) rather than buffered without bound: by the windows
+ *   it has in flight, and by the audio waiting for its worker.
  * - A client that does not read its events: past `dropAboveBytes` waiting
  *   in its send buffer, emotion and change events are dropped (a
  *   `slow_consumer` warning says how many); past `closeAboveBytes`, or
@@ -25,6 +26,9 @@ import type { StreamSocket } from './transport/transport.ts';
 /** Windows in flight per channel above which the client is paused, and below which it is resumed. */
 const PAUSE_ABOVE = 6;
 const RESUME_AT = 2;
+/** Audio waiting for the session's worker above which the client is paused, and below which it is resumed. */
+const PAUSE_ABOVE_BYTES = 256 * 1024;
+const RESUME_AT_BYTES = 64 * 1024;
 /** A slow consumer is told about dropped events at most this often. */
 const DROP_WARNING_INTERVAL_MS = 5000;
 
@@ -48,6 +52,7 @@ export interface ConnectionOptions {
 
 export class StreamConnection {
   private readonly subscription: Subscription;
+  private readonly progress: Subscription;
   private readonly coalescer: RepeatCoalescer;
   private idleTimer: NodeJS.Timeout | undefined;
   private paused = false;
@@ -82,6 +87,8 @@ export class StreamConnection {
       },
       complete: () => this.end(CLOSE.normal, 'closed', 'close_stream'),
     });
+    // Audio a worker took in may let a paused client go on before any event is sent.
+    this.progress = session.progress$.subscribe(() => this.resumeIfCaughtUp());
     this.touch();
   }
 
@@ -101,7 +108,8 @@ export class StreamConnection {
         this.send({ type: 'error', code: isAerError(error) ? error.code : 'invalid_argument', message: (error as Error).message, fatal: false });
       }
       this.options.metrics.bytes.inc({ encoding: this.session.config.encoding }, data.length);
-      if (!this.paused && this.session.pendingWindows > PAUSE_ABOVE * this.session.config.channels) {
+      const { pendingWindows, backlogBytes, config } = this.session;
+      if (!this.paused && (pendingWindows > PAUSE_ABOVE * config.channels || backlogBytes > PAUSE_ABOVE_BYTES)) {
         this.paused = true;
         this.socket.pause();
       }
@@ -190,7 +198,12 @@ export class StreamConnection {
     }
     this.socket.send(JSON.stringify(message));
     this.options.metrics.events.inc({ type: message.type });
-    if (this.paused && this.session.pendingWindows <= RESUME_AT * this.session.config.channels) {
+    this.resumeIfCaughtUp();
+  }
+
+  private resumeIfCaughtUp(): void {
+    const { pendingWindows, backlogBytes, config } = this.session;
+    if (this.paused && !this.ended && pendingWindows <= RESUME_AT * config.channels && backlogBytes <= RESUME_AT_BYTES) {
       this.paused = false;
       this.socket.resume();
     }
@@ -221,6 +234,7 @@ export class StreamConnection {
   private stopTimers(): void {
     clearTimeout(this.idleTimer);
     this.coalescer.stop();
+    this.progress.unsubscribe();
   }
 
   private end(code: number, reason: string, why: string): void {

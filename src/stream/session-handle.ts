@@ -22,6 +22,10 @@ export interface SessionHandle {
   configure(changes: Reconfiguration): void;
   /** Windows cut but not yet delivered: what pushes back on a client that sends too fast. */
   readonly pendingWindows: number;
+  /** Audio bytes received but not yet taken in by the pipeline (waiting for its worker); always 0 on this thread. */
+  readonly backlogBytes: number;
+  /** Emits when the pipeline took in audio that was waiting (the backlog fell). */
+  readonly progress$: Observable<void>;
   /** Why the input ended: close_stream, idle_timeout, server_shutdown. */
   readonly closedReason: string;
   /** `closed` now, saying how much audio received was not analysed. */

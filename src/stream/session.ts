@@ -7,7 +7,7 @@
  * Unsubscribing (the socket went away) tears it all down: queued windows
  * are dropped from the scheduler and the VAD.
  */
-import { concat, concatMap, defer, from, map, merge, mergeMap, Observable, of, share, Subject } from 'rxjs';
+import { concat, concatMap, defer, from, map, merge, mergeMap, NEVER, Observable, of, share, Subject } from 'rxjs';
 import { AerError, isAerError } from '../errors.ts';
 import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, WarningMessage } from '../protocol/wire.ts';
 import type { StreamConfig } from '../protocol/stream-config.ts';
@@ -218,7 +218,8 @@ export class Session implements SessionHandle {
 
   /**
    * How far a live channel is behind: the age of its oldest window still in
-   * analysis (the VAD or the engine not keeping up), or, while the main
+   * analysis (the VAD or the engine not keeping up), how long its audio
+   * waited before the pipeline took it in, or, while the main
    * thread is saturated, how far its audio fell behind real time before it
    * was even read (a client that paused its stream is not behind).
    */
@@ -226,7 +227,8 @@ export class Session implements SessionHandle {
     // A client ahead of real time that is paused (back pressure) is not behind.
     if (!this.atRealTimePace(channel)) return 0;
     const oldest = this.inFlight[channel.index][0];
-    const analysing = oldest === undefined ? 0 : at - oldest;
+    // The age of the oldest window in analysis, or how long this audio waited to be taken in (a worker behind), whichever is more.
+    const analysing = Math.max(oldest === undefined ? 0 : at - oldest, this.now() - at);
     const offset = at - channel.audioSeconds * 1000;
     if (!this.deps.saturated?.() || this.anchorMs === undefined) {
       this.anchorMs = offset;
@@ -234,6 +236,10 @@ export class Session implements SessionHandle {
     }
     return Math.max(analysing, offset - this.anchorMs);
   }
+
+  /** Audio is taken in as it is given: nothing waits before the pipeline. */
+  readonly backlogBytes = 0;
+  readonly progress$: Observable<void> = NEVER;
 
   /** Windows cut but not yet delivered: what a transport watches to push back on a client that sends too fast. */
   get pendingWindows(): number {

@@ -179,7 +179,9 @@ export async function normalSession(url: string, query = '?encoding=pcm_s16le&sa
   const { code } = await client.closed;
   if (code !== 1000) throw new Error(`the normal session closed ${code}: ${JSON.stringify(client.messages.map((m) => m.type))}`);
   if (client.of('emotion').length < 2 || client.messages.at(-1)?.type !== 'closed')
-    throw new Error(`the normal session got ${JSON.stringify(client.messages.map((m) => m.type))}`);
+    throw new Error(
+      `the normal session got ${JSON.stringify(client.messages.map((m) => m.type))}: ${JSON.stringify(client.messages.filter((m) => m.type === 'warning' || m.type === 'error'))}`,
+    );
   return client;
 }
 

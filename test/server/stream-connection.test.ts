@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Subject } from 'rxjs';
 import { ServiceMetrics } from '../../src/metrics/metrics.ts';
-import type { ServerMessage } from '../../src/protocol/wire.ts';
+import type { ClosedMessage, ServerMessage } from '../../src/protocol/wire.ts';
 import { RepeatCoalescer } from '../../src/server/repeat-coalescer.ts';
 import { StreamConnection } from '../../src/server/stream-connection.ts';
 import type { StreamSocket } from '../../src/server/transport/transport.ts';
-import type { Session } from '../../src/stream/session.ts';
+import type { StreamConfig } from '../../src/protocol/stream-config.ts';
+import type { SessionHandle } from '../../src/stream/session-handle.ts';
 
 class FakeSocket implements StreamSocket {
   sent: ServerMessage[] = [];
@@ -35,13 +36,26 @@ class FakeSocket implements StreamSocket {
   }
 }
 
-class FakeSession {
+class FakeSession implements SessionHandle {
+  readonly id = 'fake';
   readonly events = new Subject<ServerMessage>();
   readonly events$ = this.events.asObservable();
-  readonly config = { encoding: 'pcm_s16le', channels: 1 };
+  readonly config: StreamConfig = {
+    encoding: 'pcm_s16le',
+    sampleRate: 16000,
+    channels: 1,
+    hopMs: 500,
+    smoothing: 'ema',
+    vad: true,
+    attention: true,
+    band: 'auto',
+  };
   audioMessages = 0;
   closing: string | undefined;
   pendingWindows = 0;
+  backlogBytes = 0;
+  readonly progress = new Subject<void>();
+  readonly progress$ = this.progress.asObservable();
   closedReason = 'close_stream';
   audio(): void {
     if (this.closing) throw new Error('audio after close_stream');
@@ -51,7 +65,7 @@ class FakeSession {
     this.closing = reason;
     this.closedReason = reason;
   }
-  closedMessage(reason: string): ServerMessage {
+  closedMessage(reason: string): ClosedMessage {
     return {
       type: 'closed',
       reason,
@@ -80,7 +94,7 @@ function connect(limits = { dropAboveBytes: 1000, closeAboveBytes: 5000, closeAf
   const socket = new FakeSocket();
   const session = new FakeSession();
   const ends: string[] = [];
-  const connection = new StreamConnection(socket, session as unknown as Session, {
+  const connection = new StreamConnection(socket, session, {
     idleTimeoutMs: 0,
     metrics: new ServiceMetrics('onnx'),
     outgoing: limits,
@@ -90,6 +104,19 @@ function connect(limits = { dropAboveBytes: 1000, closeAboveBytes: 5000, closeAf
 }
 
 describe('a stream connection', () => {
+  test('a client whose audio waits for its worker is paused past 256 KiB of it, and resumed once the worker has taken it in, before any event', () => {
+    const { socket, session, connection } = connect();
+    session.backlogBytes = 300 * 1024;
+    connection.message(new Uint8Array(640), true);
+    assert.equal(socket.paused, true);
+    session.backlogBytes = 100 * 1024;
+    session.progress.next();
+    assert.equal(socket.paused, true, 'still over the resume mark');
+    session.backlogBytes = 0;
+    session.progress.next();
+    assert.equal(socket.paused, false);
+  });
+
   test('a client that does not read: past the first limit its events are dropped with a counted warning, past the second it is closed 1008', () => {
     const { socket, session, ends } = connect();
     session.events.next(emotion(0));

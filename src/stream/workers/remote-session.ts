@@ -30,6 +30,10 @@ export class RemoteSession implements SessionHandle {
   private state: SessionState = { pending: 0, closedReason: 'close_stream', stats: EMPTY_STATS };
   private closing = false;
   private ended = false;
+  /** Audio bytes sent to the worker; its state says how many it has taken in. */
+  private sentBytes = 0;
+  private readonly progress = new Subject<void>();
+  readonly progress$: Observable<void> = this.progress.asObservable();
   private readonly config_: StreamConfig;
 
   constructor(
@@ -57,6 +61,7 @@ export class RemoteSession implements SessionHandle {
     if (this.closing) throw new AerError('invalid_argument', 'audio after close_stream');
     // Its own buffer, so handing it over takes nothing else with it (a socket's buffer may be shared).
     const own = Uint8Array.prototype.slice.call(bytes);
+    this.sentBytes += own.length;
     this.link.send({ type: 'audio', id: this.id, bytes: own, at, mainSaturated: this.link.saturated() }, own.buffer as ArrayBuffer);
   }
 
@@ -81,6 +86,10 @@ export class RemoteSession implements SessionHandle {
     return this.state.pending;
   }
 
+  get backlogBytes(): number {
+    return this.sentBytes - this.state.stats.bytes;
+  }
+
   get closedReason(): string {
     return this.state.closedReason;
   }
@@ -91,8 +100,10 @@ export class RemoteSession implements SessionHandle {
 
   /** @internal events and state from the worker. */
   deliver(messages: ServerMessage[], state: SessionState): void {
+    const before = this.backlogBytes;
     this.state = state;
     for (const m of messages) this.subject.next(m);
+    if (this.backlogBytes < before) this.progress.next();
   }
 
   /** @internal the session ended on the worker (completed, or failed with `error`), or its worker died. */
