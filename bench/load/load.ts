@@ -33,10 +33,9 @@ import { resample } from '../../src/audio/resample.ts';
 import { INT8_SESSION_OPTIONS } from '../../src/engine/int8-session.ts';
 import { PRECISIONS, type Precision } from '../../src/engine/engine.ts';
 import { graphBytes } from '../../src/engine/onnx-engine.ts';
+import { modelSource } from '../../src/engine/load-engine.ts';
 import { N_MELS, WINDOW_FRAMES, WINDOW_VALUES } from '../../src/features/recipe.ts';
-import { selectBackend } from '../../src/model/backend.ts';
 import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
-import { loadModelDir } from '../../src/model/model-dir.ts';
 import { header, table } from '../lib/machine.ts';
 import { opusPackets } from '../lib/opus-packets.ts';
 import { speech } from '../lib/speech.ts';
@@ -70,8 +69,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** The raw engine's windows/s at batch 32 on this machine, now, on the graph the server runs at this precision. */
 async function rawThroughput(): Promise<{ perSecond: number; int8: boolean }> {
-  await selectBackend('auto');
-  const { bytes, int8 } = await graphBytes(await loadModelDir(values.model!), precision, true);
+  const { bytes, int8 } = await graphBytes(await modelSource(values.model!), precision, true);
   const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(int8 ? INT8_SESSION_OPTIONS : {}) });
   const batch = 32;
   const input = new ort.Tensor(

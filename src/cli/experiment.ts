@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writeAtomically } from '../model/model-dir.ts';
+import { writeAtomically } from '../model/model-files.ts';
 import type { LoadedClip } from '../train/clip-store.ts';
 import { recipeOf, type TrainConfig } from '../train/config.ts';
 import { prepareData, summarizeData } from '../train/data.ts';

@@ -21,7 +21,7 @@ export interface Prediction {
   attention: Float32Array;
 }
 
-import type { AerMetadata } from '../model/model-dir.ts';
+import type { AerMetadata } from '../model/model-files.ts';
 
 export interface Engine {
   readonly name: 'onnx' | 'tfjs' | 'simulated';

@@ -5,7 +5,8 @@
  * are installed, see docs/serving.md). A missing or stale model.onnx (exported
  * from other weights) is exported again in memory from model.json, and the
  * engine says so; a stale model.int8.onnx cannot be (it needs calibration
- * data), so fp32 runs and the engine says so.
+ * data), so fp32 runs and the engine says so. TF.js is loaded only for that
+ * export: serving a current graph reads aer.json and the graph alone.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -15,10 +16,17 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { AerError } from '../errors.ts';
 import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
-import { type AerMetadata, type LoadedModel, weightsDigest } from '../model/model-dir.ts';
+import type { LoadedModel } from '../model/model-dir.ts';
+import { type AerMetadata, ONNX_FILE, weightsDigest } from '../model/model-files.ts';
 import type { Engine, Precision, Prediction } from './engine.ts';
-import { exportOnnx, ONNX_FILE, onnxMetadata } from './onnx-export/export.ts';
 import { INT8_FILE, INT8_SESSION_OPTIONS } from './int8-session.ts';
+
+/** A model directory to serve: its checked aer.json, and the TF.js model when a graph must be exported from it (loaded on demand). */
+export interface ModelSource {
+  dir: string;
+  metadata: AerMetadata;
+  model(): Promise<LoadedModel>;
+}
 
 /** Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12, see docs/serving.md). */
 export function cudaProviderInstalled(): boolean {
@@ -53,34 +61,43 @@ async function currentGraph(file: string, digest: string): Promise<{ bytes?: Uin
 }
 
 /** model.onnx when current, else a fresh export and why. */
-async function onnxBytes(loaded: LoadedModel, digest: string): Promise<{ bytes: Uint8Array; notice?: string }> {
-  const { bytes, why } = await currentGraph(path.join(loaded.dir, ONNX_FILE), digest);
+async function onnxBytes(source: ModelSource, digest: string): Promise<{ bytes: Uint8Array; notice?: string }> {
+  const { bytes, why } = await currentGraph(path.join(source.dir, ONNX_FILE), digest);
   if (bytes) return { bytes };
+  const loaded = await source.model();
+  const { exportOnnx, onnxMetadata } = await import('./onnx-export/export.ts');
   return {
     bytes: exportOnnx(loaded.model, onnxMetadata(loaded, digest)),
-    notice: `${why}; exported it again in memory (run aer export-onnx --model ${loaded.dir} to save it)`,
+    notice: `${why}; exported it again in memory (run aer export-onnx --model ${source.dir} to save it)`,
   };
 }
 
 /** The graph to run, by the precision asked for: int8 only from a current model.int8.onnx (it needs calibration data to make). */
 export async function graphBytes(
-  loaded: LoadedModel,
+  source: ModelSource,
   precision: Precision,
   onCpu: boolean,
   onNotice?: (message: string) => void,
 ): Promise<{ bytes: Uint8Array; int8: boolean }> {
-  const digest = await weightsDigest(loaded.dir);
+  // A model whose weights are gone has nothing its graphs can be checked against.
+  const digest = await weightsDigest(source.dir).catch(() =>
+    Promise.reject(
+      new AerError('invalid_model', `weights file ${path.join(source.dir, 'weights.bin')} is missing`, {
+        hint: 'copy the whole model directory, weights included',
+      }),
+    ),
+  );
   if (precision === 'int8' || (precision === 'auto' && onCpu)) {
-    const { bytes, why, missing } = await currentGraph(path.join(loaded.dir, INT8_FILE), digest);
+    const { bytes, why, missing } = await currentGraph(path.join(source.dir, INT8_FILE), digest);
     if (bytes) return { bytes, int8: true };
     if (precision === 'int8') {
       throw new AerError('invalid_model', `--precision int8: ${why}`, {
-        hint: `run aer export-onnx --model ${loaded.dir} --int8 --calibration DATA, or serve with --precision fp32`,
+        hint: `run aer export-onnx --model ${source.dir} --int8 --calibration DATA, or serve with --precision fp32`,
       });
     }
     if (!missing) onNotice?.(`${why}; running fp32 (aer export-onnx --int8 makes it again)`);
   }
-  const fp32 = await onnxBytes(loaded, digest);
+  const fp32 = await onnxBytes(source, digest);
   if (fp32.notice) onNotice?.(fp32.notice);
   return { bytes: fp32.bytes, int8: false };
 }
@@ -100,9 +117,9 @@ export class OnnxEngine implements Engine {
   readonly labels: string[];
   readonly attentionSteps: number;
 
-  static async load(loaded: LoadedModel, options: OnnxEngineOptions = {}): Promise<OnnxEngine> {
+  static async load(source: ModelSource, options: OnnxEngineOptions = {}): Promise<OnnxEngine> {
     const cuda = options.cuda === true && cudaProviderInstalled();
-    const { bytes, int8 } = await graphBytes(loaded, options.precision ?? 'auto', !cuda, options.onNotice);
+    const { bytes, int8 } = await graphBytes(source, options.precision ?? 'auto', !cuda, options.onNotice);
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
@@ -123,11 +140,11 @@ export class OnnxEngine implements Engine {
     try {
       session ??= await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
     } catch (error) {
-      throw new AerError('invalid_model', `onnxruntime cannot load the model of ${loaded.dir}: ${(error as Error).message}`, {
+      throw new AerError('invalid_model', `onnxruntime cannot load the model of ${source.dir}: ${(error as Error).message}`, {
         hint: 'export it again with aer export-onnx, or serve with --engine tfjs',
       });
     }
-    return new OnnxEngine(session, `onnxruntime-node ${ort.env.versions.node}, ${provider}, ${int8 ? 'int8' : 'fp32'}`, loaded.metadata);
+    return new OnnxEngine(session, `onnxruntime-node ${ort.env.versions.node}, ${provider}, ${int8 ? 'int8' : 'fp32'}`, source.metadata);
   }
 
   async predict(windows: Float32Array, batch: number): Promise<Prediction> {

@@ -7,7 +7,7 @@
  * look like the model's; `auto` never picks it, and every place that names
  * the engine says it is simulated.
  */
-import { readModelMetadata } from '../model/model-dir.ts';
+import { readModelMetadata } from '../model/model-files.ts';
 import type { Engine, Prediction } from './engine.ts';
 
 export class SimulatedEngine implements Engine {

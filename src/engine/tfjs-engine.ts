@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
 import type { SelectedBackend } from '../model/backend.ts';
-import type { AerMetadata, LoadedModel } from '../model/model-dir.ts';
+import type { LoadedModel } from '../model/model-dir.ts';
+import type { AerMetadata } from '../model/model-files.ts';
 import type { Engine, Prediction } from './engine.ts';
 
 export class TfjsEngine implements Engine {

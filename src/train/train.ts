@@ -8,7 +8,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../errors.ts';
-import { type AerMetadata, describeMetadata, saveModelDir, writeAtomically } from '../model/model-dir.ts';
+import { saveModelDir } from '../model/model-dir.ts';
+import { type AerMetadata, describeMetadata, writeAtomically } from '../model/model-files.ts';
 import { unpackWeights } from '../model/weights.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from './checkpoint.ts';
 import { recipeOf, type TrainConfig } from './config.ts';

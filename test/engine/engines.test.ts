@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -8,6 +9,7 @@ import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { featureWindows, seededModel, writeModelDir } from '../helpers/models.ts';
 import { maxAbsDiff } from '../helpers/signals.ts';
+import { PROJECT_ROOT } from '../helpers/shared.ts';
 import { tempDir } from '../helpers/tools.ts';
 
 const options = { ...DEFAULT_OPTIONS, filters: [4, 8, 8] as [number, number, number], lstmUnits: 8, attentionUnits: 8 };
@@ -20,6 +22,19 @@ async function modelDir(seed: number): Promise<string> {
 }
 
 describe('engines', () => {
+  test('serving a model with a current ONNX graph never loads TF.js (the server, the CLI command and the engine)', () => {
+    const code = [
+      "import { loadEngine } from './src/engine/load-engine.ts';",
+      "await import('./src/server/server.ts');",
+      "await import('./src/cli/serve.ts');",
+      "const engine = await loadEngine('auto', 'models/default');",
+      'process.stdout.write(`${engine.detail} | TF.js loaded: ${globalThis._tfengine !== undefined}`);',
+      'await engine.dispose();',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    assert.match(out, /onnxruntime-node .* \| TF\.js loaded: false$/);
+  });
+
   test('onnx and tfjs engines give the same probabilities and attention; auto picks onnx', async () => {
     const dir = await modelDir(1);
     await exportModelDir(await loadModelDir(dir));

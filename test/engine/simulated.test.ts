@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { checkEngine } from '../../src/engine/output-check.ts';
 import { SimulatedEngine } from '../../src/engine/simulated-engine.ts';
 import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
-import { readModelMetadata } from '../../src/model/model-dir.ts';
+import { readModelMetadata } from '../../src/model/model-files.ts';
 import { serveProcess } from '../helpers/serve-process.ts';
 import { pieces, s16, TestClient, voiced } from '../helpers/service.ts';
 import { PROJECT_ROOT } from '../helpers/shared.ts';

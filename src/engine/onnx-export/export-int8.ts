@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
 import { INT8_FILE, INT8_SESSION_OPTIONS } from '../int8-session.ts';
-import { type LoadedModel, weightsDigest, writeAtomically } from '../../model/model-dir.ts';
+import type { LoadedModel } from '../../model/model-dir.ts';
+import { weightsDigest, writeAtomically } from '../../model/model-files.ts';
 import { calibrate } from './calibrate.ts';
 import { exportOnnx, onnxMetadata } from './export.ts';
 import { type Agreement, checkAgreement, MIN_LABEL_AGREEMENT } from './parity.ts';

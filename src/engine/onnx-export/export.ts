@@ -11,12 +11,11 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import pkg from '../../../package.json' with { type: 'json' };
 import { AerError } from '../../errors.ts';
-import { type LoadedModel, weightsDigest, writeAtomically } from '../../model/model-dir.ts';
+import type { LoadedModel } from '../../model/model-dir.ts';
+import { ONNX_FILE, weightsDigest, writeAtomically } from '../../model/model-files.ts';
 import { OnnxGraph } from './graph.ts';
 import type { Calibration } from './quantize.ts';
 import { activation, attentionPooling, batchNorm, bidirectionalLstm, conv2d, dense, maxPool, reshape, temporalMean, type Value } from './layers.ts';
-
-export const ONNX_FILE = 'model.onnx';
 
 type Layer = tf.layers.Layer;
 

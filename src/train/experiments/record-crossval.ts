@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
-import { writeAtomically } from '../../model/model-dir.ts';
+import { writeAtomically } from '../../model/model-files.ts';
 import { conditionTable, type ConditionSummary, type MethodSummary, summaryTable } from './summary.ts';
 
 export interface CrossvalRecord {

@@ -9,7 +9,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
-import { writeAtomically } from '../../model/model-dir.ts';
+import { writeAtomically } from '../../model/model-files.ts';
 import type { VadBatcher } from '../../stream/vad.ts';
 import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
