@@ -28,7 +28,7 @@ describe('engines', () => {
       "await import('./src/server/server.ts');",
       "await import('./src/cli/serve.ts');",
       "const engine = await loadEngine('auto', 'models/default');",
-      'process.stdout.write(`${engine.detail} | TF.js loaded: ${globalThis._tfengine !== undefined}`);',
+      "process.stdout.write(engine.detail + ' | TF.js loaded: ' + (globalThis._tfengine !== undefined));",
       'await engine.dispose();',
     ].join('\n');
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: PROJECT_ROOT, encoding: 'utf8' });
