@@ -14,6 +14,7 @@
 import { merge, Subject } from 'rxjs';
 import { AudioFileStream, type FileReader } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
+import { OVERLOAD } from '../stream/overload.ts';
 import type { SessionHandle } from '../stream/session-handle.ts';
 import { type ChannelSummary, StreamSummary } from '../stream/summary.ts';
 import { quoted } from '../protocol/client-text.ts';
@@ -22,12 +23,6 @@ import { RawFileStream } from '../audio/raw-file-stream.ts';
 import type { ServedBand, ServerMessage } from '../protocol/wire.ts';
 import { MAX_STREAM_CHANNELS, parseStreamQuery, ProtocolError, type StreamConfig } from '../protocol/stream-config.ts';
 
-/** Windows of the file in flight (per channel) before reading pauses, and where it resumes. */
-const PAUSE_ABOVE = 16;
-const RESUME_AT = 8;
-/** Decoded audio waiting for the session's worker before reading pauses, and where it resumes. */
-const PAUSE_ABOVE_BYTES = 1024 * 1024;
-const RESUME_AT_BYTES = 256 * 1024;
 /** Decoded audio goes to the session at most this much at a time, yielding between, so live streams' work interleaves. */
 const FEED_SECONDS = 1;
 
@@ -161,7 +156,8 @@ export async function classifyStream(
 
   const backPressure = async (s: SessionHandle): Promise<void> => {
     const channels = s.config.channels;
-    if (s.pendingWindows <= PAUSE_ABOVE * channels && s.backlogBytes <= PAUSE_ABOVE_BYTES) return;
+    const limits = OVERLOAD.classify;
+    if (s.pendingWindows <= limits.pauseAboveWindows * channels && s.backlogBytes <= limits.pauseAboveBytes) return;
     await new Promise<void>((resolve) => {
       const wake = () => {
         sub.unsubscribe();
@@ -169,7 +165,7 @@ export async function classifyStream(
         resolve();
       };
       const sub = merge(delivered, s.progress$).subscribe(() => {
-        if ((s.pendingWindows <= RESUME_AT * channels && s.backlogBytes <= RESUME_AT_BYTES) || failure) wake();
+        if ((s.pendingWindows <= limits.resumeAtWindows * channels && s.backlogBytes <= limits.resumeAtBytes) || failure) wake();
       });
       signal.addEventListener('abort', wake, { once: true });
     });

@@ -17,20 +17,12 @@
 import type { Subscription } from 'rxjs';
 import { isAerError } from '../errors.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
+import { OVERLOAD } from '../stream/overload.ts';
 import type { SessionHandle } from '../stream/session-handle.ts';
 import { CLOSE, type ServerMessage } from '../protocol/wire.ts';
 import { type ParsedControl, parseControl, ProtocolError } from '../protocol/stream-config.ts';
 import { isRepeatable, RepeatCoalescer, type Repeatable } from './repeat-coalescer.ts';
 import type { StreamSocket } from './transport/transport.ts';
-
-/** Windows in flight per channel above which the client is paused, and below which it is resumed. */
-const PAUSE_ABOVE = 6;
-const RESUME_AT = 2;
-/** Audio waiting for the session's worker above which the client is paused, and below which it is resumed. */
-const PAUSE_ABOVE_BYTES = 256 * 1024;
-const RESUME_AT_BYTES = 64 * 1024;
-/** A slow consumer is told about dropped events at most this often. */
-const DROP_WARNING_INTERVAL_MS = 5000;
 
 export interface OutgoingLimits {
   /** Bytes waiting to go to the client above which its emotion and change events are dropped. */
@@ -41,7 +33,7 @@ export interface OutgoingLimits {
   closeAfterDroppingMs: number;
 }
 
-export const DEFAULT_OUTGOING_LIMITS: OutgoingLimits = { dropAboveBytes: 256 * 1024, closeAboveBytes: 1024 * 1024, closeAfterDroppingMs: 30_000 };
+export const DEFAULT_OUTGOING_LIMITS: OutgoingLimits = { ...OVERLOAD.outgoing };
 
 export interface ConnectionOptions {
   idleTimeoutMs: number;
@@ -109,7 +101,7 @@ export class StreamConnection {
       }
       this.options.metrics.bytes.inc({ encoding: this.session.config.encoding }, data.length);
       const { pendingWindows, backlogBytes, config } = this.session;
-      if (!this.paused && (pendingWindows > PAUSE_ABOVE * config.channels || backlogBytes > PAUSE_ABOVE_BYTES)) {
+      if (!this.paused && (pendingWindows > OVERLOAD.pauseAboveWindows * config.channels || backlogBytes > OVERLOAD.pauseAboveBytes)) {
         this.paused = true;
         this.socket.pause();
       }
@@ -189,7 +181,7 @@ export class StreamConnection {
         return this.slowConsumer(`it has not read its events for ${Math.round((now - this.droppingSince) / 1000)} s`);
       this.dropped++;
       this.options.metrics.eventsDropped.inc();
-      if (now - this.lastDropWarning >= DROP_WARNING_INTERVAL_MS) this.dropWarning(now);
+      if (now - this.lastDropWarning >= OVERLOAD.dropWarningIntervalMs) this.dropWarning(now);
       return;
     }
     if (this.droppingSince !== undefined && buffered <= outgoing.dropAboveBytes) {
@@ -203,7 +195,7 @@ export class StreamConnection {
 
   private resumeIfCaughtUp(): void {
     const { pendingWindows, backlogBytes, config } = this.session;
-    if (this.paused && !this.ended && pendingWindows <= RESUME_AT * config.channels && backlogBytes <= RESUME_AT_BYTES) {
+    if (this.paused && !this.ended && pendingWindows <= OVERLOAD.resumeAtWindows * config.channels && backlogBytes <= OVERLOAD.resumeAtBytes) {
       this.paused = false;
       this.socket.resume();
     }

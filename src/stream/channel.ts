@@ -19,15 +19,12 @@ import type { FeatureWindow } from '../features/incremental.ts';
 import { IncrementalMelExtractor } from '../features/incremental.ts';
 import { SAMPLE_RATE } from '../features/recipe.ts';
 import type { WindowOutcome, WindowSink } from './scheduler.ts';
+import { OVERLOAD } from './overload.ts';
 import { type ChangeEvent, ChannelSmoother, type SmoothingOptions } from './smoothing.ts';
 import type { VadBatcher, VadStream } from './vad.ts';
 
 /** Seconds of speech in a 3 s window for it to go to the model. */
 export const MIN_SPEECH_S = 0.25;
-/** A live channel this far behind real time skips audio... */
-export const SKIP_BEHIND_MS = 1000;
-/** ...until it is no further behind than this. */
-export const RESUME_BEHIND_MS = 250;
 
 /** A stretch of audio analysed without a gap. */
 interface Segment {
@@ -113,7 +110,7 @@ export class ChannelPipeline {
    */
   push(samples: Float32Array, receivedAt: number, behindMs = 0): TimedWindow[] {
     if (samples.length === 0) return [];
-    if (behindMs > (this.skipping ? RESUME_BEHIND_MS : SKIP_BEHIND_MS)) {
+    if (behindMs > (this.skipping ? OVERLOAD.resumeBehindMs : OVERLOAD.skipBehindMs)) {
       this.skipping = true;
       this.received += samples.length;
       return [];

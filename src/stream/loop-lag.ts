@@ -1,14 +1,14 @@
 /**
- * How late the event loop runs a 20 ms timer: when it is seconds behind,
- * the main thread is saturated (decoding, Mel and VAD for every stream
+ * How late the event loop runs a 20 ms timer: when it is over
+ * `OVERLOAD.saturatedLagMs` behind, the thread is saturated (decoding, Mel and VAD for every stream
  * before any window reaches the scheduler), and live streams must skip
  * audio to keep their latency bounded.
  */
+import { OVERLOAD } from './overload.ts';
+
 const INTERVAL_MS = 20;
 /** Per tick, the lag estimate keeps this much of its last value: a spike fades in a few hundred ms. */
 const DECAY = 0.8;
-/** A loop this late is saturated, not paused by a garbage collection. */
-export const SATURATED_MS = 100;
 
 export class LoopLag {
   private timer: NodeJS.Timeout | undefined;
@@ -28,7 +28,7 @@ export class LoopLag {
   }
 
   get saturated(): boolean {
-    return this.lagMs > SATURATED_MS;
+    return this.lagMs > OVERLOAD.saturatedLagMs;
   }
 
   stop(): void {

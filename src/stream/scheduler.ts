@@ -23,6 +23,7 @@ import type { Engine } from '../engine/engine.ts';
 import { rowProblem } from '../engine/output-check.ts';
 import { AerError } from '../errors.ts';
 import { WINDOW_VALUES } from '../features/recipe.ts';
+import { OVERLOAD } from './overload.ts';
 
 export interface SchedulerOptions {
   maxBatch: number;
@@ -35,7 +36,7 @@ export interface SchedulerOptions {
   staleMs: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { maxBatch: 16, maxDelayMs: 20, maxPerStream: 2, maxQueue: 4096, staleMs: 500 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { maxBatch: 16, maxDelayMs: 20, ...OVERLOAD.scheduler };
 
 export type WindowOutcome =
   | { kind: 'result'; probabilities: Float32Array; attention: Float32Array; queueMs: number; inferenceMs: number; batchSize: number }

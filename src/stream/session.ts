@@ -13,6 +13,7 @@ import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, Warni
 import type { StreamConfig } from '../protocol/stream-config.ts';
 import { ChannelPipeline, type WindowResult } from './channel.ts';
 import { createStreamDecoder, type Decoded } from './decode.ts';
+import { OVERLOAD } from './overload.ts';
 import type { WindowSink } from './scheduler.ts';
 import type { Reconfiguration, SessionHandle } from './session-handle.ts';
 import { DEFAULT_SMOOTHING } from './smoothing.ts';
@@ -43,8 +44,6 @@ export interface SessionObserver {
 type Input = { kind: 'audio'; bytes: Uint8Array; at: number } | { kind: 'flush'; at: number };
 
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
-/** Audio this far ahead of the wall clock marks a client sending faster than real time. */
-const AHEAD_OF_REAL_TIME_S = 2;
 
 export class Session implements SessionHandle {
   readonly id: string;
@@ -213,7 +212,7 @@ export class Session implements SessionHandle {
    */
   private atRealTimePace(channel: ChannelPipeline): boolean {
     if (this.firstAudioAt === undefined) return true;
-    return channel.audioSeconds - (this.now() - this.firstAudioAt) / 1000 < AHEAD_OF_REAL_TIME_S;
+    return channel.audioSeconds - (this.now() - this.firstAudioAt) / 1000 < OVERLOAD.aheadOfRealTimeS;
   }
 
   /**
@@ -338,7 +337,7 @@ export class Session implements SessionHandle {
     this.overload.set(channel, state);
     state.count += windows;
     const now = this.now();
-    if (now - state.lastSent < 1000) return [];
+    if (now - state.lastSent < OVERLOAD.warningIntervalMs) return [];
     const warning: WarningMessage = {
       type: 'warning',
       code: 'overloaded',

@@ -6,7 +6,7 @@
  *
  * Two things uWS does differently, made equal here:
  * - it cannot stop reading a WebSocket, so pause() holds the client's
- *   messages (in order, up to `MAX_HELD_BYTES`) and resume() replays them;
+ *   messages (in order, up to `OVERLOAD.uwsMaxHeldBytes`) and resume() replays them;
  *   a client that overruns the hold is closed 1008 `rate_exceeded`;
  * - it closes an oversize message with 1006, so its own limit is set
  *   higher and the service's limit is checked here, closing 1009.
@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import http from 'node:http';
 import { AerError } from '../../errors.ts';
 import { closeReason } from '../../protocol/client-text.ts';
+import { OVERLOAD } from '../../stream/overload.ts';
 import { SpooledBody } from './spooled-body.ts';
 import { RequestBody } from './request-body.ts';
 import {
@@ -74,7 +75,6 @@ interface Uws {
 export const UWS_PACKAGE = '@trufflesuite/uws-js-unofficial';
 
 /** Audio a paused client may send before it is closed: about 8 minutes of 16 kHz 16-bit mono. */
-const MAX_HELD_BYTES = 16 * 1024 * 1024;
 /** Events a client has not read yet before it is closed (uWS would otherwise drop them). */
 const MAX_BACKPRESSURE_BYTES = 16 * 1024 * 1024;
 
@@ -170,8 +170,8 @@ class UwsStream implements StreamSocket {
     if (!this.paused && this.held.length === 0) return this.dispatch(new Uint8Array(message), isBinary);
     this.held.push({ data: new Uint8Array(message.slice(0)), isBinary });
     this.heldBytes += message.byteLength;
-    if (this.heldBytes > MAX_HELD_BYTES) {
-      const error = { type: 'error', code: 'rate_exceeded', message: `more than ${MAX_HELD_BYTES} bytes sent ahead of analysis`, fatal: true };
+    if (this.heldBytes > OVERLOAD.uwsMaxHeldBytes) {
+      const error = { type: 'error', code: 'rate_exceeded', message: `more than ${OVERLOAD.uwsMaxHeldBytes} bytes sent ahead of analysis`, fatal: true };
       this.send(JSON.stringify(error));
       this.close(1008, 'sending far faster than real time; pace the audio or wait for its events');
     }
