@@ -13,7 +13,7 @@ import { checkEngine } from '../engine/output-check.ts';
 import { AerError, isAerError } from '../errors.ts';
 import { DEFAULT_HOP_MS, MAX_HOP_MS, MIN_HOP_MS } from '../features/hop.ts';
 import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
-import { type ClassifyResult, classifyStream } from '../server/classify.ts';
+import { type ClassifyResult, classifyStream } from '../stream/classify-file.ts';
 import { BANDS, type Band, type EmotionMessage } from '../protocol/wire.ts';
 import type { StreamConfig } from '../protocol/stream-config.ts';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';

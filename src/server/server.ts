@@ -32,7 +32,7 @@ import { checkWorkerCount, FrontEndPool } from '../stream/workers/front-end-pool
 import type { Observation } from '../stream/workers/messages.ts';
 import { Tokens } from './auth.ts';
 import type { FileReader } from '../audio/file-stream.ts';
-import { classifyInput, classifyStream } from './classify.ts';
+import { classifyInput, classifyStream } from '../stream/classify-file.ts';
 import { isMultipart, multipartFile } from './multipart.ts';
 import { EngineHealth } from './engine-health.ts';
 import { MetricsEndpoint } from './metrics-endpoint.ts';
@@ -127,7 +127,14 @@ function httpError(status: number, code: string, message: string, hint?: string,
   return json(status, { error: { code, message, ...(hint ? { hint } : {}) } }, headers);
 }
 
-const ERROR_STATUS: Partial<Record<ErrorCode, number>> = { io_error: 500, too_large: 413, timeout: 408, unavailable: 503, engine_fault: 500 };
+const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
+  io_error: 500,
+  too_large: 413,
+  timeout: 408,
+  unavailable: 503,
+  engine_fault: 500,
+  worker_failed: 503,
+};
 
 type Handler = (req: HttpRequest) => Promise<HttpReply> | HttpReply;
 
@@ -409,7 +416,17 @@ export class AerServer implements TransportApp {
       const model = this.models.for(config.band, fileConfig.sampleRate);
       return { session: this.openSession(id, fileConfig, model, true), band: model.band };
     };
-    const work = classifyStream(body, { ...config, events }, open, signal, reader);
+    const describe = (m: ServedModel) => ({ labels: m.engine.labels, attentionHopS: m.engine.metadata.attention_hop_s });
+    const { wide, narrow } = this.models;
+    // On a worker the file is decoded there too; the query travels, the reader is built again from it.
+    const work = this.pool
+      ? this.pool.classify(
+          { id, query: req.url.searchParams.toString(), models: { wide: describe(wide), ...(narrow ? { narrow: describe(narrow) } : {}) } },
+          { wide: wide.scheduler, narrow: narrow?.scheduler },
+          body,
+          signal,
+        )
+      : classifyStream(body, { ...config, events }, open, signal, reader);
     this.classifying.set(work, shutdown);
     this.metrics.classifyActive.set(this.classifying.size);
     try {

@@ -114,7 +114,7 @@ describe('front ends on worker threads', () => {
       assert.ok(closed?.type === 'closed' && closed.stats.windows === whole.events.filter((m) => m.type === 'emotion').length);
       assert.equal(closed.stats.shed_windows, 0);
       assert.equal(failures, 1);
-      assert.match(logs.join('\n'), /front-end worker \d+ stopped \(TypeError[\s\S]*; 1 session\(s\) on it were closed/);
+      assert.match(logs.join('\n'), /front-end worker \d+ stopped \(TypeError[\s\S]*; 1 session\(s\) and 0 file\(s\) on it were ended/);
       // The replacement starts in the background; then the pool has two again and serves.
       for (let i = 0; i < 200 && workersOf(watched).filter((w) => w.alive).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(running, [2, 1, 2]);

@@ -13,7 +13,10 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AerError } from '../../errors.ts';
 import type { WindowOutcome, WindowSink } from '../scheduler.ts';
-import type { FromWorker, FromWorkerItem, Observation, OutcomeOnWire, SessionSpec, ToWorker, WorkerData } from './messages.ts';
+import { firstValueFrom, Subject } from 'rxjs';
+import { abortable, type ClassifyResult, gone } from '../classify-file.ts';
+import { OVERLOAD } from '../overload.ts';
+import type { ClassifySpec, FromWorker, FromWorkerItem, Observation, OutcomeOnWire, SessionSpec, ToWorker, WorkerData } from './messages.ts';
 import { Outbox } from './outbox.ts';
 import { RemoteSession } from './remote-session.ts';
 import { fromWire, toWire } from './wire-error.ts';
@@ -60,8 +63,26 @@ interface Hosted {
   channels: number;
 }
 
+/** The schedulers of the models a classified file may be heard by. */
+export interface ModelSinks {
+  wide: WindowSink;
+  narrow?: WindowSink;
+}
+
+/** A file being classified on a worker. */
+interface FileJob {
+  schedulers: ModelSinks;
+  resolve(result: ClassifyResult): void;
+  reject(error: Error): void;
+  /** Bytes sent, and read by the worker so far. */
+  sent: number;
+  consumed: number;
+  progress: Subject<void>;
+}
+
 class FrontEndWorker {
   readonly sessions = new Map<string, Hosted>();
+  readonly files = new Map<string, FileJob>();
   private readonly outbox: Outbox<ToWorker>;
   alive = true;
   /** Its thread id (the Worker's reads -1 once it has exited). */
@@ -87,6 +108,43 @@ class FrontEndWorker {
     this.sessions.set(spec.id, { session, scheduler, channels: spec.config.channels });
     this.outbox.add({ type: 'open', spec });
     return session;
+  }
+
+  /** A file classified here: its bytes sent as the worker reads them, its answer when it has it. */
+  classify(spec: ClassifySpec, schedulers: ModelSinks, body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<ClassifyResult> {
+    return new Promise<ClassifyResult>((resolve, reject) => {
+      const job: FileJob = { schedulers, resolve, reject, sent: 0, consumed: 0, progress: new Subject<void>() };
+      const { id } = spec;
+      this.files.set(id, job);
+      this.outbox.add({ type: 'classify', spec });
+      const stop = () => {
+        if (!this.files.delete(id)) return;
+        job.progress.complete();
+        this.cancelFile(job, id);
+        if (this.alive) this.outbox.add({ type: 'drop', id });
+        reject(gone());
+      };
+      signal.addEventListener('abort', stop, { once: true });
+      const limits = OVERLOAD.classify;
+      const send = async () => {
+        const chunks = body[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await abortable(chunks.next(), signal);
+          if (next.done || !this.files.has(id)) break;
+          const own = Uint8Array.prototype.slice.call(next.value);
+          job.sent += own.length;
+          this.outbox.add({ type: 'body', id, bytes: own }, own.buffer as ArrayBuffer);
+          // The worker reads as it decodes: what it has not read yet is bounded.
+          while (job.sent - job.consumed > limits.pauseAboveBytes && this.files.has(id)) await firstValueFrom(job.progress);
+        }
+        if (this.files.has(id)) this.outbox.add({ type: 'body_end', id });
+      };
+      send().catch(stop);
+    });
+  }
+
+  private cancelFile(job: FileJob, id: string): void {
+    for (const scheduler of [job.schedulers.wide, job.schedulers.narrow]) for (let c = 0; c < 2; c++) scheduler?.cancel(`${id}/${c}`);
   }
 
   private drop(id: string): void {
@@ -120,21 +178,41 @@ class FrontEndWorker {
       case 'ended': {
         const hosted = this.sessions.get(item.id);
         this.sessions.delete(item.id);
-        return hosted?.session.end(item.error ? fromWire(item.error) : undefined);
+        const file = this.files.get(item.id);
+        this.files.delete(item.id);
+        const error = item.error ? fromWire(item.error) : undefined;
+        file?.progress.complete();
+        if (file) return file.reject(error ?? new Error('the file ended without an answer'));
+        return hosted?.session.end(error);
+      }
+      case 'classified': {
+        const file = this.files.get(item.id);
+        this.files.delete(item.id);
+        file?.progress.complete();
+        return file?.resolve(item.result);
+      }
+      case 'consumed': {
+        const file = this.files.get(item.id);
+        if (!file) return;
+        file.consumed = item.bytes;
+        return file.progress.next();
       }
       case 'window': {
-        const hosted = this.sessions.get(item.id);
-        if (!hosted) return this.outcome(item.job, { kind: 'shed', reason: 'coalesced' });
+        const scheduler = this.sessions.get(item.id)?.scheduler ?? this.files.get(item.id)?.schedulers[item.band ?? 'wide'];
+        if (!scheduler) return this.outcome(item.job, { kind: 'shed', reason: 'coalesced' });
         try {
           const { stream, features, receivedAt, sheddable, bulk, job } = item;
-          hosted.scheduler.submit({ stream, features, receivedAt, sheddable, bulk, done: (outcome) => this.outcome(job, outcome) });
+          scheduler.submit({ stream, features, receivedAt, sheddable, bulk, done: (outcome) => this.outcome(job, outcome) });
         } catch (error) {
           this.outcome(item.job, { kind: 'error', error: error as Error });
         }
         return;
       }
-      case 'cancel':
+      case 'cancel': {
+        const file = this.files.get(item.id);
+        if (file) return [file.schedulers.wide, file.schedulers.narrow].forEach((s) => s?.cancel(item.stream));
         return this.sessions.get(item.id)?.scheduler.cancel(item.stream);
+      }
       case 'observe':
         return this.options.observe(item.observation);
       case 'log':
@@ -150,6 +228,12 @@ class FrontEndWorker {
       hosted.session.end(error);
     }
     this.sessions.clear();
+    for (const [id, file] of this.files) {
+      this.cancelFile(file, id);
+      file.progress.complete();
+      file.reject(error);
+    }
+    this.files.clear();
   }
 }
 
@@ -185,18 +269,28 @@ export class FrontEndPool {
     return this.workers.length;
   }
 
-  /** Sessions per worker, in worker order. */
+  /** Sessions and files per worker, in worker order. */
   get load(): number[] {
-    return this.workers.map((w) => w.sessions.size);
+    return this.workers.map((w) => w.sessions.size + w.files.size);
+  }
+
+  /** The live worker with fewest sessions and files. */
+  private leastLoaded(): FrontEndWorker {
+    const live = this.workers.filter((w) => w.alive);
+    if (live.length === 0)
+      throw new AerError('unavailable', 'no front-end worker is running (they failed and are being restarted)', { hint: 'retry in a few seconds' });
+    const load = (w: FrontEndWorker) => w.sessions.size + w.files.size;
+    return live.reduce((a, b) => (load(b) < load(a) ? b : a));
   }
 
   /** A session on the worker with fewest; its windows go to `scheduler`. */
   open(spec: SessionSpec, scheduler: WindowSink): RemoteSession {
-    const live = this.workers.filter((w) => w.alive);
-    if (live.length === 0)
-      throw new AerError('unavailable', 'no front-end worker is running (they failed and are being restarted)', { hint: 'retry in a few seconds' });
-    const worker = live.reduce((a, b) => (b.sessions.size < a.sessions.size ? b : a));
-    return worker.open(spec, scheduler);
+    return this.leastLoaded().open(spec, scheduler);
+  }
+
+  /** A file classified on the worker with fewest (decoding included); its windows go to the scheduler of the model its rate picks. */
+  classify(spec: ClassifySpec, schedulers: ModelSinks, body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<ClassifyResult> {
+    return this.leastLoaded().classify(spec, schedulers, body, signal);
   }
 
   /** Ends the workers (after the server drained its sessions). */
@@ -213,7 +307,9 @@ export class FrontEndPool {
       const error = new AerError('worker_failed', `the front-end worker analysing this stream failed (${reason?.message ?? `exit code ${code}`})`, {
         hint: 'reconnect: a new worker has taken its place',
       });
-      this.options.log(`front-end worker ${w.id} stopped (${reason?.stack ?? `exit code ${code}`}); ${w.sessions.size} session(s) on it were closed`);
+      this.options.log(
+        `front-end worker ${w.id} stopped (${reason?.stack ?? `exit code ${code}`}); ${w.sessions.size} session(s) and ${w.files.size} file(s) on it were ended`,
+      );
       w.failed(error);
       this.options.failed?.();
       this.options.running?.(this.workers.filter((x) => x.alive).length);

@@ -13,7 +13,12 @@ import { LoopLag } from '../loop-lag.ts';
 import type { WindowJob, WindowOutcome, WindowSink } from '../scheduler.ts';
 import { Session } from '../session.ts';
 import { VadBatcher } from '../vad.ts';
-import type { FromWorker, FromWorkerItem, SessionSpec, ToWorker, WorkerData } from './messages.ts';
+import type { StreamConfig } from '../../protocol/stream-config.ts';
+import type { ServedBand } from '../../protocol/wire.ts';
+import { classifyInput, classifyStream } from '../classify-file.ts';
+import { servedBand } from '../served-models.ts';
+import type { SessionObserver } from '../session.ts';
+import type { ClassifySpec, FromWorker, FromWorkerItem, SessionSpec, ToWorker, WorkerData } from './messages.ts';
 import { Outbox, transferable } from './outbox.ts';
 import { fromWire, toWire } from './wire-error.ts';
 
@@ -64,9 +69,12 @@ function changed(id: string): void {
 const jobs = new Map<number, (outcome: WindowOutcome) => void>();
 let nextJob = 0;
 
-/** Windows go to the main thread's scheduler; each comes back as an outcome. */
+/** Windows go to the main thread's scheduler (the model's, by `band`, for a classified file); each comes back as an outcome. */
 class MainThreadScheduler implements WindowSink {
-  constructor(private readonly session: string) {}
+  constructor(
+    private readonly session: string,
+    private readonly band?: ServedBand,
+  ) {}
 
   submit(job: WindowJob): void {
     const id = nextJob++;
@@ -82,6 +90,7 @@ class MainThreadScheduler implements WindowSink {
         receivedAt: job.receivedAt ?? now(),
         sheddable: job.sheddable !== false,
         bulk: job.bulk === true,
+        ...(this.band ? { band: this.band } : {}),
       },
       transfer,
     );
@@ -92,8 +101,16 @@ class MainThreadScheduler implements WindowSink {
   }
 }
 
+/** A session's metrics, to the main thread. */
+function observer(encoding: string): SessionObserver {
+  return {
+    window: (result, latencyMs, label) => outbox.add({ type: 'observe', observation: { kind: 'window', result, latencyMs, label, encoding } }),
+    decodeError: () => outbox.add({ type: 'observe', observation: { kind: 'decode_error', encoding } }),
+    skipped: (windows) => outbox.add({ type: 'observe', observation: { kind: 'skipped', windows } }),
+  };
+}
+
 function open(spec: SessionSpec, vad: VadBatcher | undefined): void {
-  const { encoding } = spec.config;
   const session = new Session(spec.id, spec.config, {
     scheduler: new MainThreadScheduler(spec.id),
     vad,
@@ -102,11 +119,7 @@ function open(spec: SessionSpec, vad: VadBatcher | undefined): void {
     bulk: spec.bulk,
     now,
     saturated: () => mainSaturated || lag.saturated,
-    observer: {
-      window: (result, latencyMs, label) => outbox.add({ type: 'observe', observation: { kind: 'window', result, latencyMs, label, encoding } }),
-      decodeError: () => outbox.add({ type: 'observe', observation: { kind: 'decode_error', encoding } }),
-      skipped: (windows) => outbox.add({ type: 'observe', observation: { kind: 'skipped', windows } }),
-    },
+    observer: observer(spec.config.encoding),
   });
   const entry: Open = { session, subscription: undefined, messages: [] };
   sessions.set(spec.id, entry);
@@ -125,6 +138,69 @@ function open(spec: SessionSpec, vad: VadBatcher | undefined): void {
   });
 }
 
+/** A file's bytes as the main thread sends them, read as they come; what has been read is reported, for back pressure. */
+class Body implements AsyncIterable<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+  private read = 0;
+
+  constructor(private readonly id: string) {}
+
+  push(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const chunk = this.chunks.shift();
+      if (chunk) {
+        this.read += chunk.length;
+        outbox.add({ type: 'consumed', id: this.id, bytes: this.read });
+        yield chunk;
+      } else if (this.ended) return;
+      else await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+/** Files being classified here, with what ends each early (the client gone, the server stopping). */
+const files = new Map<string, { body: Body; abort: AbortController }>();
+
+/** A file through the same pipeline as /v1/classify on the main thread: decoded here, its windows to the model of its rate. */
+function classify(spec: ClassifySpec, vad: VadBatcher | undefined): void {
+  const { config, events, reader } = classifyInput(new URLSearchParams(spec.query));
+  const body = new Body(spec.id);
+  const abort = new AbortController();
+  files.set(spec.id, { body, abort });
+  const openSession = (fileConfig: StreamConfig) => {
+    const band = servedBand(config.band, fileConfig.sampleRate, spec.models.narrow !== undefined);
+    const model = band === 'narrow' ? spec.models.narrow! : spec.models.wide;
+    const session = new Session(spec.id, fileConfig, {
+      scheduler: new MainThreadScheduler(spec.id, band),
+      vad,
+      labels: model.labels,
+      attentionHopS: model.attentionHopS,
+      bulk: true,
+      now,
+      observer: observer('file'),
+    });
+    return { session, band };
+  };
+  classifyStream(body, { ...config, events }, openSession, abort.signal, reader)
+    .then(
+      (result) => outbox.add({ type: 'classified', id: spec.id, result }),
+      (error: unknown) => outbox.add({ type: 'ended', id: spec.id, error: toWire(error) }),
+    )
+    .finally(() => files.delete(spec.id));
+}
+
 /** A message the session could not take (audio after close_stream): told to the client, the stream goes on. */
 function refused(id: string, error: unknown): void {
   const open = sessions.get(id);
@@ -135,6 +211,10 @@ function refused(id: string, error: unknown): void {
 
 function handle(message: Exclude<ToWorker, { type: 'outcome' }>, vad: VadBatcher | undefined): void {
   if (message.type === 'open') return open(message.spec, vad);
+  if (message.type === 'classify') return classify(message.spec, vad);
+  if (message.type === 'body') return files.get(message.id)?.body.push(message.bytes);
+  if (message.type === 'body_end') return files.get(message.id)?.body.end();
+  if (message.type === 'drop' && files.has(message.id)) return files.get(message.id)!.abort.abort();
   const entry = sessions.get(message.id);
   if (!entry) return;
   const { session } = entry;
@@ -188,7 +268,7 @@ async function main(): Promise<void> {
         handle(message, vad);
       } catch (error) {
         // This session alone ends; the others on this thread go on.
-        const id = 'id' in message ? message.id : message.type === 'open' ? message.spec.id : undefined;
+        const id = 'id' in message ? message.id : 'spec' in message ? message.spec.id : undefined;
         if (id === undefined) throw error;
         const entry = sessions.get(id);
         sessions.delete(id);

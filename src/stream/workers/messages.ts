@@ -8,6 +8,21 @@ import type { ClosedStats, ServerMessage } from '../../protocol/wire.ts';
 import type { WindowOutcome } from '../scheduler.ts';
 import type { Reconfiguration } from '../session-handle.ts';
 import type { WindowResult } from '../channel.ts';
+import type { ClassifyResult } from '../classify-file.ts';
+import type { ServedBand } from '../../protocol/wire.ts';
+
+/** What a model answers in: the worker needs it to open a session the model will hear. */
+export interface ModelSpec {
+  labels: string[];
+  attentionHopS: number;
+}
+
+/** A file to classify on a worker: its query (as /v1/classify took it), and the models the server has. */
+export interface ClassifySpec {
+  id: string;
+  query: string;
+  models: { wide: ModelSpec; narrow?: ModelSpec };
+}
 
 /** A session as the worker opens it. */
 export interface SessionSpec {
@@ -31,6 +46,10 @@ export interface WorkerData {
 
 export type ToWorker =
   | { type: 'open'; spec: SessionSpec }
+  | { type: 'classify'; spec: ClassifySpec }
+  /** The next bytes of a file being classified, and its end. */
+  | { type: 'body'; id: string; bytes: Uint8Array }
+  | { type: 'body_end'; id: string }
   | { type: 'audio'; id: string; bytes: Uint8Array; at: number; mainSaturated: boolean }
   | { type: 'flush'; id: string; at: number }
   | { type: 'close'; id: string; reason: string }
@@ -65,7 +84,21 @@ export type Observation =
 export type FromWorkerItem =
   | { type: 'events'; id: string; messages: ServerMessage[]; state: SessionState }
   | { type: 'ended'; id: string; error?: WireError }
-  | { type: 'window'; job: number; id: string; stream: string; features: Float32Array; receivedAt: number; sheddable: boolean; bulk: boolean }
+  | {
+      type: 'window';
+      job: number;
+      id: string;
+      stream: string;
+      features: Float32Array;
+      receivedAt: number;
+      sheddable: boolean;
+      bulk: boolean;
+      /** A classified file's model, picked by the worker from the file's rate. */
+      band?: ServedBand;
+    }
+  /** Bytes of a file the worker has read so far (for back pressure), and its answer. */
+  | { type: 'consumed'; id: string; bytes: number }
+  | { type: 'classified'; id: string; result: ClassifyResult }
   | { type: 'cancel'; id: string; stream: string }
   | { type: 'observe'; observation: Observation }
   /** A line for the service's log. */

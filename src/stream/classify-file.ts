@@ -14,9 +14,9 @@
 import { merge, Subject } from 'rxjs';
 import { AudioFileStream, type FileReader } from '../audio/file-stream.ts';
 import { AerError } from '../errors.ts';
-import { OVERLOAD } from '../stream/overload.ts';
-import type { SessionHandle } from '../stream/session-handle.ts';
-import { type ChannelSummary, StreamSummary } from '../stream/summary.ts';
+import { OVERLOAD } from './overload.ts';
+import type { SessionHandle } from './session-handle.ts';
+import { type ChannelSummary, StreamSummary } from './summary.ts';
 import { quoted } from '../protocol/client-text.ts';
 import { PCM_ENCODINGS, type PcmEncoding } from '../audio/pcm.ts';
 import { RawFileStream } from '../audio/raw-file-stream.ts';
@@ -204,7 +204,7 @@ export async function classifyStream(
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts (a body chunk that may never come). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(gone());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(gone());
@@ -222,6 +222,6 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function gone(): AerError {
+export function gone(): AerError {
   return new AerError('io_error', 'the client went away before the answer');
 }
