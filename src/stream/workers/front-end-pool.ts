@@ -117,14 +117,15 @@ class FrontEndWorker {
       const { id } = spec;
       this.files.set(id, job);
       this.outbox.add({ type: 'classify', spec });
-      const stop = () => {
+      /** Ends the job here and on the worker: the client went away, or its body could not be read (`error`: a timeout, a body too large). */
+      const stop = (error: unknown = gone()) => {
         if (!this.files.delete(id)) return;
         job.progress.complete();
         this.cancelFile(job, id);
         if (this.alive) this.outbox.add({ type: 'drop', id });
-        reject(gone());
+        reject(error);
       };
-      signal.addEventListener('abort', stop, { once: true });
+      signal.addEventListener('abort', () => stop(), { once: true });
       const limits = OVERLOAD.classify;
       const send = async () => {
         const chunks = body[Symbol.asyncIterator]();
@@ -139,7 +140,7 @@ class FrontEndWorker {
         }
         if (this.files.has(id)) this.outbox.add({ type: 'body_end', id });
       };
-      send().catch(stop);
+      send().catch((error: unknown) => stop(error));
     });
   }
 
