@@ -7,7 +7,7 @@ import type { ClosedMessage, ServerMessage } from '../../src/protocol/wire.ts';
 import { RepeatCoalescer } from '../../src/server/repeat-coalescer.ts';
 import { StreamConnection } from '../../src/server/stream-connection.ts';
 import type { StreamSocket } from '../../src/server/transport/transport.ts';
-import type { StreamConfig } from '../../src/protocol/stream-config.ts';
+import { parseStreamQuery, type StreamConfig } from '../../src/protocol/stream-config.ts';
 import type { SessionHandle } from '../../src/stream/session-handle.ts';
 
 class FakeSocket implements StreamSocket {
@@ -40,16 +40,7 @@ class FakeSession implements SessionHandle {
   readonly id = 'fake';
   readonly events = new Subject<ServerMessage>();
   readonly events$ = this.events.asObservable();
-  readonly config: StreamConfig = {
-    encoding: 'pcm_s16le',
-    sampleRate: 16000,
-    channels: 1,
-    hopMs: 500,
-    smoothing: 'ema',
-    vad: true,
-    attention: true,
-    band: 'auto',
-  };
+  readonly config: StreamConfig = parseStreamQuery(new URLSearchParams('encoding=pcm_s16le'));
   audioMessages = 0;
   closing: string | undefined;
   pendingWindows = 0;
