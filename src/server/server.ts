@@ -25,11 +25,10 @@ import { ServiceMetrics } from '../metrics/metrics.ts';
 import { LoopLag } from '../stream/loop-lag.ts';
 import type { Scheduler, SchedulerOptions } from '../stream/scheduler.ts';
 import { type ServedModel, ServedModels } from '../stream/served-models.ts';
-import { Session } from '../stream/session.ts';
+import { type Observation, reportingObserver, Session } from '../stream/session.ts';
 import type { SessionHandle } from '../stream/session-handle.ts';
 import type { VadBatcher } from '../stream/vad.ts';
 import { checkWorkerCount, FrontEndPool } from '../stream/workers/front-end-pool.ts';
-import type { Observation } from '../stream/workers/messages.ts';
 import { Tokens } from './auth.ts';
 import type { FileReader } from '../audio/file-stream.ts';
 import { classifyInput, classifyStream } from '../stream/classify-file.ts';
@@ -273,7 +272,6 @@ export class AerServer implements TransportApp {
   private openSession(id: string, config: StreamConfig, model: ServedModel, bulk: boolean): SessionHandle {
     const { labels, metadata } = model.engine;
     if (this.pool) return this.pool.open({ id, config, labels, attentionHopS: metadata.attention_hop_s, bulk }, model.scheduler);
-    const encoding = bulk ? 'file' : config.encoding;
     return new Session(id, config, {
       scheduler: model.scheduler,
       vad: this.parts.vad,
@@ -281,11 +279,7 @@ export class AerServer implements TransportApp {
       attentionHopS: metadata.attention_hop_s,
       saturated: () => this.loopLag.saturated,
       bulk,
-      observer: {
-        window: (result, latencyMs, label) => this.observe({ kind: 'window', result, latencyMs, label, encoding }),
-        decodeError: () => this.observe({ kind: 'decode_error', encoding }),
-        skipped: (windows) => this.observe({ kind: 'skipped', windows }),
-      },
+      observer: reportingObserver(bulk ? 'file' : config.encoding, (o) => this.observe(o)),
     });
   }
 

@@ -41,6 +41,21 @@ export interface SessionObserver {
   skipped?(windows: number): void;
 }
 
+/** What a session observed, as one value: what crosses from a worker, and what the server's metrics take. */
+export type Observation =
+  | { kind: 'window'; result: WindowResult['kind']; latencyMs: number; label?: string; encoding: string }
+  | { kind: 'decode_error'; encoding: string }
+  | { kind: 'skipped'; windows: number };
+
+/** A session's observer that hands each observation of a stream of `encoding` to `report`. */
+export function reportingObserver(encoding: string, report: (o: Observation) => void): SessionObserver {
+  return {
+    window: (result, latencyMs, label) => report({ kind: 'window', result, latencyMs, label, encoding }),
+    decodeError: () => report({ kind: 'decode_error', encoding }),
+    skipped: (windows) => report({ kind: 'skipped', windows }),
+  };
+}
+
 type Input = { kind: 'audio'; bytes: Uint8Array; at: number } | { kind: 'flush'; at: number };
 
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));

@@ -12,12 +12,14 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AerError } from '../../errors.ts';
+import { MAX_STREAM_CHANNELS } from '../../protocol/stream-config.ts';
 import type { WindowOutcome, WindowSink } from '../scheduler.ts';
 import { firstValueFrom, Subject } from 'rxjs';
 import { abortable, type ClassifyResult, gone } from '../classify-file.ts';
 import { OVERLOAD } from '../overload.ts';
-import type { ClassifySpec, FromWorker, FromWorkerItem, Observation, OutcomeOnWire, SessionSpec, ToWorker, WorkerData } from './messages.ts';
-import { Outbox } from './outbox.ts';
+import type { Observation } from '../session.ts';
+import type { ClassifySpec, FromWorker, FromWorkerItem, OutcomeOnWire, SessionSpec, ToWorker, WorkerData } from './messages.ts';
+import { Outbox, owned } from './outbox.ts';
 import { RemoteSession } from './remote-session.ts';
 import { fromWire, toWire } from './wire-error.ts';
 
@@ -132,9 +134,9 @@ class FrontEndWorker {
         for (;;) {
           const next = await abortable(chunks.next(), signal);
           if (next.done || !this.files.has(id)) break;
-          const own = Uint8Array.prototype.slice.call(next.value);
+          const own = owned(next.value);
           job.sent += own.length;
-          this.outbox.add({ type: 'body', id, bytes: own }, own.buffer as ArrayBuffer);
+          this.outbox.add({ type: 'body', id, bytes: own }, own.buffer);
           // The worker reads as it decodes: what it has not read yet is bounded.
           while (job.sent - job.consumed > limits.pauseAboveBytes && this.files.has(id)) await firstValueFrom(job.progress);
         }
@@ -145,7 +147,8 @@ class FrontEndWorker {
   }
 
   private cancelFile(job: FileJob, id: string): void {
-    for (const scheduler of [job.schedulers.wide, job.schedulers.narrow]) for (let c = 0; c < 2; c++) scheduler?.cancel(`${id}/${c}`);
+    // The file's channels are known only on the worker: every channel a file may have.
+    for (const scheduler of [job.schedulers.wide, job.schedulers.narrow]) for (let c = 0; c < MAX_STREAM_CHANNELS; c++) scheduler?.cancel(`${id}/${c}`);
   }
 
   private drop(id: string): void {
@@ -264,10 +267,6 @@ export class FrontEndPool {
       started.map((s) => (s as PromiseFulfilledResult<FrontEndWorker>).value),
       options,
     );
-  }
-
-  get size(): number {
-    return this.workers.length;
   }
 
   /** Sessions and files per worker, in worker order. */

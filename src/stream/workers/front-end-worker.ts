@@ -7,17 +7,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { config as rxjsConfig, type Subscription } from 'rxjs';
-import { isAerError } from '../../errors.ts';
-import type { ServerMessage } from '../../protocol/wire.ts';
+import type { StreamConfig } from '../../protocol/stream-config.ts';
+import type { ServedBand, ServerMessage } from '../../protocol/wire.ts';
+import { classifyInput, classifyStream } from '../classify-file.ts';
 import { LoopLag } from '../loop-lag.ts';
 import type { WindowJob, WindowOutcome, WindowSink } from '../scheduler.ts';
-import { Session } from '../session.ts';
-import { VadBatcher } from '../vad.ts';
-import type { StreamConfig } from '../../protocol/stream-config.ts';
-import type { ServedBand } from '../../protocol/wire.ts';
-import { classifyInput, classifyStream } from '../classify-file.ts';
 import { servedBand } from '../served-models.ts';
-import type { SessionObserver } from '../session.ts';
+import { reportingObserver, Session } from '../session.ts';
+import { VadBatcher } from '../vad.ts';
 import type { ClassifySpec, FromWorker, FromWorkerItem, SessionSpec, ToWorker, WorkerData } from './messages.ts';
 import { Outbox, transferable } from './outbox.ts';
 import { fromWire, toWire } from './wire-error.ts';
@@ -102,13 +99,7 @@ class MainThreadScheduler implements WindowSink {
 }
 
 /** A session's metrics, to the main thread. */
-function observer(encoding: string): SessionObserver {
-  return {
-    window: (result, latencyMs, label) => outbox.add({ type: 'observe', observation: { kind: 'window', result, latencyMs, label, encoding } }),
-    decodeError: () => outbox.add({ type: 'observe', observation: { kind: 'decode_error', encoding } }),
-    skipped: (windows) => outbox.add({ type: 'observe', observation: { kind: 'skipped', windows } }),
-  };
-}
+const observer = (encoding: string) => reportingObserver(encoding, (observation) => outbox.add({ type: 'observe', observation }));
 
 function open(spec: SessionSpec, vad: VadBatcher | undefined): void {
   const session = new Session(spec.id, spec.config, {
@@ -201,14 +192,6 @@ function classify(spec: ClassifySpec, vad: VadBatcher | undefined): void {
     .finally(() => files.delete(spec.id));
 }
 
-/** A message the session could not take (audio after close_stream): told to the client, the stream goes on. */
-function refused(id: string, error: unknown): void {
-  const open = sessions.get(id);
-  if (!open) return;
-  open.messages.push({ type: 'error', code: isAerError(error) ? error.code : 'invalid_argument', message: (error as Error).message, fatal: false });
-  changed(id);
-}
-
 function handle(message: Exclude<ToWorker, { type: 'outcome' }>, vad: VadBatcher | undefined): void {
   if (message.type === 'open') return open(message.spec, vad);
   if (message.type === 'classify') return classify(message.spec, vad);
@@ -221,11 +204,8 @@ function handle(message: Exclude<ToWorker, { type: 'outcome' }>, vad: VadBatcher
   switch (message.type) {
     case 'audio':
       mainSaturated = message.mainSaturated;
-      try {
-        session.audio(message.bytes, message.at);
-      } catch (error) {
-        refused(message.id, error);
-      }
+      // Audio after close_stream never gets here: the main thread's RemoteSession refuses it.
+      session.audio(message.bytes, message.at);
       return changed(message.id);
     case 'flush':
       session.flush(message.at);

@@ -6,8 +6,8 @@
 import type { StreamConfig } from '../../protocol/stream-config.ts';
 import type { ClosedStats, ServerMessage } from '../../protocol/wire.ts';
 import type { WindowOutcome } from '../scheduler.ts';
+import type { Observation } from '../session.ts';
 import type { Reconfiguration } from '../session-handle.ts';
-import type { WindowResult } from '../channel.ts';
 import type { ClassifyResult } from '../classify-file.ts';
 import type { ServedBand } from '../../protocol/wire.ts';
 
@@ -75,11 +75,6 @@ export interface WireError {
   hint?: string;
   closeCode?: number;
 }
-
-export type Observation =
-  | { kind: 'window'; result: WindowResult['kind']; latencyMs: number; label?: string; encoding: string }
-  | { kind: 'decode_error'; encoding: string }
-  | { kind: 'skipped'; windows: number };
 
 export type FromWorkerItem =
   | { type: 'events'; id: string; messages: ServerMessage[]; state: SessionState }

@@ -46,6 +46,11 @@ export class Outbox<Item> {
   }
 }
 
+/** The bytes in a buffer of their own, to transfer (a socket's buffer may be shared with other data, and cloning a view clones all of it). */
+export function owned(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return Uint8Array.prototype.slice.call(bytes) as Uint8Array<ArrayBuffer>;
+}
+
 /** A typed array's memory, to transfer, when it is the whole of its buffer; else undefined (it is copied). */
 export function transferable(array: Float32Array): ArrayBuffer | undefined {
   const { buffer } = array;

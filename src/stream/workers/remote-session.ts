@@ -12,6 +12,7 @@ import type { StreamConfig } from '../../protocol/stream-config.ts';
 import type { ClosedMessage, ServerMessage } from '../../protocol/wire.ts';
 import type { Reconfiguration, SessionHandle } from '../session-handle.ts';
 import type { SessionState, ToWorker } from './messages.ts';
+import { owned } from './outbox.ts';
 
 /** How a remote session reaches its worker. */
 export interface SessionLink {
@@ -34,14 +35,14 @@ export class RemoteSession implements SessionHandle {
   private sentBytes = 0;
   private readonly progress = new Subject<void>();
   readonly progress$: Observable<void> = this.progress.asObservable();
-  private readonly config_: StreamConfig;
+  readonly config: StreamConfig;
 
   constructor(
     readonly id: string,
     config: StreamConfig,
     private readonly link: SessionLink,
   ) {
-    this.config_ = { ...config };
+    this.config = { ...config };
     this.events$ = new Observable<ServerMessage>((subscriber) => {
       const subscription = this.subject.subscribe(subscriber);
       return () => {
@@ -53,16 +54,11 @@ export class RemoteSession implements SessionHandle {
     });
   }
 
-  get config(): StreamConfig {
-    return this.config_;
-  }
-
   audio(bytes: Uint8Array, at = performance.now()): void {
     if (this.closing) throw new AerError('invalid_argument', 'audio after close_stream');
-    // Its own buffer, so handing it over takes nothing else with it (a socket's buffer may be shared).
-    const own = Uint8Array.prototype.slice.call(bytes);
+    const own = owned(bytes);
     this.sentBytes += own.length;
-    this.link.send({ type: 'audio', id: this.id, bytes: own, at, mainSaturated: this.link.saturated() }, own.buffer as ArrayBuffer);
+    this.link.send({ type: 'audio', id: this.id, bytes: own, at, mainSaturated: this.link.saturated() }, own.buffer);
   }
 
   flush(at = performance.now()): void {
@@ -77,8 +73,8 @@ export class RemoteSession implements SessionHandle {
   }
 
   configure(changes: Reconfiguration): void {
-    if (changes.attention !== undefined) this.config_.attention = changes.attention;
-    if (changes.smoothing !== undefined) this.config_.smoothing = changes.smoothing;
+    if (changes.attention !== undefined) this.config.attention = changes.attention;
+    if (changes.smoothing !== undefined) this.config.smoothing = changes.smoothing;
     this.link.send({ type: 'configure', id: this.id, changes });
   }
 
