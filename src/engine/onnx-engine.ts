@@ -79,14 +79,7 @@ export async function graphBytes(
   onCpu: boolean,
   onNotice?: (message: string) => void,
 ): Promise<{ bytes: Uint8Array; int8: boolean }> {
-  // A model whose weights are gone has nothing its graphs can be checked against.
-  const digest = await weightsDigest(source.dir).catch(() =>
-    Promise.reject(
-      new AerError('invalid_model', `weights file ${path.join(source.dir, 'weights.bin')} is missing`, {
-        hint: 'copy the whole model directory, weights included',
-      }),
-    ),
-  );
+  const digest = await weightsDigest(source.dir);
   if (precision === 'int8' || (precision === 'auto' && onCpu)) {
     const { bytes, why, missing } = await currentGraph(path.join(source.dir, INT8_FILE), digest);
     if (bytes) return { bytes, int8: true };

@@ -64,10 +64,13 @@ export function describeMetadata(
 
 /** SHA-256 of the weights, which files derived from them (model.onnx) record to be told apart when stale. */
 export async function weightsDigest(dir: string): Promise<string> {
-  return crypto
-    .createHash('sha256')
-    .update(await fs.readFile(path.join(dir, WEIGHTS_BIN)))
-    .digest('hex');
+  const file = path.join(dir, WEIGHTS_BIN);
+  const weights = await fs
+    .readFile(file)
+    .catch(() =>
+      Promise.reject(new AerError('invalid_model', `weights file ${file} is missing`, { hint: 'copy the whole model directory, weights included' })),
+    );
+  return crypto.createHash('sha256').update(weights).digest('hex');
 }
 
 /** Write next to the target, then rename: a crash never leaves half a file. */
