@@ -24,7 +24,7 @@ const CONTEXT = 64;
 const STATE = 2 * 128;
 export const VAD_CHUNK_SECONDS = CHUNK / RATE;
 /** Chunks below this RMS level skip Silero (bench/vad: the quietest noise it is tested on is -50 dBFS). */
-export const GATE_DBFS = -60;
+const GATE_DBFS = -60;
 const GATE_MEAN_SQUARE = 10 ** (GATE_DBFS / 10);
 
 export interface VadBatcherOptions {
@@ -97,18 +97,17 @@ export class VadBatcher {
       }
       if (round.length === 0) break;
       const n = round.length;
-      const width = CONTEXT + CHUNK;
-      const input = new Float32Array(n * width);
+      const input = new Float32Array(n * (CONTEXT + CHUNK));
       const state = new Float32Array(n * STATE);
       round.forEach((p, i) => {
-        input.set(p.input, i * width);
+        input.set(p.input, i * (CONTEXT + CHUNK));
         // The state is (2, batch, 128): layer-major.
         state.set(p.stream.state.subarray(0, 128), i * 128);
         state.set(p.stream.state.subarray(128), n * 128 + i * 128);
       });
       try {
         const out = await this.session.run({
-          input: new ort.Tensor('float32', input, [n, width]),
+          input: new ort.Tensor('float32', input, [n, CONTEXT + CHUNK]),
           state: new ort.Tensor('float32', state, [2, n, 128]),
           sr: this.sr,
         });
