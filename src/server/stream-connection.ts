@@ -21,6 +21,7 @@ import { OVERLOAD } from '../stream/overload.ts';
 import type { SessionHandle } from '../stream/session-handle.ts';
 import { CLOSE, type ServerMessage } from '../protocol/wire.ts';
 import { type ParsedControl, parseControl, ProtocolError } from '../protocol/stream-config.ts';
+import { mayResume, shouldPause } from './backpressure.ts';
 import { isRepeatable, RepeatCoalescer, type Repeatable } from './repeat-coalescer.ts';
 import type { StreamSocket } from './transport/transport.ts';
 
@@ -100,8 +101,7 @@ export class StreamConnection {
         this.send({ type: 'error', code: isAerError(error) ? error.code : 'invalid_argument', message: (error as Error).message, fatal: false });
       }
       this.options.metrics.bytes.inc({ encoding: this.session.config.encoding }, data.length);
-      const { pendingWindows, backlogBytes, config } = this.session;
-      if (!this.paused && (pendingWindows > OVERLOAD.pauseAboveWindows * config.channels || backlogBytes > OVERLOAD.pauseAboveBytes)) {
+      if (!this.paused && shouldPause(this.session)) {
         this.paused = true;
         this.socket.pause();
       }
@@ -194,8 +194,7 @@ export class StreamConnection {
   }
 
   private resumeIfCaughtUp(): void {
-    const { pendingWindows, backlogBytes, config } = this.session;
-    if (this.paused && !this.ended && pendingWindows <= OVERLOAD.resumeAtWindows * config.channels && backlogBytes <= OVERLOAD.resumeAtBytes) {
+    if (this.paused && !this.ended && mayResume(this.session)) {
       this.paused = false;
       this.socket.resume();
     }

@@ -23,6 +23,19 @@ export interface HttpReply {
   contentType: string;
   body: string;
   headers?: Record<string, string>;
+  /** A reply that goes on (Server-Sent Events): the status and headers go out, then `stream` writes the body until it ends it; `body` is unused. */
+  stream?: (sink: ReplySink) => void;
+}
+
+/** The body of a streamed reply, as the transport takes it. */
+export interface ReplySink {
+  /** False when the client is not taking data as fast as it is written: wait for drained() before writing more. */
+  write(text: string): boolean;
+  /** Resolves once the client has taken what was waiting (or went away). */
+  drained(): Promise<void>;
+  end(): void;
+  /** Aborted when the client goes away. */
+  readonly closed: AbortSignal;
 }
 
 export interface UpgradeRequest {
@@ -61,7 +74,9 @@ export type FaultSite = 'http' | 'upgrade' | 'message' | 'close';
 /** The service as the transport sees it. */
 export interface TransportApp {
   http(request: HttpRequest): Promise<HttpReply>;
-  /** A WebSocket to /v1/stream opened; undefined when the service refused it (and closed the socket). */
+  /** Whether a WebSocket may be opened on this path (others are answered 404 before the upgrade). */
+  upgrades(path: string): boolean;
+  /** A WebSocket opened on a path the service upgrades; undefined when the service refused it (and closed the socket). */
   stream(request: UpgradeRequest, socket: StreamSocket): StreamHandlers | undefined;
   /** An exception escaped a handler: the transport has failed that request (500) or socket (1011); the service logs and counts it. */
   fault(site: FaultSite, error: unknown): void;
@@ -100,6 +115,3 @@ export interface Transport {
   /** Close every connection still open. */
   closeAll(): Promise<void>;
 }
-
-/** The path streams are served on. */
-export const STREAM_PATH = '/v1/stream';

@@ -20,10 +20,10 @@ import { SpooledBody } from './spooled-body.ts';
 import { RequestBody } from './request-body.ts';
 import {
   INTERNAL_ERROR_REPLY,
-  STREAM_PATH,
   type FaultSite,
   type HttpReply,
   type HttpRequest,
+  type ReplySink,
   type StreamHandlers,
   type StreamSocket,
   type Transport,
@@ -42,6 +42,8 @@ interface UwsResponse {
   writeStatus(status: string): UwsResponse;
   writeHeader(key: string, value: string): UwsResponse;
   end(body?: string | Uint8Array, closeConnection?: boolean): UwsResponse;
+  write(chunk: string | Uint8Array): boolean;
+  onWritable(handler: (offset: number) => boolean): UwsResponse;
   endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): UwsResponse;
   close(): UwsResponse;
   upgrade(userData: unknown, key: string, protocol: string, extensions: string, context: unknown): void;
@@ -227,7 +229,8 @@ export class UwsTransport implements Transport {
     this.uws = loadUws();
     this.app = this.uws.App();
     const fault = (site: FaultSite, error: unknown) => service.fault(site, error);
-    this.app.ws<Held>(STREAM_PATH, {
+    // Every path: uWS hands requests without an upgrade on to the HTTP handler below.
+    this.app.ws<Held>('/*', {
       // Oversize messages are closed 1009 by UwsStream; uWS's own limit (1006) only stops a flood.
       maxPayloadLength: options.maxMessageBytes * 4,
       maxBackpressure: MAX_BACKPRESSURE_BYTES,
@@ -237,6 +240,10 @@ export class UwsTransport implements Transport {
       sendPingsAutomatically: true,
       upgrade: (res: UwsResponse, req: UwsRequest, context: unknown) => {
         try {
+          if (!service.upgrades(req.getUrl())) {
+            res.cork(() => res.writeStatus('404 Not Found').end('', true));
+            return;
+          }
           const headers = headersOf(req);
           const stream = new UwsStream({ url: urlOf(req), header: (name) => headers.get(name) }, options.maxMessageBytes, fault);
           res.upgrade(
@@ -294,6 +301,42 @@ export class UwsTransport implements Transport {
     this.app.close();
   }
 
+  /** A streamed reply: the response may not be touched once aborted (uWS frees it). */
+  private streamReply(res: UwsResponse, r: HttpReply, closed: AbortSignal, finished: () => void): void {
+    res.cork(() => {
+      res.writeStatus(`${r.status} ${http.STATUS_CODES[r.status] ?? ''}`).writeHeader('content-type', r.contentType);
+      for (const [key, value] of Object.entries(r.headers ?? {})) res.writeHeader(key, value);
+    });
+    let waiting: (() => void) | undefined;
+    closed.addEventListener('abort', () => waiting?.(), { once: true });
+    const sink: ReplySink = {
+      write: (text) => {
+        let ok = false;
+        if (!closed.aborted) res.cork(() => (ok = res.write(text)));
+        return ok;
+      },
+      drained: () =>
+        new Promise((resolve) => {
+          if (closed.aborted) return resolve();
+          waiting = () => {
+            waiting = undefined;
+            resolve();
+          };
+          res.onWritable(() => {
+            waiting?.();
+            return true;
+          });
+        }),
+      end: () => {
+        if (closed.aborted) return;
+        finished();
+        res.cork(() => res.end());
+      },
+      closed,
+    };
+    r.stream!(sink);
+  }
+
   /** The request is only valid until the handler returns: read it all first. */
   private http(res: UwsResponse, req: UwsRequest): void {
     const headers = headersOf(req);
@@ -319,6 +362,7 @@ export class UwsTransport implements Transport {
     const request: HttpRequest = { method, url, header: (name) => headers.get(name), body, signal: aborted.signal };
     const reply = (r: HttpReply) => {
       if (done) return;
+      if (r.stream) return this.streamReply(res, r, aborted.signal, () => (done = true));
       done = true;
       const unread = hasBody && !body.complete;
       res.cork(() => {

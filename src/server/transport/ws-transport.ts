@@ -16,9 +16,9 @@ import {
   HEADERS_TIMEOUT_MS,
   INTERNAL_ERROR_REPLY,
   KEEP_ALIVE_TIMEOUT_MS,
-  STREAM_PATH,
   type HttpReply,
   type HttpRequest,
+  type ReplySink,
   type StreamHandlers,
   type StreamSocket,
   type Transport,
@@ -76,6 +76,31 @@ class WsStream implements StreamSocket {
     this.ws.pause();
     return new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** A streamed reply: headers now, then the body as the service writes it (no length: chunked). */
+function streamReply(res: ServerResponse, r: HttpReply, closed: AbortSignal): void {
+  res.writeHead(r.status, { ...r.headers, 'content-type': r.contentType });
+  res.flushHeaders();
+  const sink: ReplySink = {
+    write: (text) => !res.destroyed && res.write(text),
+    drained: () =>
+      new Promise((resolve) => {
+        if (res.destroyed || !res.writableNeedDrain) return resolve();
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      }),
+    end: () => {
+      if (!res.destroyed) res.end();
+    },
+    closed,
+  };
+  r.stream!(sink);
 }
 
 export class WsTransport implements Transport {
@@ -154,6 +179,7 @@ export class WsTransport implements Transport {
     };
     const reply = (r: HttpReply) => {
       if (res.headersSent || res.destroyed) return;
+      if (r.stream) return streamReply(res, r, aborted.signal);
       // A reply before the body was read to its end (an error, a refusal) ends the connection rather than reading the rest.
       const unread = req.method !== 'GET' && req.method !== 'HEAD' && !body.complete && !req.readableEnded;
       res.writeHead(r.status, {
@@ -182,7 +208,7 @@ export class WsTransport implements Transport {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== STREAM_PATH) {
+    if (!this.app.upgrades(url.pathname)) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
