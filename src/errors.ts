@@ -52,7 +52,9 @@ export type ErrorCode =
   /** A model or engine whose outputs are not probabilities (NaN, infinite, not summing to 1). */
   | 'engine_fault'
   /** The worker thread analysing a stream failed: the stream ended (close 1011); reconnect. */
-  | 'worker_failed';
+  | 'worker_failed'
+  /** A request or stream without a valid token where the service has tokens. */
+  | 'unauthorized';
 
 export class AerError extends Error {
   readonly code: ErrorCode;

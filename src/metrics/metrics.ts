@@ -8,6 +8,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ENCODINGS } from '../protocol/wire.ts';
 import type { SchedulerObserver } from '../stream/scheduler.ts';
+import { CallMetrics } from './call-metrics.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -36,6 +37,7 @@ export class ServiceMetrics {
   readonly engineFaults: Counter;
   readonly frontEndWorkers: Gauge;
   readonly frontEndFailures: Counter;
+  readonly calls: CallMetrics;
 
   constructor(readonly engine: string) {
     const r = [this.registry];
@@ -131,6 +133,7 @@ export class ServiceMetrics {
       help: 'Front-end worker threads that died (their sessions were closed 1011) and were replaced',
       registers: r,
     });
+    this.calls = new CallMetrics(this.registry);
     // Series that exist from the start, so dashboards and alerts see zeros rather than nothing.
     for (const result of ['speech', 'silence', 'shed', 'error']) this.windows.inc({ result }, 0);
     for (const reason of ['coalesced', 'stale', 'queue_full', 'behind']) this.shed.inc({ reason }, 0);
