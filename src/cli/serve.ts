@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { type Command, Option } from 'commander';
 import { config as rxjsConfig } from 'rxjs';
+import { DEFAULT_ALERTS } from '../calls/alerts.ts';
 import { ENGINES, type EngineChoice } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
 import { DEFAULT_SIMULATED_MS, PRECISIONS, type Precision } from '../engine/engine.ts';
@@ -35,6 +36,8 @@ interface ServeFlags {
   metricsPort?: number;
   metricsHost: string;
   workers: number;
+  alert: string[];
+  alertAfter: number;
 }
 
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -61,6 +64,7 @@ async function run(flags: ServeFlags): Promise<void> {
     log,
     workers: flags.workers,
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs },
+    alerts: { labels: flags.alert, afterS: flags.alertAfter },
   };
   checkWorkerCount(options.workers);
   checkServerOptions(options);
@@ -82,6 +86,9 @@ async function run(flags: ServeFlags): Promise<void> {
       `engine: SIMULATED, every window gets uniform scores after ${flags.simulatedMs ?? DEFAULT_SIMULATED_MS} ms a batch: for measuring capacity, not for tagging audio`,
     );
   const metadata = engine.metadata;
+  const unknown = flags.alert.filter((l) => !engine.labels.includes(l));
+  if (unknown.length > 0)
+    throw new AerError('invalid_argument', `--alert names ${unknown.join(', ')}, not a label of the model`, { hint: `the model's labels: ${engine.labels.join(', ')}` });
   // Workers load their own VAD; only sessions on this thread need one here.
   const vad = flags.workers === 0 ? await VadBatcher.load() : undefined;
   const server = new AerServer({ engine, narrowband, vad, tokens }, options);
@@ -107,7 +114,7 @@ async function run(flags: ServeFlags): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const { port, metricsPort } = server.address;
   log(
-    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')})${narrowbandDir ? `, for 8 kHz audio ${narrowbandDir}` : ''}, engine ${engine.detail}; ${flags.workers === 0 ? 'front ends on the main thread' : `front ends on ${flags.workers} worker thread(s)`}` +
+    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, Twilio Media Streams to /v1/telephony/twilio, calls at /v1/calls; ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')})${narrowbandDir ? `, for 8 kHz audio ${narrowbandDir}` : ''}, engine ${engine.detail}; ${flags.workers === 0 ? 'front ends on the main thread' : `front ends on ${flags.workers} worker thread(s)`}` +
       (metricsPort !== undefined ? `; /metrics on http://${flags.metricsHost}:${metricsPort}` : tokens.enabled ? '; /metrics needs a token' : ''),
   );
 }
@@ -222,6 +229,18 @@ export function registerServe(command: Command): void {
         .argParser(num('--workers', 0, 1024))
         .default(defaultFrontEndWorkers())
         .env('AER_WORKERS'),
+    )
+    .addOption(
+      new Option('--alert <labels>', "labels that raise an alert on a call when a party holds one (comma-separated; '' for none)")
+        .argParser((v) => v.split(',').map((l) => l.trim()).filter(Boolean))
+        .default(DEFAULT_ALERTS.labels)
+        .env('AER_ALERT'),
+    )
+    .addOption(
+      new Option('--alert-after <s>', 'seconds of call time a party holds an alert label before it alerts')
+        .argParser(num('--alert-after', 0, 3600))
+        .default(DEFAULT_ALERTS.afterS)
+        .env('AER_ALERT_AFTER'),
     )
     .addOption(
       new Option('--threads <n>', 'onnxruntime threads per batch (0: one per core)')

@@ -18,6 +18,17 @@
  *   silently.
  */
 import crypto from 'node:crypto';
+import { type AlertOptions, DEFAULT_ALERTS } from '../calls/alerts.ts';
+import type { CallBus } from '../calls/bus.ts';
+import { CallHub } from '../calls/call-hub.ts';
+import { MemoryBus } from '../calls/memory-bus.ts';
+import { DEFAULT_HOP_MS } from '../features/hop.ts';
+import type { CallSource } from '../protocol/calls.ts';
+import type { ForkStart, MediaForkProtocol } from '../telephony/media-fork.ts';
+import { TwilioMediaStream } from '../telephony/twilio.ts';
+import { CallConnection, type OpenedCall } from './call-connection.ts';
+import { CALLS_PATH, CallsApi, callPath } from './calls-api.ts';
+import { DEFAULT_SUBSCRIBER_OPTIONS, type SubscriberOptions } from './call-subscribers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { checkEngine } from '../engine/output-check.ts';
 import { AerError, isAerError, type ErrorCode } from '../errors.ts';
@@ -84,6 +95,10 @@ export interface ServerOptions {
   workers: number;
   /** Heap limit of each front-end worker, MiB (Node's default when absent). */
   workerHeapMb: number | undefined;
+  /** When a party's label raises an alert on its call. */
+  alerts: AlertOptions;
+  /** Subscribers to calls' events: heartbeat, stall and buffering limits. */
+  subscribers: SubscriberOptions;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -104,6 +119,14 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
   workers: 0,
   workerHeapMb: undefined,
+  alerts: DEFAULT_ALERTS,
+  subscribers: DEFAULT_SUBSCRIBER_OPTIONS,
+};
+
+const STREAM_PATH = '/v1/stream';
+/** Telephony platforms' media forks, by path. */
+const TELEPHONY: Record<string, { source: CallSource; protocol: () => MediaForkProtocol }> = {
+  '/v1/telephony/twilio': { source: 'twilio', protocol: () => new TwilioMediaStream() },
 };
 
 export interface ServiceParts {
@@ -113,6 +136,8 @@ export interface ServiceParts {
   /** Voice activity for sessions on the main thread (workers: 0); each worker loads its own. */
   vad?: VadBatcher;
   tokens: Tokens;
+  /** Where calls' events go: Redis for several replicas; in process when absent. */
+  bus?: CallBus;
 }
 
 /** Seconds a client told to come back (busy, shutting down) should wait. */
@@ -159,6 +184,10 @@ export class AerServer implements TransportApp {
   private port = 0;
   private metricsPortBound: number | undefined;
   private readonly connections = new Set<StreamConnection>();
+  private readonly callConnections = new Set<CallConnection>();
+  readonly bus: CallBus;
+  readonly calls: CallHub;
+  private readonly callsApi: CallsApi;
   /** Classify requests in flight, each with the abort that ends it at the shutdown deadline. */
   private readonly classifying = new Map<Promise<unknown>, AbortController>();
   private readonly options: ServerOptions;
@@ -188,6 +217,9 @@ export class AerServer implements TransportApp {
         },
       };
     });
+    this.bus = parts.bus ?? new MemoryBus();
+    this.calls = new CallHub(this.bus, this.options.alerts, (n) => this.metrics.calls.active.set(n));
+    this.callsApi = new CallsApi(this.bus, this.metrics.calls, this.options.subscribers);
     this.transport = createTransport(this.options.transport, this, { maxMessageBytes: this.options.maxMessageBytes, body: this.options.body });
     this.routes = new Map<string, Route>([
       ['/healthz', { guarded: false, methods: { GET: () => json(200, { status: 'ok' }) } }],
@@ -195,6 +227,7 @@ export class AerServer implements TransportApp {
       ['/metrics', { guarded: true, methods: { GET: () => this.metricsReply() } }],
       ['/v1/models', { guarded: true, methods: { GET: () => json(200, { models: this.models.all.map((m) => describeModel(m.engine, m.band)) }) } }],
       ['/v1/classify', { guarded: true, methods: { POST: (req) => this.classify(req) } }],
+      [CALLS_PATH, { guarded: true, methods: { GET: () => this.callsApi.list() } }],
     ]);
   }
 
@@ -208,7 +241,7 @@ export class AerServer implements TransportApp {
   }
 
   get activeSessions(): number {
-    return this.connections.size;
+    return this.connections.size + this.callConnections.size;
   }
 
   /** Check the engine on a fixed input (which also warms it), then listen. */
@@ -286,7 +319,7 @@ export class AerServer implements TransportApp {
   async http(req: HttpRequest): Promise<HttpReply> {
     const path = req.url.pathname;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const route = this.routes.get(path);
+    const route = this.routes.get(path) ?? this.callRoute(path);
     const origin = req.header('origin');
     const api = route?.guarded;
     if (api && !this.origins.allows(origin, req.header('host'))) {
@@ -306,7 +339,7 @@ export class AerServer implements TransportApp {
           404,
           'not_found',
           `no route ${req.method} ${path}`,
-          'see / (the demo), /v1/models, /v1/classify, /v1/stream, /healthz, /readyz, /metrics',
+          'see / (the demo), /v1/models, /v1/classify, /v1/stream, /v1/calls, /healthz, /readyz, /metrics',
         );
       }
       if (method === 'OPTIONS' && api) {
@@ -342,6 +375,16 @@ export class AerServer implements TransportApp {
       if (isAerError(error)) return httpError(ERROR_STATUS[error.code] ?? 400, error.code, error.message, error.hint, cors);
       throw error;
     }
+  }
+
+  /** /v1/calls/{id} and /v1/calls/{id}/events. */
+  private callRoute(path: string): Route | undefined {
+    const call = callPath(path);
+    if (!call) return undefined;
+    return {
+      guarded: true,
+      methods: { GET: call.events ? (req) => this.callsApi.events(req, call.id) : () => this.callsApi.get(call.id) },
+    };
   }
 
   /** Tokens guard the API; /metrics too, unless it has its own port (where it is not served here). */
@@ -452,6 +495,10 @@ export class AerServer implements TransportApp {
     }
   }
 
+  upgrades(path: string): boolean {
+    return path === STREAM_PATH || path in TELEPHONY || callPath(path)?.events === true;
+  }
+
   stream(req: UpgradeRequest, socket: StreamSocket): StreamHandlers | undefined {
     const url = req.url;
     // Refusals are WebSocket close codes, which every client can read; an HTTP status before the upgrade is opaque to browsers.
@@ -463,11 +510,16 @@ export class AerServer implements TransportApp {
     };
     if (!this.origins.allows(req.header('origin'), req.header('host')))
       return refuse(CLOSE.policy, 'pages from this origin may not stream to this service (--allowed-origins)', 'origin_not_allowed');
-    if (!this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url)))
-      return refuse(CLOSE.policy, 'a valid bearer token is required (Authorization: Bearer or ?token=)', 'unauthorized');
+    const authorized = this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url));
+    const telephony = TELEPHONY[url.pathname];
+    // A telephony platform may carry its token in its own protocol (Twilio's custom parameters): checked at its start.
+    if (!authorized && !telephony) return refuse(CLOSE.policy, 'a valid bearer token is required (Authorization: Bearer or ?token=)', 'unauthorized');
+    const call = callPath(url.pathname);
+    if (call) return this.callsApi.websocket(req, call.id, socket);
     if (this.stopping) return refuse(CLOSE.tryAgainLater, 'the server is shutting down; reconnect to another instance', 'shutting_down');
-    if (this.connections.size >= this.options.maxSessions)
+    if (this.activeSessions >= this.options.maxSessions)
       return refuse(CLOSE.tryAgainLater, `the server is full (${this.options.maxSessions} sessions); try again later`, 'server_full');
+    if (telephony) return this.mediaFork(telephony.source, telephony.protocol(), socket, authorized);
     let config: StreamConfig;
     let model: ServedModel;
     try {
@@ -521,6 +573,53 @@ export class AerServer implements TransportApp {
     return { message: (data, isBinary) => connection.message(data, isBinary), gone: () => connection.gone() };
   }
 
+  /** A telephony platform's media fork: the call opens at its start message. */
+  private mediaFork(source: CallSource, protocol: MediaForkProtocol, socket: StreamSocket, authorized: boolean): StreamHandlers {
+    const connection = new CallConnection(socket, protocol, {
+      source,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      metrics: this.metrics,
+      open: (start) => this.openCall(start, authorized),
+      onEnd: (reason) => {
+        this.callConnections.delete(connection);
+        this.metrics.activeSessions.set(this.activeSessions);
+        this.metrics.closed.inc({ reason });
+      },
+    });
+    this.callConnections.add(connection);
+    this.metrics.activeSessions.set(this.activeSessions);
+    return { message: (data, isBinary) => connection.message(data, isBinary), gone: () => connection.gone() };
+  }
+
+  private async openCall(start: ForkStart, authorized: boolean): Promise<OpenedCall> {
+    if (!authorized && !this.parts.tokens.allows(start.token))
+      throw new AerError('unauthorized', 'a valid token is required', {
+        hint: 'give the stream a custom parameter named token (Twilio: <Parameter name="token" value="..."/>), or send Authorization: Bearer',
+      });
+    if (this.stopping) throw new AerError('unavailable', 'the server is shutting down', { hint: 'send the call to another instance' });
+    const config: StreamConfig = {
+      encoding: start.encoding,
+      sampleRate: start.sampleRate,
+      channels: start.parties.length,
+      hopMs: DEFAULT_HOP_MS,
+      smoothing: 'ema',
+      vad: true,
+      // Calls' events leave attention weights to the stream API.
+      attention: false,
+      band: 'auto',
+    };
+    const model = this.models.for(config.band, config.sampleRate);
+    const call = await this.calls.open({ id: start.callId, source: start.source, external: start.external, parties: start.parties });
+    try {
+      const session = this.openSession(crypto.randomUUID(), config, model, false);
+      this.metrics.opened.inc({ encoding: config.encoding });
+      return { session, call };
+    } catch (error) {
+      call.end('error');
+      throw error;
+    }
+  }
+
   /**
    * Graceful shutdown. The listener stays open while open work finishes
    * (bounded by the deadline): new streams are refused 1013, classify 503,
@@ -531,9 +630,12 @@ export class AerServer implements TransportApp {
     this.stopping = true;
     this.updateReady();
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
-    const open = [...this.connections];
+    const open = [...this.connections, ...this.callConnections];
     await settledBy(Promise.all([...open.map((c) => c.shutdown()), ...[...this.classifying.keys()].map((w) => w.catch(() => {}))]), deadline);
     for (const c of this.connections) c.abort();
+    for (const c of this.callConnections) c.abort();
+    this.calls.endAll('server_shutdown');
+    await settledBy(this.callsApi.stop(), deadline + 1000);
     for (const abort of this.classifying.values()) abort.abort();
     // A stuck engine must not hold the process past the deadline: its batch is abandoned with the process.
     await settledBy(this.models.drain(), deadline);
@@ -542,6 +644,7 @@ export class AerServer implements TransportApp {
     await this.transport.closeAll();
     await this.metricsEndpoint?.close();
     await this.pool?.close();
+    await this.bus.close();
     this.loopLag.stop();
   }
 }

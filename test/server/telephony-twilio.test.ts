@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { twilioMessages } from '../../clients/examples/call-centre/twilio-media-stream.ts';
+import { floatToMulaw } from '../../src/audio/g711.ts';
+import type { CallEvent, CallInfo, CallSummary } from '../../src/protocol/calls.ts';
+import { metricValue, type Service, startService, voiced } from '../helpers/service.ts';
+
+const TOKEN = 'telephony-test-token-0123456789';
+const ids = (callSid: string, customParameters: Record<string, string> = { token: TOKEN }) => ({
+  callSid,
+  streamSid: `MZ${callSid}`,
+  accountSid: 'AC0000',
+  customParameters,
+});
+/** A two-party call: the customer talks for the first 4 s, the agent for the next 4. */
+function call(): { inbound: Uint8Array; outbound: Uint8Array } {
+  const n = 8 * 8000;
+  const customer = new Float32Array(n);
+  const agent = new Float32Array(n);
+  customer.set(voiced(4, 8000));
+  agent.set(voiced(4, 8000), 4 * 8000);
+  return { inbound: floatToMulaw(customer), outbound: floatToMulaw(agent) };
+}
+
+/** Sends `messages` as Twilio would (no pacing: the service pushes back); resolves with the close code and reason. */
+async function twilio(url: string, messages: Iterable<string>, headers: Record<string, string> = {}): Promise<{ code: number; reason: string }> {
+  const ws = new WebSocket(url, { headers });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  for (const m of messages) {
+    if (ws.readyState !== WebSocket.OPEN) break;
+    ws.send(m);
+  }
+  return closed;
+}
+
+/** Reads an SSE stream to its end: the events' ids, types and data. */
+async function sse(url: string, headers: Record<string, string> = {}): Promise<{ status: number; events: CallEvent[]; ids: number[] }> {
+  const res = await fetch(url, { headers });
+  if (res.status !== 200) return { status: res.status, events: [], ids: [] };
+  const text = await res.text();
+  const events: CallEvent[] = [];
+  const ids: number[] = [];
+  for (const block of text.split('\n\n')) {
+    const data = /^data: (.*)$/m.exec(block);
+    const id = /^id: (\d+)$/m.exec(block);
+    if (!data || !id) continue;
+    events.push(JSON.parse(data[1]) as CallEvent);
+    ids.push(Number(id[1]));
+  }
+  return { status: res.status, events, ids };
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('Twilio Media Streams in, the call out to subscribers', () => {
+  let service: Service;
+  let base: string;
+
+  before(async () => {
+    service = await startService({}, [TOKEN]);
+    base = service.http.replace('http', 'ws');
+  });
+  after(() => service.stop());
+
+  test('a two-track call: every event numbered, labelled by role, replayed to a late SSE subscriber and a WebSocket one, with the summary', async () => {
+    const closed = await twilio(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-two'), call()));
+    assert.equal(closed.code, 1000, closed.reason);
+    const { status, events, ids: seqIds } = await sse(`${service.http}/v1/calls/CA-two/events`, auth);
+    assert.equal(status, 200);
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+      'numbered 1, 2, 3, ... without gaps',
+    );
+    assert.deepEqual(
+      seqIds,
+      events.map((e) => e.seq),
+      'the SSE id is the sequence number',
+    );
+    assert.equal(events[0].type, 'call_started');
+    const last = events.at(-1)!;
+    assert.ok(last.type === 'call_ended');
+    assert.equal(last.reason, 'stop');
+    const emotions = events.filter((e) => e.type === 'emotion');
+    for (const role of ['customer', 'agent'])
+      assert.ok(
+        emotions.some((e) => e.party === role),
+        `${role} windows`,
+      );
+    assert.ok(emotions.every((e) => (e.party === 'customer') === (e.channel === 0)));
+    const windowsEnd = Math.max(...emotions.map((e) => e.end_s));
+    assert.ok(windowsEnd >= 7.5, `the call's windows reach its end (${windowsEnd} s)`);
+    assert.deepEqual(
+      last.summary.parties.map((p) => [p.channel, p.role, p.track]),
+      [
+        [0, 'customer', 'inbound'],
+        [1, 'agent', 'outbound'],
+      ],
+    );
+    assert.equal(last.summary.external.streamSid, 'MZCA-two');
+    assert.ok(!JSON.stringify(last).includes(TOKEN), 'the token is not shown');
+
+    const ws = new WebSocket(`${base}/v1/calls/CA-two/events?since=3`, { headers: auth });
+    const got: CallEvent[] = [];
+    ws.on('message', (d) => got.push(JSON.parse(String(d)) as CallEvent));
+    const wsClosed = await new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    assert.equal(wsClosed, 1000);
+    assert.deepEqual(
+      got.map((e) => e.seq),
+      events.slice(3).map((e) => e.seq),
+      'since=3 resumes at 4, without gaps or duplicates',
+    );
+
+    const list = (await (await fetch(`${service.http}/v1/calls`, { headers: auth })).json()) as { calls: CallInfo[] };
+    assert.equal(list.calls.find((c) => c.id === 'CA-two')?.status, 'ended');
+    const summary = (await (await fetch(`${service.http}/v1/calls/CA-two`, { headers: auth })).json()) as CallSummary;
+    assert.equal(summary.end_reason, 'stop');
+    assert.equal(summary.last_seq, last.seq);
+    assert.equal(summary.stats?.audio_s, 8);
+    const metrics = await (await fetch(`${service.http}/metrics`, { headers: auth })).text();
+    assert.equal(metricValue(metrics, 'aer_calls_started_total', 'source="twilio"'), 1);
+  });
+
+  test('a live subscriber gets the events as they happen; Last-Event-ID resumes', async () => {
+    const messages = [...twilioMessages(ids('CA-live'), call())];
+    const ws = new WebSocket(`${base}/v1/telephony/twilio`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(messages[0]);
+    ws.send(messages[1]);
+    // The call exists once its start is taken.
+    let listed: CallInfo | undefined;
+    for (let i = 0; i < 100 && !listed; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      listed = ((await (await fetch(`${service.http}/v1/calls`, { headers: auth })).json()) as { calls: CallInfo[] }).calls.find((c) => c.id === 'CA-live');
+    }
+    assert.equal(listed?.status, 'live');
+    const live = sse(`${service.http}/v1/calls/CA-live/events`, auth);
+    for (const m of messages.slice(2)) ws.send(m);
+    const { events } = await live;
+    assert.equal(events.at(-1)?.type, 'call_ended');
+    const resumed = await sse(`${service.http}/v1/calls/CA-live/events`, { ...auth, 'last-event-id': String(events.length - 2) });
+    assert.deepEqual(
+      resumed.events.map((e) => e.seq),
+      [events.length - 1, events.length],
+    );
+  });
+
+  test('bad input: no token, media before start, an unknown call, a bad since', async () => {
+    const noToken = await twilio(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-anon', {}), call()));
+    assert.equal(noToken.code, 1008);
+    assert.match(noToken.reason, /token/);
+    const headerToken = await twilio(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-header', {}), call()), auth);
+    assert.equal(headerToken.code, 1000, 'a token on the connection is enough');
+    const [, start, media] = [...twilioMessages(ids('CA-early'), call())];
+    const early = await twilio(`${base}/v1/telephony/twilio`, [media, start]);
+    assert.equal(early.code, 4400);
+    assert.match(early.reason, /media before start/);
+    assert.equal((await fetch(`${service.http}/v1/calls/CA-nowhere`, { headers: auth })).status, 404);
+    assert.equal((await fetch(`${service.http}/v1/calls/CA-two/events?since=x`, { headers: auth })).status, 400);
+    assert.equal((await fetch(`${service.http}/v1/calls`)).status, 401, 'the calls API needs a token');
+  });
+});
