@@ -88,7 +88,9 @@ async function run(flags: ServeFlags): Promise<void> {
   const metadata = engine.metadata;
   const unknown = flags.alert.filter((l) => !engine.labels.includes(l));
   if (unknown.length > 0)
-    throw new AerError('invalid_argument', `--alert names ${unknown.join(', ')}, not a label of the model`, { hint: `the model's labels: ${engine.labels.join(', ')}` });
+    throw new AerError('invalid_argument', `--alert names ${unknown.join(', ')}, not a label of the model`, {
+      hint: `the model's labels: ${engine.labels.join(', ')}`,
+    });
   // Workers load their own VAD; only sessions on this thread need one here.
   const vad = flags.workers === 0 ? await VadBatcher.load() : undefined;
   const server = new AerServer({ engine, narrowband, vad, tokens }, options);
@@ -114,7 +116,7 @@ async function run(flags: ServeFlags): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const { port, metricsPort } = server.address;
   log(
-    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, Twilio Media Streams to /v1/telephony/twilio, calls at /v1/calls; ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')})${narrowbandDir ? `, for 8 kHz audio ${narrowbandDir}` : ''}, engine ${engine.detail}; ${flags.workers === 0 ? 'front ends on the main thread' : `front ends on ${flags.workers} worker thread(s)`}` +
+    `aer-stream listening on http://${host}:${port} (open it in a browser for the demo; stream to ws://${host}:${port}/v1/stream, telephony at /v1/telephony/twilio and /v1/telephony/audiohook, calls at /v1/calls; ${server.address.transport} transport); model ${flags.model} (${metadata.variant}, ${metadata.labels.join('/')})${narrowbandDir ? `, for 8 kHz audio ${narrowbandDir}` : ''}, engine ${engine.detail}; ${flags.workers === 0 ? 'front ends on the main thread' : `front ends on ${flags.workers} worker thread(s)`}` +
       (metricsPort !== undefined ? `; /metrics on http://${flags.metricsHost}:${metricsPort}` : tokens.enabled ? '; /metrics needs a token' : ''),
   );
 }
@@ -232,7 +234,12 @@ export function registerServe(command: Command): void {
     )
     .addOption(
       new Option('--alert <labels>', "labels that raise an alert on a call when a party holds one (comma-separated; '' for none)")
-        .argParser((v) => v.split(',').map((l) => l.trim()).filter(Boolean))
+        .argParser((v) =>
+          v
+            .split(',')
+            .map((l) => l.trim())
+            .filter(Boolean),
+        )
         .default(DEFAULT_ALERTS.labels)
         .env('AER_ALERT'),
     )

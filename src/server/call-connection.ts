@@ -117,7 +117,8 @@ export class CallConnection {
   }
 
   private step(step: ForkStep): void {
-    if (this.state === 'opening' && step.kind !== 'problem' && step.kind !== 'reply') {
+    // While the call opens, everything waits (replies too: the platform's own sequence numbers must go out in order).
+    if (this.state === 'opening' && step.kind !== 'problem') {
       if (this.waitingSteps.length >= MAX_WAITING_STEPS) return this.fail('bad_message', 'too much audio arrived before the call could open');
       this.waitingSteps.push(step);
       return;
@@ -153,6 +154,7 @@ export class CallConnection {
       if (!isAerError(error)) throw error;
       this.options.metrics.calls.rejected.inc({ source: this.options.source, reason: code === 'unauthorized' ? 'unauthorized' : 'bad_message' });
       this.sessionDone = true;
+      this.tell(code === 'unauthorized' ? 'unauthorized' : 'error', error.message);
       return this.close(code === 'unauthorized' ? CLOSE.policy : code === 'unavailable' ? CLOSE.tryAgainLater : CLOSE.badRequest, error.message);
     }
     if (this.state !== 'opening') {
@@ -164,6 +166,7 @@ export class CallConnection {
     }
     this.opened = opened;
     this.state = 'open';
+    if (start.opened) this.socket.send(start.opened());
     this.options.metrics.calls.started.inc({ source: this.options.source });
     this.aligner = new TrackAligner({
       tracks: start.parties.length,
@@ -271,7 +274,14 @@ export class CallConnection {
     this.opened!.session.closeStream(reason);
   }
 
+  /** The platform's own last word before a refusal, where its protocol has one. */
+  private tell(reason: 'unauthorized' | 'error', info: string): void {
+    const text = this.protocol.refuse?.(reason, info);
+    if (text) this.socket.send(text);
+  }
+
   private fail(code: string, message: string): void {
+    this.tell('error', message);
     if (this.opened && !this.opened.call.ended) {
       this.opened.call.message({ type: 'error', code, message, fatal: true });
       this.endReason = 'error';

@@ -25,6 +25,7 @@ import { MemoryBus } from '../calls/memory-bus.ts';
 import { DEFAULT_HOP_MS } from '../features/hop.ts';
 import type { CallSource } from '../protocol/calls.ts';
 import type { ForkStart, MediaForkProtocol } from '../telephony/media-fork.ts';
+import { AudioHookSession } from '../telephony/audiohook.ts';
 import { TwilioMediaStream } from '../telephony/twilio.ts';
 import { CallConnection, type OpenedCall } from './call-connection.ts';
 import { CALLS_PATH, CallsApi, callPath } from './calls-api.ts';
@@ -124,9 +125,10 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
 };
 
 const STREAM_PATH = '/v1/stream';
-/** Telephony platforms' media forks, by path. */
-const TELEPHONY: Record<string, { source: CallSource; protocol: () => MediaForkProtocol }> = {
+/** Telephony platforms' media forks, by path; `credential` is where a platform puts its key on the connection, if not in a bearer token. */
+const TELEPHONY: Record<string, { source: CallSource; protocol: () => MediaForkProtocol; credential?: (req: UpgradeRequest) => string | undefined }> = {
   '/v1/telephony/twilio': { source: 'twilio', protocol: () => new TwilioMediaStream() },
+  '/v1/telephony/audiohook': { source: 'audiohook', protocol: () => new AudioHookSession(), credential: (req) => req.header('x-api-key') },
 };
 
 export interface ServiceParts {
@@ -510,8 +512,8 @@ export class AerServer implements TransportApp {
     };
     if (!this.origins.allows(req.header('origin'), req.header('host')))
       return refuse(CLOSE.policy, 'pages from this origin may not stream to this service (--allowed-origins)', 'origin_not_allowed');
-    const authorized = this.parts.tokens.allows(Tokens.presented(req.header('authorization'), url));
     const telephony = TELEPHONY[url.pathname];
+    const authorized = this.parts.tokens.allows(telephony?.credential?.(req) ?? Tokens.presented(req.header('authorization'), url));
     // A telephony platform may carry its token in its own protocol (Twilio's custom parameters): checked at its start.
     if (!authorized && !telephony) return refuse(CLOSE.policy, 'a valid bearer token is required (Authorization: Bearer or ?token=)', 'unauthorized');
     const call = callPath(url.pathname);
@@ -594,7 +596,7 @@ export class AerServer implements TransportApp {
   private async openCall(start: ForkStart, authorized: boolean): Promise<OpenedCall> {
     if (!authorized && !this.parts.tokens.allows(start.token))
       throw new AerError('unauthorized', 'a valid token is required', {
-        hint: 'give the stream a custom parameter named token (Twilio: <Parameter name="token" value="..."/>), or send Authorization: Bearer',
+        hint: 'Twilio: a custom parameter named token (<Parameter name="token" value="..."/>); AudioHook: the integration\'s API key set to a service token; others: Authorization: Bearer',
       });
     if (this.stopping) throw new AerError('unavailable', 'the server is shutting down', { hint: 'send the call to another instance' });
     const config: StreamConfig = {

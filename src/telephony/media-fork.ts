@@ -20,6 +20,8 @@ export interface ForkStart {
   sampleRate: number;
   /** A token the platform carried in the protocol itself (Twilio's custom parameters), for services with tokens. */
   token?: string;
+  /** What the platform is told once the call is open (AudioHook's `opened`), made when it is sent. */
+  opened?: () => string;
 }
 
 export type ForkStep =
@@ -44,4 +46,6 @@ export type ProblemCode = 'bad_message' | 'out_of_order' | 'unknown_track' | 'ba
 export interface MediaForkProtocol {
   text(message: string): ForkStep[];
   binary(data: Uint8Array): ForkStep[];
+  /** What the platform is told before the service closes on it, when its protocol has such a message (AudioHook's `disconnect`). */
+  refuse?(reason: 'unauthorized' | 'error', info: string): string | undefined;
 }

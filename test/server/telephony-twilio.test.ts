@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { twilioMessages } from '../../clients/examples/call-centre/twilio-media-stream.ts';
 import { floatToMulaw } from '../../src/audio/g711.ts';
 import type { CallEvent, CallInfo, CallSummary } from '../../src/protocol/calls.ts';
+import { readSse, twilioStream } from '../helpers/calls.ts';
 import { metricValue, type Service, startService, voiced } from '../helpers/service.ts';
 
 const TOKEN = 'telephony-test-token-0123456789';
@@ -23,38 +24,6 @@ function call(): { inbound: Uint8Array; outbound: Uint8Array } {
   return { inbound: floatToMulaw(customer), outbound: floatToMulaw(agent) };
 }
 
-/** Sends `messages` as Twilio would (no pacing: the service pushes back); resolves with the close code and reason. */
-async function twilio(url: string, messages: Iterable<string>, headers: Record<string, string> = {}): Promise<{ code: number; reason: string }> {
-  const ws = new WebSocket(url, { headers });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  for (const m of messages) {
-    if (ws.readyState !== WebSocket.OPEN) break;
-    ws.send(m);
-  }
-  return closed;
-}
-
-/** Reads an SSE stream to its end: the events' ids, types and data. */
-async function sse(url: string, headers: Record<string, string> = {}): Promise<{ status: number; events: CallEvent[]; ids: number[] }> {
-  const res = await fetch(url, { headers });
-  if (res.status !== 200) return { status: res.status, events: [], ids: [] };
-  const text = await res.text();
-  const events: CallEvent[] = [];
-  const ids: number[] = [];
-  for (const block of text.split('\n\n')) {
-    const data = /^data: (.*)$/m.exec(block);
-    const id = /^id: (\d+)$/m.exec(block);
-    if (!data || !id) continue;
-    events.push(JSON.parse(data[1]) as CallEvent);
-    ids.push(Number(id[1]));
-  }
-  return { status: res.status, events, ids };
-}
-
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('Twilio Media Streams in, the call out to subscribers', () => {
@@ -68,9 +37,9 @@ describe('Twilio Media Streams in, the call out to subscribers', () => {
   after(() => service.stop());
 
   test('a two-track call: every event numbered, labelled by role, replayed to a late SSE subscriber and a WebSocket one, with the summary', async () => {
-    const closed = await twilio(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-two'), call()));
+    const closed = await twilioStream(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-two'), call()));
     assert.equal(closed.code, 1000, closed.reason);
-    const { status, events, ids: seqIds } = await sse(`${service.http}/v1/calls/CA-two/events`, auth);
+    const { status, events, ids: seqIds } = await readSse(`${service.http}/v1/calls/CA-two/events`, auth);
     assert.equal(status, 200);
     assert.deepEqual(
       events.map((e) => e.seq),
@@ -139,11 +108,11 @@ describe('Twilio Media Streams in, the call out to subscribers', () => {
       listed = ((await (await fetch(`${service.http}/v1/calls`, { headers: auth })).json()) as { calls: CallInfo[] }).calls.find((c) => c.id === 'CA-live');
     }
     assert.equal(listed?.status, 'live');
-    const live = sse(`${service.http}/v1/calls/CA-live/events`, auth);
+    const live = readSse(`${service.http}/v1/calls/CA-live/events`, auth);
     for (const m of messages.slice(2)) ws.send(m);
     const { events } = await live;
     assert.equal(events.at(-1)?.type, 'call_ended');
-    const resumed = await sse(`${service.http}/v1/calls/CA-live/events`, { ...auth, 'last-event-id': String(events.length - 2) });
+    const resumed = await readSse(`${service.http}/v1/calls/CA-live/events`, { ...auth, 'last-event-id': String(events.length - 2) });
     assert.deepEqual(
       resumed.events.map((e) => e.seq),
       [events.length - 1, events.length],
@@ -151,13 +120,13 @@ describe('Twilio Media Streams in, the call out to subscribers', () => {
   });
 
   test('bad input: no token, media before start, an unknown call, a bad since', async () => {
-    const noToken = await twilio(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-anon', {}), call()));
+    const noToken = await twilioStream(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-anon', {}), call()));
     assert.equal(noToken.code, 1008);
     assert.match(noToken.reason, /token/);
-    const headerToken = await twilio(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-header', {}), call()), auth);
+    const headerToken = await twilioStream(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-header', {}), call()), auth);
     assert.equal(headerToken.code, 1000, 'a token on the connection is enough');
     const [, start, media] = [...twilioMessages(ids('CA-early'), call())];
-    const early = await twilio(`${base}/v1/telephony/twilio`, [media, start]);
+    const early = await twilioStream(`${base}/v1/telephony/twilio`, [media, start]);
     assert.equal(early.code, 4400);
     assert.match(early.reason, /media before start/);
     assert.equal((await fetch(`${service.http}/v1/calls/CA-nowhere`, { headers: auth })).status, 404);
