@@ -34,7 +34,9 @@ export class CallHub implements CallOutlet {
 
   /** Opens the call, after checking no replica has it live. */
   async open(start: CallStart): Promise<LiveCall> {
-    if (this.live.has(start.id) || (await this.bus.call(start.id))?.status === 'live')
+    // A bus that cannot be read (Redis away) does not stop a call: only this replica's calls are checked then.
+    const elsewhere = this.live.has(start.id) ? undefined : await this.bus.call(start.id).catch(() => undefined);
+    if (this.live.has(start.id) || elsewhere?.status === 'live')
       throw new AerError('invalid_argument', `call ${start.id} is already being analysed`, {
         hint: 'stream each call once; a second stream of the same call needs its own call id',
       });

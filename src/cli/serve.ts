@@ -3,6 +3,7 @@ import os from 'node:os';
 import { type Command, Option } from 'commander';
 import { config as rxjsConfig } from 'rxjs';
 import { DEFAULT_ALERTS } from '../calls/alerts.ts';
+import { parseBusUrl } from '../calls/redis-bus.ts';
 import { ENGINES, type EngineChoice } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
 import { DEFAULT_SIMULATED_MS, PRECISIONS, type Precision } from '../engine/engine.ts';
@@ -38,6 +39,7 @@ interface ServeFlags {
   workers: number;
   alert: string[];
   alertAfter: number;
+  bus?: string;
 }
 
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -65,9 +67,11 @@ async function run(flags: ServeFlags): Promise<void> {
     workers: flags.workers,
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs },
     alerts: { labels: flags.alert, afterS: flags.alertAfter },
+    bus: flags.bus,
   };
   checkWorkerCount(options.workers);
   checkServerOptions(options);
+  if (options.bus) parseBusUrl(options.bus);
   if (options.workers > os.availableParallelism())
     log(`--workers ${options.workers} on ${os.availableParallelism()} cores: the front ends will take turns on the cores, which adds latency and no capacity`);
   // An error escaping an RxJS subscriber would otherwise be rethrown on a timer and end the process.
@@ -232,6 +236,7 @@ export function registerServe(command: Command): void {
         .default(defaultFrontEndWorkers())
         .env('AER_WORKERS'),
     )
+    .addOption(new Option('--bus <url>', "calls' events across replicas: a Redis URL (redis://HOST:PORT); in process when absent").env('AER_BUS'))
     .addOption(
       new Option('--alert <labels>', "labels that raise an alert on a call when a party holds one (comma-separated; '' for none)")
         .argParser((v) =>

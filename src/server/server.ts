@@ -22,6 +22,7 @@ import { type AlertOptions, DEFAULT_ALERTS } from '../calls/alerts.ts';
 import type { CallBus } from '../calls/bus.ts';
 import { CallHub } from '../calls/call-hub.ts';
 import { MemoryBus } from '../calls/memory-bus.ts';
+import { DEFAULT_REDIS_OPTIONS, RedisBus } from '../calls/redis-bus.ts';
 import { DEFAULT_HOP_MS } from '../features/hop.ts';
 import type { CallSource } from '../protocol/calls.ts';
 import type { ForkStart, MediaForkProtocol } from '../telephony/media-fork.ts';
@@ -100,6 +101,8 @@ export interface ServerOptions {
   alerts: AlertOptions;
   /** Subscribers to calls' events: heartbeat, stall and buffering limits. */
   subscribers: SubscriberOptions;
+  /** Where calls' events go: a redis:// URL for several replicas; in process when absent. */
+  bus: string | undefined;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -122,7 +125,11 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   workerHeapMb: undefined,
   alerts: DEFAULT_ALERTS,
   subscribers: DEFAULT_SUBSCRIBER_OPTIONS,
+  bus: undefined,
 };
+
+/** How long start waits for Redis before starting without it (degraded: calls are tagged, subscribers wait). */
+const BUS_CONNECT_MS = 3000;
 
 const STREAM_PATH = '/v1/stream';
 /** Telephony platforms' media forks, by path; `credential` is where a platform puts its key on the connection, if not in a bearer token. */
@@ -138,8 +145,6 @@ export interface ServiceParts {
   /** Voice activity for sessions on the main thread (workers: 0); each worker loads its own. */
   vad?: VadBatcher;
   tokens: Tokens;
-  /** Where calls' events go: Redis for several replicas; in process when absent. */
-  bus?: CallBus;
 }
 
 /** Seconds a client told to come back (busy, shutting down) should wait. */
@@ -219,7 +224,14 @@ export class AerServer implements TransportApp {
         },
       };
     });
-    this.bus = parts.bus ?? new MemoryBus();
+    this.bus = this.options.bus
+      ? new RedisBus(this.options.bus, {
+          ...DEFAULT_REDIS_OPTIONS,
+          onError: (operation) => this.metrics.calls.busErrors.inc({ operation }),
+          onUp: (up) => this.metrics.calls.busUp.set(up ? 1 : 0),
+        })
+      : new MemoryBus();
+    if (this.options.bus) this.metrics.calls.busUp.set(0);
     this.calls = new CallHub(this.bus, this.options.alerts, (n) => this.metrics.calls.active.set(n));
     this.callsApi = new CallsApi(this.bus, this.metrics.calls, this.options.subscribers);
     this.transport = createTransport(this.options.transport, this, { maxMessageBytes: this.options.maxMessageBytes, body: this.options.body });
@@ -249,6 +261,10 @@ export class AerServer implements TransportApp {
   /** Check the engine on a fixed input (which also warms it), then listen. */
   async start(): Promise<void> {
     for (const m of this.models.all) await checkEngine(m.engine);
+    if (this.bus instanceof RedisBus)
+      await this.bus
+        .connected(BUS_CONNECT_MS)
+        .catch((error: unknown) => this.options.log(`the calls' bus is degraded, starting without it: ${(error as Error).message}`));
     if (this.options.workers > 0)
       this.pool = await FrontEndPool.start(this.options.workers, {
         vad: true,
@@ -273,6 +289,7 @@ export class AerServer implements TransportApp {
       // Nothing started may keep the process alive after a start that failed (the workers would).
       await this.metricsEndpoint?.close();
       await this.pool?.close();
+      await this.bus.close();
       throw error;
     }
     this.ready = true;
@@ -418,7 +435,9 @@ export class AerServer implements TransportApp {
     }
     this.updateReady();
     if (faults.length > 0) return json(503, { status: 'degraded', reason: faults.join('; ') }, unavailable);
-    return json(200, { status: 'ready', engine: this.parts.engine.detail });
+    // A bus that is away does not stop the tagging: the service stays ready and says so.
+    const bus = this.bus.health();
+    return json(200, { status: 'ready', engine: this.parts.engine.detail, bus: { name: this.bus.name, ...bus } });
   }
 
   private async classify(req: HttpRequest): Promise<HttpReply> {
