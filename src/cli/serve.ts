@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import { config as rxjsConfig } from 'rxjs';
 import { DEFAULT_ALERTS } from '../calls/alerts.ts';
 import { parseBusUrl } from '../calls/redis-bus.ts';
+import { DEFAULT_WEBHOOK_OPTIONS, parseWebhook } from '../calls/webhooks.ts';
 import { ENGINES, type EngineChoice } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
 import { DEFAULT_SIMULATED_MS, PRECISIONS, type Precision } from '../engine/engine.ts';
@@ -40,6 +41,8 @@ interface ServeFlags {
   alert: string[];
   alertAfter: number;
   bus?: string;
+  webhook: string[];
+  webhookSecret?: string;
 }
 
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -68,7 +71,11 @@ async function run(flags: ServeFlags): Promise<void> {
     scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, maxBatch: flags.maxBatch, maxDelayMs: flags.maxDelayMs },
     alerts: { labels: flags.alert, afterS: flags.alertAfter },
     bus: flags.bus,
+    webhooks: flags.webhook.map(parseWebhook),
+    webhook: { ...DEFAULT_WEBHOOK_OPTIONS, secret: flags.webhookSecret },
   };
+  if (options.webhooks.length > 0 && !flags.webhookSecret)
+    log('webhooks without --webhook-secret (AER_WEBHOOK_SECRET): their receivers cannot tell these requests from forged ones');
   checkWorkerCount(options.workers);
   checkServerOptions(options);
   if (options.bus) parseBusUrl(options.bus);
@@ -237,6 +244,22 @@ export function registerServe(command: Command): void {
         .env('AER_WORKERS'),
     )
     .addOption(new Option('--bus <url>', "calls' events across replicas: a Redis URL (redis://HOST:PORT); in process when absent").env('AER_BUS'))
+    .addOption(
+      new Option(
+        '--webhook <spec>',
+        "POST calls' events to URL, optionally only some: 'URL events=change,alert,summary' (repeatable; AER_WEBHOOKS: specs separated by ;)",
+      )
+        .argParser((v: string, previous: string[] = []) => [
+          ...previous,
+          ...v
+            .split(';')
+            .map((w) => w.trim())
+            .filter(Boolean),
+        ])
+        .default([])
+        .env('AER_WEBHOOKS'),
+    )
+    .addOption(new Option('--webhook-secret <secret>', "key of the webhooks' HMAC-SHA256 signature (x-aer-signature)").env('AER_WEBHOOK_SECRET'))
     .addOption(
       new Option('--alert <labels>', "labels that raise an alert on a call when a party holds one (comma-separated; '' for none)")
         .argParser((v) =>

@@ -4,6 +4,7 @@
  * never a call id).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { WebhookObserver } from '../calls/webhooks.ts';
 import { CALL_SOURCES } from '../protocol/calls.ts';
 
 export class CallMetrics {
@@ -15,6 +16,9 @@ export class CallMetrics {
   readonly delivery: Histogram<'kind'>;
   readonly busUp: Gauge;
   readonly busErrors: Counter<'operation'>;
+  readonly webhookDeliveries: Counter<'webhook' | 'result'>;
+  readonly webhookQueued: Gauge<'webhook'>;
+  readonly webhookSeconds: Histogram<'webhook'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -47,8 +51,33 @@ export class CallMetrics {
     });
     this.busUp = new Gauge({ name: 'aer_bus_up', help: "1 when the calls' event bus is reachable (always 1 in process)", registers });
     this.busErrors = new Counter({ name: 'aer_bus_errors_total', help: 'Bus operations that failed, by operation', labelNames: ['operation'], registers });
+    this.webhookDeliveries = new Counter({
+      name: 'aer_webhook_deliveries_total',
+      help: 'Webhook deliveries by endpoint host and result (delivered, retried: an attempt failed and will be repeated, failed: given up or refused, dropped: the queue was full or the server stopped)',
+      labelNames: ['webhook', 'result'],
+      registers,
+    });
+    this.webhookQueued = new Gauge({ name: 'aer_webhook_queued', help: 'Events waiting for delivery, by endpoint host', labelNames: ['webhook'], registers });
+    this.webhookSeconds = new Histogram({
+      name: 'aer_webhook_request_seconds',
+      help: 'Time of a webhook request that got an answer, by endpoint host',
+      labelNames: ['webhook'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
     for (const source of CALL_SOURCES) this.started.inc({ source }, 0);
     for (const kind of ['sse', 'ws']) this.subscribers.set({ kind }, 0);
     this.busUp.set(1);
+  }
+
+  /** What the webhooks report. */
+  webhooks(): WebhookObserver {
+    return {
+      delivery: (webhook, result, seconds) => {
+        this.webhookDeliveries.inc({ webhook, result });
+        if (seconds !== undefined) this.webhookSeconds.observe({ webhook }, seconds);
+      },
+      queued: (webhook, n) => this.webhookQueued.set({ webhook }, n),
+    };
   }
 }

@@ -23,6 +23,7 @@ import type { CallBus } from '../calls/bus.ts';
 import { CallHub } from '../calls/call-hub.ts';
 import { MemoryBus } from '../calls/memory-bus.ts';
 import { DEFAULT_REDIS_OPTIONS, RedisBus } from '../calls/redis-bus.ts';
+import { DEFAULT_WEBHOOK_OPTIONS, type WebhookOptions, type WebhookSpec, Webhooks } from '../calls/webhooks.ts';
 import { DEFAULT_HOP_MS } from '../features/hop.ts';
 import type { CallSource } from '../protocol/calls.ts';
 import type { ForkStart, MediaForkProtocol } from '../telephony/media-fork.ts';
@@ -103,6 +104,9 @@ export interface ServerOptions {
   subscribers: SubscriberOptions;
   /** Where calls' events go: a redis:// URL for several replicas; in process when absent. */
   bus: string | undefined;
+  /** Endpoints the calls' events are POSTed to, and how. */
+  webhooks: WebhookSpec[];
+  webhook: WebhookOptions;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -126,6 +130,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   alerts: DEFAULT_ALERTS,
   subscribers: DEFAULT_SUBSCRIBER_OPTIONS,
   bus: undefined,
+  webhooks: [],
+  webhook: DEFAULT_WEBHOOK_OPTIONS,
 };
 
 /** How long start waits for Redis before starting without it (degraded: calls are tagged, subscribers wait). */
@@ -195,6 +201,7 @@ export class AerServer implements TransportApp {
   readonly bus: CallBus;
   readonly calls: CallHub;
   private readonly callsApi: CallsApi;
+  private readonly webhooks: Webhooks | undefined;
   /** Classify requests in flight, each with the abort that ends it at the shutdown deadline. */
   private readonly classifying = new Map<Promise<unknown>, AbortController>();
   private readonly options: ServerOptions;
@@ -234,6 +241,10 @@ export class AerServer implements TransportApp {
     if (this.options.bus) this.metrics.calls.busUp.set(0);
     this.calls = new CallHub(this.bus, this.options.alerts, (n) => this.metrics.calls.active.set(n));
     this.callsApi = new CallsApi(this.bus, this.metrics.calls, this.options.subscribers);
+    if (this.options.webhooks.length > 0) {
+      this.webhooks = new Webhooks(this.options.webhooks, this.options.webhook, this.metrics.calls.webhooks());
+      this.calls.listen(this.webhooks);
+    }
     this.transport = createTransport(this.options.transport, this, { maxMessageBytes: this.options.maxMessageBytes, body: this.options.body });
     this.routes = new Map<string, Route>([
       ['/healthz', { guarded: false, methods: { GET: () => json(200, { status: 'ok' }) } }],
@@ -657,6 +668,7 @@ export class AerServer implements TransportApp {
     for (const c of this.callConnections) c.abort();
     this.calls.endAll('server_shutdown');
     await settledBy(this.callsApi.stop(), deadline + 1000);
+    await this.webhooks?.close(deadline);
     for (const abort of this.classifying.values()) abort.abort();
     // A stuck engine must not hold the process past the deadline: its batch is abandoned with the process.
     await settledBy(this.models.drain(), deadline);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { twilioMessages } from '../../clients/examples/call-centre/twilio-media-stream.ts';
 import { floatToMulaw } from '../../src/audio/g711.ts';
+import { DEFAULT_WEBHOOK_OPTIONS, parseWebhook, signature } from '../../src/calls/webhooks.ts';
 import type { CallEvent, CallInfo, CallSummary } from '../../src/protocol/calls.ts';
 import { readSse, twilioStream } from '../helpers/calls.ts';
 import { metricValue, type Service, startService, voiced } from '../helpers/service.ts';
@@ -132,5 +135,46 @@ describe('Twilio Media Streams in, the call out to subscribers', () => {
     assert.equal((await fetch(`${service.http}/v1/calls/CA-nowhere`, { headers: auth })).status, 404);
     assert.equal((await fetch(`${service.http}/v1/calls/CA-two/events?since=x`, { headers: auth })).status, 400);
     assert.equal((await fetch(`${service.http}/v1/calls`)).status, 401, 'the calls API needs a token');
+  });
+});
+
+describe('webhooks of a call', () => {
+  test("the call's events reach a webhook, signed; one that never answers does not hold up the call or the other", async () => {
+    const got: { body: string; headers: http.IncomingHttpHeaders }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        got.push({ body, headers: req.headers });
+        res.writeHead(204).end();
+      });
+    });
+    const hanging = http.createServer(() => {});
+    for (const s of [receiver, hanging]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const url = (s: http.Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/hook`;
+    const service = await startService({
+      webhooks: [parseWebhook(`${url(hanging)} events=emotion`), parseWebhook(`${url(receiver)} events=change,call_ended`)],
+      webhook: { ...DEFAULT_WEBHOOK_OPTIONS, secret: 'whsec-0123456789', timeoutMs: 60_000 },
+      // The hanging endpoint's queue is given up at the shutdown deadline.
+      shutdownTimeoutMs: 1000,
+    });
+    try {
+      const started = performance.now();
+      const closed = await twilioStream(`${service.http.replace('http', 'ws')}/v1/telephony/twilio`, twilioMessages(ids('CA-hooks', {}), call()));
+      assert.equal(closed.code, 1000);
+      assert.ok(performance.now() - started < 20_000);
+      for (let i = 0; i < 200 && !got.some((g) => JSON.parse(g.body).type === 'call_ended'); i++) await new Promise((r) => setTimeout(r, 25));
+      const ended = got.find((g) => JSON.parse(g.body).type === 'call_ended');
+      assert.ok(ended, 'call_ended delivered');
+      assert.equal(ended.headers['x-aer-signature'], signature('whsec-0123456789', String(ended.headers['x-aer-timestamp']), ended.body));
+      assert.ok(
+        got.every((g) => ['change', 'call_ended'].includes(JSON.parse(g.body).type)),
+        'only the events asked for',
+      );
+    } finally {
+      await service.stop();
+      hanging.closeAllConnections();
+      for (const s of [receiver, hanging]) await new Promise((resolve) => s.close(resolve));
+    }
   });
 });
