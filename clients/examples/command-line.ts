@@ -18,7 +18,7 @@ export function commandLine<O extends Options>(usage: string, options: O) {
     }
   };
   const parsed = parse();
-  if (parsed.values.help) {
+  if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(`${usage}\n`);
     process.exit(0);
   }

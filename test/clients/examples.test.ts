@@ -1,5 +1,6 @@
 /** The call-centre and voice-assistant examples: their pure parts on made-up events, then end to end on EmoDB speech against the shipped model. */
 import assert from 'node:assert/strict';
+import type { CallEvent } from '../../src/protocol/calls.ts';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -145,6 +146,46 @@ describe('the examples end to end on EmoDB speech', { skip: needsEmodb }, () => 
     );
     assert.ok(summary.alerts.length >= 1 && summary.alerts.every((a) => a.at_s > 20.5 && a.at_s < 34), JSON.stringify(summary.alerts));
     assert.ok((customer.by_label.angry ?? 0) > 0.15 * customer.speech_s, JSON.stringify(customer));
+  });
+
+  test('the reference integration: the sample call replayed as Twilio Media Streams and as AudioHook and followed from a second connection: the same events either way, the customer angry in her angry turns', async () => {
+    const replay = async (platform: string) => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(PROJECT_ROOT, 'clients/examples/call-centre/replay-call.ts'),
+          callWav,
+          '--platform',
+          platform,
+          '--url',
+          service.http,
+          '--fast',
+          '--json',
+        ],
+        { cwd: PROJECT_ROOT },
+      );
+      return stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as CallEvent);
+    };
+    const [twilio, audiohook] = [await replay('twilio'), await replay('audiohook')];
+    // Each party's events are in order; how the two parties interleave depends on batching.
+    const changes = (events: CallEvent[]) => events.flatMap((e) => (e.type === 'change' ? [`${e.party} ${e.at_s} ${e.to}`] : [])).sort();
+    assert.deepEqual(changes(twilio), changes(audiohook), 'the platform does not change what is heard');
+    assert.deepEqual(
+      twilio.map((e) => e.seq),
+      twilio.map((_, i) => i + 1),
+    );
+    const ended = twilio.at(-1)!;
+    assert.ok(ended.type === 'call_ended');
+    assert.equal(ended.summary.source, 'twilio');
+    const customer = ended.summary.summary.find((p) => p.role === 'customer')!;
+    assert.ok((customer.by_label.angry ?? 0) > 0.15 * customer.speech_s, JSON.stringify(customer));
+    const alerts = twilio.filter((e) => e.type === 'alert');
+    assert.ok(alerts.length >= 1 && alerts.every((a) => a.type === 'alert' && a.party === 'customer' && a.at_s > 20.5 && a.at_s < 34), JSON.stringify(alerts));
   });
 
   test('the CLI takes two mono sources as one call and writes CSV segments and the summary', async () => {

@@ -10,12 +10,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { readWav } from '../../../src/audio/wav.ts';
 import { resample } from '../../../src/audio/resample.ts';
 import { writeWav } from '../../../src/audio/wav-write.ts';
 import { SAMPLE_RATE } from '../../../src/features/recipe.ts';
 import { TELEPHONE_RATE, telephoneLine } from '../../../src/train/conditions/channel-sim.ts';
+import { commandLine } from '../command-line.ts';
 
 /** [channel (0 agent, 1 customer), EmoDB speaker, emotion code]: N neutral, F happy, T sad, W angry. */
 export const SCRIPT: [number, string, string][] = [
@@ -74,13 +74,20 @@ export function overTelephone(call: { sampleRate: number; channels: Float32Array
   return { sampleRate: TELEPHONE_RATE, channels: call.channels.map((c) => telephoneLine(resample(c, call.sampleRate, SAMPLE_RATE), 'mulaw')) };
 }
 
+const USAGE = `Make the sample call: two EmoDB speakers taking turns, 38 s, stereo (agent left, customer right).
+
+  node --import tsx clients/examples/call-centre/make-sample-call.ts [--emodb DIR] [--out FILE] [--telephone]
+
+  --emodb DIR     the EmoDB subset (default ../shared/datasets/emodb; npx aer datasets prepare emodb SRC DIR)
+  --out FILE      the WAV written (default sample-call.wav)
+  --telephone     as a telephone line delivers it: 8 kHz, 300-3400 Hz, G.711 mu-law
+  -h, --help      this text`;
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      emodb: { type: 'string', default: '../shared/datasets/emodb' },
-      out: { type: 'string', default: 'sample-call.wav' },
-      telephone: { type: 'boolean', default: false },
-    },
+  const { values } = commandLine(USAGE, {
+    emodb: { type: 'string', default: '../shared/datasets/emodb' },
+    out: { type: 'string', default: 'sample-call.wav' },
+    telephone: { type: 'boolean', default: false },
   });
   const wavDir = path.join(values.emodb!, 'wav');
   if (!fs.existsSync(wavDir)) {
