@@ -75,9 +75,29 @@ function commandOf(args: string): string[] {
   return args.startsWith('[') ? (JSON.parse(args) as string[]) : ['sh', '-c', args];
 }
 
-function copyInto(source: string, destination: string, intoDirectory: boolean): void {
+/**
+ * What the context's .dockerignore keeps out, as Docker reads the two forms
+ * it uses here: `NAME` (a path from the context's root) and `**\/NAME` (that
+ * name anywhere).
+ */
+function ignoredBy(context: string): (source: string) => boolean {
+  const file = path.join(context, '.dockerignore');
+  const patterns = fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+    : [];
+  return (source) => {
+    const relative = path.relative(context, source).split(path.sep);
+    return patterns.some((p) => (p.startsWith('**/') ? relative.includes(p.slice(3)) : relative.join('/') === p || relative.join('/').startsWith(`${p}/`)));
+  };
+}
+
+function copyInto(source: string, destination: string, intoDirectory: boolean, ignored: (source: string) => boolean = () => false): void {
   if (!fs.existsSync(source)) throw new Error(`COPY source ${source} does not exist`);
-  if (fs.statSync(source).isDirectory()) fs.cpSync(source, destination, { recursive: true });
+  if (fs.statSync(source).isDirectory()) fs.cpSync(source, destination, { recursive: true, filter: (s) => !ignored(s) });
   else {
     const target = intoDirectory ? path.join(destination, path.basename(source)) : destination;
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -129,7 +149,8 @@ export function buildTarget(file: Dockerfile, target: string, context: string, b
           if (from && !file.stages.some((s) => s.name === from)) throw new Error(`${where}: COPY --from=${from} names no stage`);
           const sourceRoot = from ? build(from).root : context;
           const intoDirectory = destination.endsWith('/') || paths.length > 1;
-          for (const p of paths) copyInto(from ? path.join(sourceRoot, p) : path.join(context, p), inside(destination), intoDirectory);
+          for (const p of paths)
+            copyInto(from ? path.join(sourceRoot, p) : path.join(context, p), inside(destination), intoDirectory, from ? undefined : ignoredBy(context));
           break;
         }
         case 'RUN':

@@ -26,9 +26,10 @@ const kustomization = read(`${k8sDir}/kustomization.yaml`);
 const manifests: Doc[] = (kustomization.resources as string[]).flatMap((f) =>
   parseAllDocuments(fs.readFileSync(path.join(PROJECT_ROOT, k8sDir, f), 'utf8')).map((d) => d.toJS()),
 );
-const kind = (k: string): Doc => {
-  const found = manifests.find((m) => m.kind === k);
-  assert.ok(found, `no ${k} in ${k8sDir}`);
+/** A resource by kind, the service's own unless another name is given. */
+const kind = (k: string, name = 'aer-stream'): Doc => {
+  const found = manifests.find((m) => m.kind === k && m.metadata?.name === name);
+  assert.ok(found, `no ${k} ${name} in ${k8sDir}`);
   return found;
 };
 const cpuStage = parseDockerfile(fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8')).stages.find((s) => s.name === 'cpu')!;
@@ -52,7 +53,7 @@ describe('docker compose', () => {
     assert.ok((compose.services.aer.ports as string[]).every((p) => Number(p.split(':')[2]) !== Number(compose.services.aer.environment.AER_METRICS_PORT)));
     const listens: Record<string, number> = { aer: imagePort, prometheus: 9090, grafana: 3000 };
     for (const [name, service] of Object.entries<Doc>(compose.services)) {
-      for (const port of service.ports as string[]) {
+      for (const port of (service.ports ?? []) as string[]) {
         const [host, , inside] = port.split(':');
         assert.equal(host, '127.0.0.1', `${name} publishes ${port} on every address`);
         assert.equal(Number(inside), listens[name], `${name} publishes ${port}`);
@@ -60,6 +61,16 @@ describe('docker compose', () => {
     }
     for (const variable of Object.keys(compose.services.aer.environment))
       assert.ok(serveVariables.has(variable), `compose sets ${variable}, which aer serve does not read`);
+  });
+
+  test("the calls' bus is the compose Redis, by its service name and port, inside the network only", () => {
+    const bus = new URL(compose.services.aer.environment.AER_BUS);
+    assert.equal(bus.protocol, 'redis:');
+    assert.ok(compose.services[bus.hostname], `AER_BUS names ${bus.hostname}, which is not a compose service`);
+    assert.equal(Number(bus.port), 6379);
+    assert.ok(compose.services[bus.hostname].image.startsWith('redis:'));
+    assert.equal(compose.services[bus.hostname].ports, undefined, 'Redis is not published');
+    assert.ok((compose.services.aer.depends_on as string[]).includes(bus.hostname));
   });
 
   test('Prometheus gets the shipped config and rules, and scrapes the compose service by its name and port', () => {
@@ -145,6 +156,18 @@ describe('Kubernetes manifests', () => {
     assert.equal(env.AER_METRICS_HOST, '0.0.0.0');
     assert.equal(monitor.spec.endpoints[0].path, '/metrics');
     for (const [k, v] of Object.entries(kind('PodDisruptionBudget').spec.selector.matchLabels)) assert.equal(pod.metadata.labels[k], v);
+  });
+
+  test("the calls' bus is the Redis Service, whose port reaches the Redis pod", () => {
+    const bus = new URL(String(env.AER_BUS));
+    const svc = kind('Service', bus.hostname);
+    const redis = kind('Deployment', bus.hostname);
+    assert.equal(svc.spec.ports[0].port, Number(bus.port));
+    for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(redis.spec.template.metadata.labels[k], v);
+    const port = (redis.spec.template.spec.containers[0].ports as { name: string; containerPort: number }[]).find(
+      (p) => p.name === svc.spec.ports[0].targetPort,
+    );
+    assert.equal(port?.containerPort, 6379);
   });
 
   test('the autoscaler targets the Deployment on metrics the service exports and the adapter serves, below the session limit', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { alertExpressions, dashboard, GRAFANA_DIR, metricsIn, panelExpressions, variableExpressions } from '../helpers/grafana.ts';
@@ -51,6 +52,8 @@ describe('Grafana dashboard and Prometheus rules', () => {
 
   test('promtool accepts the scrape config and the alert rules', { skip: needsTools('promtool') }, () => {
     assert.match(run('promtool', ['check', 'config', path.join(GRAFANA_DIR, 'prometheus/prometheus.yml')]).toString(), /SUCCESS/);
-    assert.match(run('promtool', ['check', 'rules', path.join(GRAFANA_DIR, 'prometheus/alerts.yml')]).toString(), /SUCCESS: 4 rules found/);
+    const rules = (fs.readFileSync(path.join(GRAFANA_DIR, 'prometheus/alerts.yml'), 'utf8').match(/^\s+- alert: /gm) ?? []).length;
+    assert.ok(rules >= 5);
+    assert.match(run('promtool', ['check', 'rules', path.join(GRAFANA_DIR, 'prometheus/alerts.yml')]).toString(), new RegExp(`SUCCESS: ${rules} rules found`));
   });
 });

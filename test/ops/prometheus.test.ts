@@ -149,12 +149,12 @@ describe('Prometheus scraping a service under load', { skip: needsTools('prometh
   });
 
   test('every alert expression returns series (its comparison made a bool), and a healthy service fires no readiness alert', async () => {
-    assert.equal(alertExpressions.length, 4);
+    assert.equal(alertExpressions.length, 5);
     for (const { where, expr } of alertExpressions) {
       const asBool = expr.replace(/ (>|<|==|!=|>=|<=) (?=[\d.]+)/g, ' $1 bool ');
       const series = await query(asBool);
       assert.ok(series.length > 0, `${where}: ${asBool} returns no series`);
-      if (where === 'alert AerNotReady')
+      if (where === 'alert AerNotReady' || where === 'alert AerBusDegraded')
         assert.ok(
           series.every((s) => s.value[1] === '0'),
           `${where} fires: ${JSON.stringify(series)}`,
