@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { audioHookCall } from '../../clients/examples/call-centre/audiohook-client.ts';
 import { twilioMessages } from '../../clients/examples/call-centre/twilio-media-stream.ts';
 import { floatToMulaw } from '../../src/audio/g711.ts';
 import type { CallEvent, CallInfo, CallSummary } from '../../src/protocol/calls.ts';
@@ -95,6 +96,35 @@ describe('calls across replicas, through Redis', { skip: needsRedis }, () => {
     const summary = (await (await fetch(`${b.http}/v1/calls/CA-across`, { headers: auth })).json()) as CallSummary;
     assert.equal(summary.status, 'ended');
     assert.equal(summary.last_seq, last.seq);
+  });
+
+  test('an AudioHook call streamed to one replica is followed on the other, external the customer and internal the agent', async () => {
+    const audio = call(6);
+    const streamed = audioHookCall(
+      `ws://127.0.0.1:${a.port}/v1/telephony/audiohook`,
+      { conversationId: 'conv-across', apiKey: TOKEN },
+      audio.inbound,
+      audio.outbound,
+    );
+    assert.ok(await listed(b.http, 'conv-across'));
+    const live = readSse(`${b.http}/v1/calls/conv-across/events`, auth);
+    assert.equal((await streamed).close.code, 1000);
+    const { events } = await live;
+    assert.deepEqual(
+      seqs(events),
+      events.map((_, i) => i + 1),
+    );
+    const last = events.at(-1)!;
+    assert.ok(last.type === 'call_ended');
+    assert.deepEqual(
+      last.summary.parties.map((p) => [p.role, p.track]),
+      [
+        ['customer', 'external'],
+        ['agent', 'internal'],
+      ],
+    );
+    const ws = new (await import('ws')).default(`${b.http.replace('http', 'ws')}/v1/calls/conv-across/events?token=not-the-token-0000000`);
+    assert.equal(await new Promise((resolve) => ws.once('close', resolve)), 1008, 'a subscriber with a bad token is refused');
   });
 
   test('a replica killed mid-call loses no event it published; a subscriber resuming with since gets the rest without gaps or repeats', async () => {
