@@ -28,11 +28,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { followCall } from '../../clients/examples/call-centre/follow-call.ts';
 import { twilioMessages } from '../../clients/examples/call-centre/twilio-media-stream.ts';
 import { bandPass } from '../../src/audio/band-pass.ts';
 import { floatToMulaw } from '../../src/audio/g711.ts';
 import { resample } from '../../src/audio/resample.ts';
-import type { CallEvent } from '../../src/protocol/calls.ts';
 import { header, table } from '../lib/machine.ts';
 import { type BenchServer, startServer } from '../lib/serve.ts';
 import { speech } from '../lib/speech.ts';
@@ -90,37 +90,26 @@ interface CallResult {
 /** Follows a call's events over SSE on `http` (once it is listed), timing each emotion event against when its audio was sent. */
 async function follow(http: string, id: string, sentAt: number[], signal: AbortSignal): Promise<CallResult> {
   const result: CallResult = { latencies: [], speechLatencies: [], events: 0, gaps: 0, ended: false };
-  while (!signal.aborted) {
-    const res = await fetch(`${http}/v1/calls/${id}`, { signal }).catch(() => undefined);
-    if (res?.ok) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
   let last = 0;
   try {
-    const res = await fetch(`${http}/v1/calls/${id}/events`, { signal });
-    const decoder = new TextDecoder();
-    let text = '';
-    for await (const chunk of res.body!) {
-      const now = performance.now();
-      text += decoder.decode(chunk as Uint8Array, { stream: true });
-      for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
-        const data = /^data: (.*)$/m.exec(text.slice(0, end));
-        text = text.slice(end + 2);
-        if (!data) continue;
-        const e = JSON.parse(data[1]) as CallEvent;
+    await followCall(
+      http,
+      id,
+      (e) => {
+        const now = performance.now();
         result.events++;
         if (e.seq !== last + 1) result.gaps++;
         last = e.seq;
         if (e.type === 'call_ended') result.ended = true;
-        if (e.type !== 'emotion') continue;
+        if (e.type !== 'emotion') return;
         // The window was complete when the tick holding its last sample was sent.
         const tick = Math.min(sentAt.length - 1, Math.ceil((e.end_s * 1000) / TICK_MS) - 1);
-        if (sentAt[tick] === undefined) continue;
-        const ms = now - sentAt[tick];
-        result.latencies.push(ms);
-        if (e.speech) result.speechLatencies.push(ms);
-      }
-    }
+        if (sentAt[tick] === undefined) return;
+        result.latencies.push(now - sentAt[tick]);
+        if (e.speech) result.speechLatencies.push(now - sentAt[tick]);
+      },
+      { signal },
+    );
   } catch (error) {
     if (!signal.aborted) throw error;
   }

@@ -6,20 +6,12 @@
  * (the first for its whole span), so the times tile the speech and never
  * count the windows' overlap twice.
  */
+import type { ChannelTotals } from '../protocol/calls.ts';
 import type { ServerMessage } from '../protocol/wire.ts';
 
-export interface ChannelSummary {
+/** One channel's figures: the calls API's per-party totals, with the channel they are of. */
+export interface ChannelSummary extends ChannelTotals {
   channel: number;
-  /** Seconds of speech. */
-  speech_s: number;
-  /** Seconds of speech per label, most first. */
-  by_label: Record<string, number>;
-  /** The label heard longest, or null without speech. */
-  dominant: string | null;
-  /** Label changes after the first label. */
-  changes: number;
-  windows: number;
-  speech_windows: number;
 }
 
 const round = (s: number) => Math.round(s * 100) / 100;

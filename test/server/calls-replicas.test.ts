@@ -61,6 +61,17 @@ async function readFor(http: string, id: string, ms: number, since = 0): Promise
 
 const seqs = (events: CallEvent[]) => events.map((e) => e.seq);
 
+/** A whole call as a subscriber read it: numbered 1, 2, 3, ... without gaps, ending with call_ended; that event. */
+function whole(events: CallEvent[]): Extract<CallEvent, { type: 'call_ended' }> {
+  assert.deepEqual(
+    seqs(events),
+    events.map((_, i) => i + 1),
+  );
+  const last = events.at(-1)!;
+  assert.ok(last.type === 'call_ended');
+  return last;
+}
+
 describe('calls across replicas, through Redis', { skip: needsRedis }, () => {
   let redis: RedisProcess;
   let a: ServeProcess;
@@ -84,12 +95,7 @@ describe('calls across replicas, through Redis', { skip: needsRedis }, () => {
     const live = readSse(`${b.http}/v1/calls/CA-across/events`, auth);
     assert.equal((await streamed).code, 1000);
     const { events } = await live;
-    assert.deepEqual(
-      seqs(events),
-      events.map((_, i) => i + 1),
-    );
-    const last = events.at(-1)!;
-    assert.ok(last.type === 'call_ended');
+    const last = whole(events);
     assert.equal(last.summary.stats?.audio_s, 8);
     const parties = new Set(events.flatMap((e) => (e.type === 'emotion' ? [e.party] : [])));
     assert.deepEqual([...parties].sort(), ['agent', 'customer']);
@@ -109,13 +115,7 @@ describe('calls across replicas, through Redis', { skip: needsRedis }, () => {
     assert.ok(await listed(b.http, 'conv-across'));
     const live = readSse(`${b.http}/v1/calls/conv-across/events`, auth);
     assert.equal((await streamed).close.code, 1000);
-    const { events } = await live;
-    assert.deepEqual(
-      seqs(events),
-      events.map((_, i) => i + 1),
-    );
-    const last = events.at(-1)!;
-    assert.ok(last.type === 'call_ended');
+    const last = whole((await live).events);
     assert.deepEqual(
       last.summary.parties.map((p) => [p.role, p.track]),
       [

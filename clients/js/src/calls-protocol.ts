@@ -30,10 +30,15 @@ export interface PartyState extends Party {
   at_s: number | null;
 }
 
+/** A party's whole call in figures (also what /v1/classify answers per channel). */
 export interface ChannelTotals {
+  /** Seconds of speech. */
   speech_s: number;
+  /** Seconds of speech per label, most first. */
   by_label: Record<string, number>;
+  /** The label heard longest, or null without speech. */
   dominant: string | null;
+  /** Label changes after the first label. */
   changes: number;
   windows: number;
   speech_windows: number;
