@@ -9,6 +9,8 @@ import { DEFAULT_WEBHOOK_OPTIONS, parseWebhook, signature } from '../../src/call
 import type { CallEvent, CallInfo, CallSummary } from '../../src/protocol/calls.ts';
 import { readSse, twilioStream } from '../helpers/calls.ts';
 import { metricValue, type Service, startService, voiced } from '../helpers/service.ts';
+import { prerequisite } from '../helpers/shared.ts';
+import { UWS_PACKAGE, uwsAvailable } from '../../src/server/transport/uws-transport.ts';
 
 const TOKEN = 'telephony-test-token-0123456789';
 const ids = (callSid: string, customParameters: Record<string, string> = { token: TOKEN }) => ({
@@ -175,6 +177,36 @@ describe('webhooks of a call', () => {
       await service.stop();
       hanging.closeAllConnections();
       for (const s of [receiver, hanging]) await new Promise((resolve) => s.close(resolve));
+    }
+  });
+});
+
+describe('calls over the uWebSockets.js transport', { skip: prerequisite(uwsAvailable(), `${UWS_PACKAGE} is not installed (optional dependency)`) }, () => {
+  test('the Twilio endpoint, the SSE events and the WebSocket events as over ws', async () => {
+    const service = await startService({ transport: 'uws' }, [TOKEN]);
+    try {
+      const base = service.http.replace('http', 'ws');
+      const closed = await twilioStream(`${base}/v1/telephony/twilio`, twilioMessages(ids('CA-uws'), call()));
+      assert.equal(closed.code, 1000, closed.reason);
+      const { events } = await readSse(`${service.http}/v1/calls/CA-uws/events`, auth);
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        events.map((_, i) => i + 1),
+      );
+      assert.equal(events.at(-1)?.type, 'call_ended');
+      const ws = new WebSocket(`${base}/v1/calls/CA-uws/events?since=1`, { headers: auth });
+      const got: CallEvent[] = [];
+      ws.on('message', (d) => got.push(JSON.parse(String(d)) as CallEvent));
+      assert.equal(await new Promise((resolve) => ws.once('close', resolve)), 1000);
+      assert.deepEqual(
+        got.map((e) => e.seq),
+        events.slice(1).map((e) => e.seq),
+      );
+      const nowhere = new WebSocket(`${base}/v1/nowhere`);
+      const refused = await new Promise<number>((resolve) => nowhere.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+      assert.equal(refused, 404, 'no upgrade on a path the service does not serve');
+    } finally {
+      await service.stop();
     }
   });
 });
