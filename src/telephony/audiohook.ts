@@ -1,6 +1,8 @@
 /**
  * Genesys Cloud AudioHook (protocol version 2, Genesys Cloud Developer
- * Center: "AudioHook Protocol Specification"): Genesys opens the WebSocket
+ * Center: "AudioHook Protocol Specification"; the messages' shapes and
+ * sequence rules as Genesys's published reference implementation,
+ * purecloudlabs/audiohook-reference-implementation, defines them): Genesys opens the WebSocket
  * (its API key in the X-API-KEY header) and sends `open` with the
  * conversation, the participant and the media formats it offers; the
  * server answers `opened` with the one it takes, then audio comes as
