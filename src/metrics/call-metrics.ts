@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { WebhookObserver } from '../calls/webhooks.ts';
 import { CALL_SOURCES } from '../protocol/calls.ts';
+import { PROBLEM_CODES } from '../telephony/media-fork.ts';
 
 export class CallMetrics {
   readonly active: Gauge;
@@ -66,7 +67,11 @@ export class CallMetrics {
       registers,
     });
     for (const source of CALL_SOURCES) this.started.inc({ source }, 0);
-    for (const kind of ['sse', 'ws']) this.subscribers.set({ kind }, 0);
+    for (const kind of ['sse', 'ws']) {
+      this.subscribers.set({ kind }, 0);
+      this.delivery.zero({ kind });
+    }
+    for (const source of CALL_SOURCES) for (const reason of PROBLEM_CODES) this.rejected.inc({ source, reason }, 0);
     this.busUp.set(1);
   }
 

@@ -41,7 +41,8 @@ export type ForkStep =
   | { kind: 'problem'; code: ProblemCode; message: string; fatal: boolean };
 
 /** Why a platform's message was refused (the label of aer_telephony_rejected_total). */
-export type ProblemCode = 'bad_message' | 'out_of_order' | 'unknown_track' | 'bad_audio' | 'unsupported_media' | 'unauthorized';
+export const PROBLEM_CODES = ['bad_message', 'out_of_order', 'unknown_track', 'bad_audio', 'unsupported_media', 'unauthorized'] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
 export interface MediaForkProtocol {
   text(message: string): ForkStep[];
