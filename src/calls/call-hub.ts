@@ -28,10 +28,6 @@ export class CallHub implements CallOutlet {
     this.listeners.push(listener);
   }
 
-  get liveCalls(): number {
-    return this.live.size;
-  }
-
   /** Opens the call, after checking no replica has it live. */
   async open(start: CallStart): Promise<LiveCall> {
     // A bus that cannot be read (Redis away) does not stop a call: only this replica's calls are checked then.

@@ -78,14 +78,6 @@ export class CallConnection {
     this.touch();
   }
 
-  get done(): Promise<void> {
-    return this.finished;
-  }
-
-  get callId(): string | undefined {
-    return this.opened?.call.id;
-  }
-
   message(data: Uint8Array, isBinary: boolean): void {
     if (this.state === 'ending' || this.state === 'ended') return;
     this.touch();

@@ -17,7 +17,7 @@ export interface TwilioCallIds {
 }
 
 /** mu-law bytes per 20 ms at 8000 Hz. */
-export const TWILIO_CHUNK_BYTES = 160;
+const TWILIO_CHUNK_BYTES = 160;
 export const TWILIO_CHUNK_MS = 20;
 
 /** The messages, in the order Twilio sends them. `outbound` may be absent (an inbound-only stream). */
