@@ -8,6 +8,7 @@ import type { CallBus } from '../calls/bus.ts';
 import type { CallMetrics } from '../metrics/call-metrics.ts';
 import { quoted } from '../protocol/client-text.ts';
 import { CLOSE } from '../protocol/wire.ts';
+import { httpError, json } from './json-reply.ts';
 import { parseSince, type SubscriberOptions, sseSubscriber, wsSubscriber } from './call-subscribers.ts';
 import type { HttpReply, HttpRequest, StreamHandlers, StreamSocket, UpgradeRequest } from './transport/transport.ts';
 
@@ -26,9 +27,6 @@ export function callPath(path: string): { id: string; events: boolean } | undefi
   }
   return { id, events: m[2] !== undefined };
 }
-
-const json = (status: number, body: unknown): HttpReply => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
-const error = (status: number, code: string, message: string, hint?: string) => json(status, { error: { code, message, ...(hint ? { hint } : {}) } });
 
 export class CallsApi {
   /** Aborted at shutdown: every subscription ends. */
@@ -51,13 +49,9 @@ export class CallsApi {
   }
 
   async events(req: HttpRequest, id: string): Promise<HttpReply> {
-    const since = parseSince(req.url.searchParams.get('since') ?? req.header('last-event-id'));
-    if (since === undefined)
-      return error(
-        400,
-        'invalid_argument',
-        `since must be the sequence number of an event already seen, got ${quoted(req.url.searchParams.get('since') ?? req.header('last-event-id'))}`,
-      );
+    const given = req.url.searchParams.get('since') ?? req.header('last-event-id');
+    const since = parseSince(given);
+    if (since === undefined) return httpError(400, 'invalid_argument', `since must be the sequence number of an event already seen, got ${quoted(given)}`);
     if (!(await this.bus.call(id))) return this.unknown(id);
     return {
       status: 200,
@@ -104,6 +98,6 @@ export class CallsApi {
   }
 
   private unknown(id: string): HttpReply {
-    return error(404, 'not_found', `no call ${quoted(id)}`, 'GET /v1/calls lists the live and recently ended calls');
+    return httpError(404, 'not_found', `no call ${quoted(id)}`, 'GET /v1/calls lists the live and recently ended calls');
   }
 }

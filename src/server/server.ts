@@ -31,6 +31,7 @@ import { AudioHookSession } from '../telephony/audiohook.ts';
 import { TwilioMediaStream } from '../telephony/twilio.ts';
 import { CallConnection, type OpenedCall } from './call-connection.ts';
 import { CALLS_PATH, CallsApi, callPath } from './calls-api.ts';
+import { httpError, json } from './json-reply.ts';
 import { DEFAULT_SUBSCRIBER_OPTIONS, type SubscriberOptions } from './call-subscribers.ts';
 import type { Engine } from '../engine/engine.ts';
 import { checkEngine } from '../engine/output-check.ts';
@@ -155,14 +156,6 @@ export interface ServiceParts {
 
 /** Seconds a client told to come back (busy, shutting down) should wait. */
 const RETRY_AFTER_S = 5;
-
-function json(status: number, body: unknown, headers?: Record<string, string>): HttpReply {
-  return { status, contentType: 'application/json', body: JSON.stringify(body), headers };
-}
-
-function httpError(status: number, code: string, message: string, hint?: string, headers?: Record<string, string>): HttpReply {
-  return json(status, { error: { code, message, ...(hint ? { hint } : {}) } }, headers);
-}
 
 const ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   io_error: 500,
