@@ -9,16 +9,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { twilioMessages } from '../../clients/examples/call-centre/twilio-media-stream.ts';
 import { telephoneBytes } from '../../src/train/conditions/channel-sim.ts';
+import { launchChromium, needsChromium } from '../helpers/chromium.ts';
 import { type Service, startService } from '../helpers/service.ts';
-import { prerequisite, PROJECT_ROOT } from '../helpers/shared.ts';
+import { PROJECT_ROOT } from '../helpers/shared.ts';
 import { needsSpeech, speech } from '../helpers/speech.ts';
 
-const CHROMIUM = process.env.AER_CHROMIUM ?? '/usr/bin/chromium';
-const skip = prerequisite(fs.existsSync(CHROMIUM), `needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`) || needsSpeech;
+const skip = needsChromium || needsSpeech;
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 const TOKEN = 'calls-page-token-0123456789';
 const LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'];
@@ -61,11 +60,7 @@ describe('the supervisor view in headless Chromium', { skip, timeout: 180_000 },
   after(() => service?.stop());
 
   test('two calls through the Twilio endpoint: both listed live, parties labelled, alerts in red, then ended', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 700 } });
       const errors: string[] = [];

@@ -9,16 +9,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEFAULT_MODEL_DIR } from '../../src/model/default-model.ts';
 import { readWav } from '../../src/audio/wav.ts';
 import { writeWav } from '../../src/audio/wav-write.ts';
+import { launchChromium, needsChromium } from '../helpers/chromium.ts';
 import { type Service, startService } from '../helpers/service.ts';
-import { EMODB_DIR, emodbFiles, needsEmodb, prerequisite, PROJECT_ROOT } from '../helpers/shared.ts';
+import { EMODB_DIR, emodbFiles, needsEmodb, PROJECT_ROOT } from '../helpers/shared.ts';
 import { tempDir } from '../helpers/tools.ts';
 
-const CHROMIUM = process.env.AER_CHROMIUM ?? '/usr/bin/chromium';
-const skip = prerequisite(fs.existsSync(CHROMIUM), `needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`) || needsEmodb;
+const skip = needsChromium || needsEmodb;
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 
 /** 12 s of EmoDB speech (angry and sad clips, one after another), 16-bit mono, for Chromium's fake microphone. */
@@ -39,22 +39,6 @@ function speechWav(dir: string): string {
   const file = path.join(dir, 'speech.wav');
   fs.writeFileSync(file, writeWav({ sampleRate: rate, channels: [joined] }));
   return file;
-}
-
-async function launch(extra: string[]): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--autoplay-policy=no-user-gesture-required',
-      ...extra,
-    ],
-  });
 }
 
 /** Pixels of a canvas that differ from its background. (In-page code is given as text: this file is compiled without the DOM's types.) */
@@ -85,7 +69,7 @@ describe('web demo in headless Chromium', { skip, timeout: 180_000 }, () => {
   after(() => service?.stop());
 
   test('the microphone streams: events arrive, the chart, spectrogram and attention strip render', async () => {
-    const browser = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
+    const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`]);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
@@ -111,7 +95,7 @@ describe('web demo in headless Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('a dropped audio file streams the same way', async () => {
-    const browser = await launch([]);
+    const browser = await launchChromium([]);
     try {
       const page = await browser.newPage();
       await page.goto(`${service.http}/`);
@@ -134,7 +118,7 @@ describe('web demo in headless Chromium', { skip, timeout: 180_000 }, () => {
     left.set(voice);
     const call = path.join(tempDir(), 'call.wav');
     fs.writeFileSync(call, writeWav({ sampleRate: speech.sampleRate, channels: [left, right] }));
-    const browser = await launch([]);
+    const browser = await launchChromium([]);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
@@ -153,7 +137,7 @@ describe('web demo in headless Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('a refused microphone is shown as a typed error the user can act on', async () => {
-    const browser = await launch(['--deny-permission-prompts', '--use-fake-device-for-media-stream']);
+    const browser = await launchChromium(['--deny-permission-prompts', '--use-fake-device-for-media-stream']);
     try {
       const page = await browser.newPage();
       await page.goto(`${service.http}/`);
