@@ -219,6 +219,28 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     );
     assert.equal(metadata.metrics.crossval.folds.length, 2);
     assert.match(fs.readFileSync(path.join(model, 'report.md'), 'utf8'), /## Cross-validation of this recipe/);
+    // A model recorded before the continuous and channel augmentations existed was trained without them: its recipe still matches.
+    const metadataFile = path.join(model, 'aer.json');
+    const older = JSON.parse(fs.readFileSync(metadataFile, 'utf8'));
+    for (const key of ['continuous', 'channel', 'channels']) delete older.training.config.augment[key];
+    fs.writeFileSync(metadataFile, JSON.stringify(older));
+    const olderRecorded = aer(
+      'crossval',
+      ...recipe,
+      '--folds',
+      '2',
+      '--out',
+      path.join(work, 'cv-recorded'),
+      '--resume',
+      '--record-in',
+      model,
+      '--conditions',
+      'clean',
+    );
+    assert.equal(olderRecorded.status, 0, olderRecorded.stderr);
+    const continuous = aer('crossval', ...recipe, '--augment', 'continuous', '--folds', '2', '--out', path.join(work, 'cv-continuous'), '--record-in', model);
+    assert.equal(continuous.status, 2);
+    assert.match(continuous.stderr, /augment\.continuous: 0 in the model, 0\.5 here/);
     const other = aer('crossval', ...small, '--split', 'none', '--epochs', '2', '--folds', '2', '--out', path.join(work, 'cv-other'), '--record-in', model);
     assert.equal(other.status, 2);
     assert.match(other.stderr, /trained with another recipe \(epochs: 1 in the model, 2 here\)/);

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
 import { writeAtomically } from '../../model/model-files.ts';
+import { NO_AUGMENTATION } from '../augment.ts';
 import { conditionTable, type ConditionSummary, type MethodSummary, summaryTable } from './summary.ts';
 
 export interface CrossvalRecord {
@@ -51,10 +52,16 @@ async function modelTraining(modelDir: string): Promise<{ raw: Record<string, un
   return { raw, config: training.config, data: training.data };
 }
 
+/** The recipe as recorded, with the augmentation kinds added since it was written set off: that model was trained without them. */
+function withLaterAugmentOff(config: unknown): unknown {
+  const { augment } = config as { augment?: Record<string, unknown> };
+  return augment ? { ...(config as object), augment: { ...NO_AUGMENTATION, ...augment } } : config;
+}
+
 /** Refuses, before any training, a model trained with another recipe or on other data. */
 export async function checkRecordable(modelDir: string, recipe: unknown, data: Record<string, unknown>[]): Promise<void> {
   const model = await modelTraining(modelDir);
-  const recipeDiffs = differences(model.config, JSON.parse(JSON.stringify(recipe)));
+  const recipeDiffs = differences(withLaterAugmentOff(model.config), JSON.parse(JSON.stringify(recipe)));
   if (recipeDiffs.length > 0) {
     throw new AerError('invalid_argument', `${modelDir} was trained with another recipe (${recipeDiffs.join('; ')})`, {
       hint: 'cross-validate with the options that trained it (its aer.json, training.command)',
