@@ -182,11 +182,11 @@ describe('scoring a row', () => {
       windows: new Float32Array(0),
       count: 4,
       entries: [
-        { channel: 0, endS: 3, input: 0, truth: 0 },
-        { channel: 0, endS: 3.5, input: 1, truth: 0 },
-        { channel: 1, endS: 3, input: 2, truth: 1 },
-        { channel: 1, endS: 3.5, input: -1, truth: 1 },
-        { channel: 1, endS: 4, input: 3, truth: -1 },
+        { channel: 0, endS: 3, input: 0, truth: 0, inside: true },
+        { channel: 0, endS: 3.5, input: 1, truth: 0, inside: false },
+        { channel: 1, endS: 3, input: 2, truth: 1, inside: true },
+        { channel: 1, endS: 3.5, input: -1, truth: 1, inside: true },
+        { channel: 1, endS: 4, input: 3, truth: -1, inside: false },
       ],
     };
     // Channel 0: a confident 0, then a slight 1 that smoothing holds at 0.
@@ -196,6 +196,8 @@ describe('scoring a row', () => {
     assert.equal(scores.stream.accuracy, 2 / 4);
     assert.equal(scores.stream.unlabelled, 1);
     assert.equal(scores.stream_smoothed.accuracy, 3 / 4);
+    assert.equal(scores.stream_inside.n, 3, 'the windows wholly inside their turn');
+    assert.equal(scores.stream_inside.accuracy, 2 / 3);
   });
 });
 

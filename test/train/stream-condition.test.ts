@@ -89,7 +89,14 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
       chance,
       { ...chance, name: 'again' },
     ]);
-    assert.deepEqual(Object.keys(results.rows), ['stream', 'stream_smoothed', 'stream_telephone', 'stream_telephone_smoothed']);
+    assert.deepEqual(Object.keys(results.rows), [
+      'stream',
+      'stream_smoothed',
+      'stream_inside',
+      'stream_telephone',
+      'stream_telephone_smoothed',
+      'stream_telephone_inside',
+    ]);
     assert.equal(seen[0], seen[1]);
     assert.ok(turns > 0);
     const raw = results.rows.stream.chance;
@@ -101,5 +108,7 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
     assert.equal(raw.per_class.sad.recall, 0);
     assert.equal(raw.confusion[sad][angry] + raw.confusion[angry][angry] + (raw.unlabelled ?? 0), raw.n);
     assert.equal(raw.accuracy, raw.confusion[angry][angry] / raw.n);
+    const inside = results.rows.stream_inside.chance;
+    assert.ok(inside.n > 0 && inside.n < raw.n, `${inside.n} of ${raw.n} scored windows wholly inside their turn`);
   });
 });

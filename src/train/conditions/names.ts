@@ -15,14 +15,20 @@ export const CONDITION_ROWS: Record<Condition, readonly string[]> = {
   telephone: ['telephone_mulaw', 'telephone_alaw'],
   opus: ['opus_8k', 'opus_16k'],
   noise: ['noise_white_20db', 'noise_white_10db', 'noise_babble_20db', 'noise_babble_10db'],
-  stream: ['stream', 'stream_smoothed', 'stream_telephone', 'stream_telephone_smoothed'],
+  stream: ['stream', 'stream_smoothed', 'stream_inside', 'stream_telephone', 'stream_telephone_smoothed', 'stream_telephone_inside'],
 };
 
 /**
  * Rows whose audio reaches the service at 8 kHz (G.711): the telephone-band
  * companion hears them when the server has one (served-models.ts).
  */
-export const NARROWBAND_ROWS: readonly string[] = ['telephone_mulaw', 'telephone_alaw', 'stream_telephone', 'stream_telephone_smoothed'];
+export const NARROWBAND_ROWS: readonly string[] = [
+  'telephone_mulaw',
+  'telephone_alaw',
+  'stream_telephone',
+  'stream_telephone_smoothed',
+  'stream_telephone_inside',
+];
 
 /** What each row is, for reports. */
 export const ROW_DESCRIPTIONS: Record<string, string> = {
@@ -39,8 +45,10 @@ export const ROW_DESCRIPTIONS: Record<string, string> = {
   stream:
     'a two-channel call of the held-out speakers (turns of one speaker and emotion, 0.4 s gaps) streamed at 16 kHz PCM through the session pipeline with VAD: each window well inside a turn, its raw label',
   stream_smoothed: 'the same windows, the smoothed label (EMA, as in the events)',
+  stream_inside: "the raw labels of the windows wholly inside a turn (no part in a gap or the other party's turn)",
   stream_telephone: 'the same call as telephone audio (8 kHz, band-passed, mu-law) streamed as mu-law',
   stream_telephone_smoothed: 'the same, smoothed',
+  stream_telephone_inside: 'the same, the windows wholly inside a turn',
 };
 
 /** `--conditions all` or a comma list of condition names. */

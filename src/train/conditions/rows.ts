@@ -41,6 +41,8 @@ export interface StreamEntry {
   input: number;
   /** The class of the turn the window lies in, or -1 (not well inside one: not scored). */
   truth: number;
+  /** Whether all of the window lies inside that turn (none of it in a gap or the other party's turn). */
+  inside: boolean;
 }
 
 /** A streamed call's windows, in channel and window order. */
@@ -122,8 +124,10 @@ function continuousRow(inputs: RowInputs): UnitRow {
 
 /** The turn a window lies in (at least SCORED_OVERLAP_S of it), if any. */
 function turnOf(turns: readonly Turn[], channel: number, startS: number, endS: number): Turn | undefined {
-  return turns.find((t) => t.channel === channel && Math.min(endS, t.endS) - Math.max(startS, t.startS) >= SCORED_OVERLAP_S - 1e-9);
+  return turns.find((t) => t.channel === channel && overlapS(t, startS, endS) >= SCORED_OVERLAP_S - 1e-9);
 }
+
+const overlapS = (turn: Turn, startS: number, endS: number) => Math.min(endS, turn.endS) - Math.max(startS, turn.startS);
 
 async function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<StreamRow> {
   const calls = buildCalls(inputs.test, deriveRandom(inputs.seed, 43));
@@ -139,6 +143,7 @@ async function streamRow(row: string, path: CallPath, inputs: RowInputs): Promis
         endS: w.endS,
         input: w.features ? features.push(w.features) - 1 : -1,
         truth: turn ? inputs.labels.indexOf(turn.label) : -1,
+        inside: turn !== undefined && overlapS(turn, w.startS, w.endS) >= w.endS - w.startS - 1e-9,
       });
     }
   }
@@ -180,7 +185,12 @@ export async function* conditionRows(condition: Condition, inputs: RowInputs): A
   }
 }
 
-/** A row's evaluation(s) from the probabilities of its windows (count x classes): one for a unit row, raw and smoothed for a stream row. */
+/**
+ * A row's evaluation(s) from the probabilities of its windows (count x
+ * classes): one for a unit row; for a stream row, raw and smoothed labels,
+ * and the raw labels of the windows wholly inside their turn (`_inside`:
+ * what is left when the turn's edges are taken out).
+ */
 export function scoreRow(row: ConditionRow, probabilities: Float32Array, labels: readonly string[]): Record<string, Evaluation> {
   const classes = labels.length;
   if (row.kind === 'units') {
@@ -192,6 +202,7 @@ export function scoreRow(row: ConditionRow, probabilities: Float32Array, labels:
   const raw: number[] = [];
   const smoothed: number[] = [];
   const truth: number[] = [];
+  const inside = { raw: [] as number[], truth: [] as number[] };
   const smoothers = new Map<number, { smoother: ChannelSmoother; lastEndS: number | undefined }>();
   const argmax = (v: ArrayLike<number>) => {
     let best = 0;
@@ -215,6 +226,14 @@ export function scoreRow(row: ConditionRow, probabilities: Float32Array, labels:
     truth.push(e.truth);
     raw.push(rawLabel);
     smoothed.push(smoothLabel);
+    if (e.inside) {
+      inside.truth.push(e.truth);
+      inside.raw.push(rawLabel);
+    }
   }
-  return { [row.row]: evaluate([...labels], truth, raw), [`${row.row}_smoothed`]: evaluate([...labels], truth, smoothed) };
+  return {
+    [row.row]: evaluate([...labels], truth, raw),
+    [`${row.row}_smoothed`]: evaluate([...labels], truth, smoothed),
+    [`${row.row}_inside`]: evaluate([...labels], inside.truth, inside.raw),
+  };
 }
