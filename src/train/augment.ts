@@ -3,7 +3,8 @@
  * speaker's words anywhere in a 3 s window, with background noise; a 2 s
  * EmoDB clip read as the recipe reads it always starts the window and ends
  * in silence. So: random placement of the clip in the window (random crops
- * of longer clips), small shifts, gain, additive noise at a random SNR, and
+ * of longer clips), small shifts, gain, additive noise at a random SNR, a
+ * noise floor far below the speech in place of digital silence, and
  * SpecAugment-style masks on the features. And what the service hears
  * that clips are not: windows full of continuous speech (a speaker's clips
  * of one emotion joined), and the channels calls come through (a telephone
@@ -32,6 +33,10 @@ export interface AugmentOptions {
   noiseProbability: number;
   /** The noise's signal-to-noise ratio, drawn uniformly from this range (dB). */
   noiseSnrDb: [number, number];
+  /** Probability of a noise floor under a window: white noise far below the speech, where a clip has digital zeros and the service a microphone's or a line's floor. */
+  floorProbability: number;
+  /** The floor's level below the clip's RMS, drawn uniformly from this range (dB). */
+  floorDb: [number, number];
   /** Time masks per window, each up to `timeMaskFrames` frames wide (0: off). */
   timeMasks: number;
   timeMaskFrames: number;
@@ -46,12 +51,20 @@ export interface AugmentOptions {
   channels: SimulatedChannel[];
 }
 
+/**
+ * The floor's range: the stream condition's line noise (-65 dBFS) lies
+ * about 40 dB under its speech; a quiet microphone lies further down.
+ */
+const FLOOR_DB: [number, number] = [35, 65];
+
 export const NO_AUGMENTATION: AugmentOptions = {
   placement: false,
   shiftMs: 0,
   gainDb: 0,
   noiseProbability: 0,
   noiseSnrDb: [10, 40],
+  floorProbability: 0,
+  floorDb: FLOOR_DB,
   timeMasks: 0,
   timeMaskFrames: 0,
   freqMasks: 0,
@@ -73,6 +86,8 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
   gainDb: 6,
   noiseProbability: 0.5,
   noiseSnrDb: [10, 40],
+  floorProbability: 0,
+  floorDb: FLOOR_DB,
   timeMasks: 2,
   timeMaskFrames: 10,
   freqMasks: 2,
@@ -86,7 +101,7 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
 const CONDITION_PROBABILITY = 0.5;
 
 /** The names `--augment` takes, each switching one kind on with its default strength. */
-export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'specaugment', 'continuous', 'channel', 'telephone'] as const;
+export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'floor', 'specaugment', 'continuous', 'channel', 'telephone'] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
 /** `--augment all|none|placement,noise,...` to options. */
@@ -108,6 +123,9 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'noise':
         options.noiseProbability = DEFAULT_AUGMENTATION.noiseProbability;
+        break;
+      case 'floor':
+        options.floorProbability = 1;
         break;
       case 'specaugment':
         Object.assign(options, { timeMasks: 2, timeMaskFrames: 10, freqMasks: 2, freqMaskBands: 8 });
@@ -164,6 +182,11 @@ export function augmentedFeatures(audio: TrainingAudio, id: number, options: Aug
     const snr = lo + (hi - lo) * random();
     // Relative to the clip's level before any gain (not the padded window's), so a gain moves the speech against the noise.
     const sigma = rms(signal) / 10 ** (snr / 20);
+    for (let i = 0; i < window.length; i++) window[i] += sigma * gaussian(random);
+  }
+  if (options.floorProbability > 0 && random() < options.floorProbability) {
+    const [lo, hi] = options.floorDb;
+    const sigma = rms(signal) / 10 ** ((lo + (hi - lo) * random()) / 20);
     for (let i = 0; i < window.length; i++) window[i] += sigma * gaussian(random);
   }
   const features = windowFeatures(window);

@@ -73,6 +73,24 @@ describe('augmentation', () => {
     assert.ok(zeroFrames <= 20 && zeroBands <= 20 && zeroFrames + zeroBands > 0, `${zeroFrames} frames, ${zeroBands} bands`);
   });
 
+  it('a noise floor fills the digital silence around a clip, far below it', () => {
+    const clip = tone(440, SAMPLE_RATE, SAMPLE_RATE, 0.3);
+    const options = parseAugment('floor');
+    assert.deepEqual([options.floorProbability, options.placement], [1, false]);
+    const audio = alone(clip, options);
+    // The clip starts the window: frames from 1.2 s on hold only its padding.
+    const padding = (features: Float32Array) => features.subarray(Math.ceil((1.2 * WINDOW_FRAMES) / 3) * N_MELS);
+    assert.equal(new Set(padding(clipFeatures(clip))).size, 1, 'digital zeros: every padding value the same');
+    const floored = augmentedFeatures(audio, 0, options, createRandom(2));
+    assert.ok(new Set(padding(floored)).size > 1000, 'a floor: the padding varies');
+    assert.notDeepEqual(floored, augmentedFeatures(audio, 0, options, createRandom(3)), 'its level and samples are drawn per window');
+    // The speech itself barely moves: the floor is 35-65 dB under it.
+    const speech = (features: Float32Array) => features.subarray(0, Math.floor((0.8 * WINDOW_FRAMES) / 3) * N_MELS);
+    const plain = clipFeatures(clip);
+    const ratio = [...speech(floored)].filter((v, i) => Math.abs(v - speech(plain)[i]) > 0.5).length / speech(plain).length;
+    assert.ok(ratio < 0.25, `${(ratio * 100).toFixed(0)} % of the speech frames' values moved by more than 0.5`);
+  });
+
   it('parses --augment, and names the kinds on a mistake', () => {
     assert.deepEqual(parseAugment('none'), NO_AUGMENTATION);
     assert.deepEqual(parseAugment('default'), DEFAULT_AUGMENTATION);
