@@ -166,6 +166,16 @@ export function placeInWindow(signal: Float32Array, where: number, shiftSamples 
   return window;
 }
 
+/**
+ * White noise added to `window`, its level drawn uniformly from `belowDb`
+ * under the clip's RMS: the clip's level before any gain (not the padded
+ * window's), so a gain moves the speech against the noise.
+ */
+function addNoiseBelow(window: Float32Array, signal: Float32Array, [lo, hi]: [number, number], random: Random): void {
+  const sigma = rms(signal) / 10 ** ((lo + (hi - lo) * random()) / 20);
+  for (let i = 0; i < window.length; i++) window[i] += sigma * gaussian(random);
+}
+
 /** The model input of one augmented training window of clip `id`. */
 export function augmentedFeatures(audio: TrainingAudio, id: number, options: AugmentOptions, random: Random): Float32Array {
   const heard = channelDraw(audio, options, random);
@@ -177,18 +187,8 @@ export function augmentedFeatures(audio: TrainingAudio, id: number, options: Aug
     const gain = 10 ** (((2 * random() - 1) * options.gainDb) / 20);
     for (let i = 0; i < window.length; i++) window[i] *= gain;
   }
-  if (options.noiseProbability > 0 && random() < options.noiseProbability) {
-    const [lo, hi] = options.noiseSnrDb;
-    const snr = lo + (hi - lo) * random();
-    // Relative to the clip's level before any gain (not the padded window's), so a gain moves the speech against the noise.
-    const sigma = rms(signal) / 10 ** (snr / 20);
-    for (let i = 0; i < window.length; i++) window[i] += sigma * gaussian(random);
-  }
-  if (options.floorProbability > 0 && random() < options.floorProbability) {
-    const [lo, hi] = options.floorDb;
-    const sigma = rms(signal) / 10 ** ((lo + (hi - lo) * random()) / 20);
-    for (let i = 0; i < window.length; i++) window[i] += sigma * gaussian(random);
-  }
+  if (options.noiseProbability > 0 && random() < options.noiseProbability) addNoiseBelow(window, signal, options.noiseSnrDb, random);
+  if (options.floorProbability > 0 && random() < options.floorProbability) addNoiseBelow(window, signal, options.floorDb, random);
   const features = windowFeatures(window);
   maskFeatures(features, options, random);
   return features;
