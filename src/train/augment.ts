@@ -74,6 +74,15 @@ export const NO_AUGMENTATION: AugmentOptions = {
   channels: ['telephone', 'opus'],
 };
 
+/**
+ * A recipe recorded before some augmentation kinds existed, with those kinds
+ * off: it was trained without them, so it matches a recipe that has them off.
+ */
+export function withLaterAugmentOff<T>(recipe: T): T {
+  const { augment } = recipe as { augment?: Record<string, unknown> };
+  return augment ? { ...recipe, augment: { ...NO_AUGMENTATION, ...augment } } : recipe;
+}
+
 /** Whether a model trained with `augment` (aer.json's training.config.augment) is narrowband: it heard every window through a telephone line. */
 export function trainedOnTelephoneOnly(augment: Partial<AugmentOptions> | undefined): boolean {
   return augment?.channel === 1 && augment.channels?.length === 1 && augment.channels[0] === 'telephone';

@@ -176,6 +176,16 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const resumed = aer(...args, '--resume');
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, /done before, result read back/);
+    // An experiment planned before the floor augmentation existed planned it off: a later version still resumes it.
+    const planFile = path.join(out, 'plan.json');
+    const plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as { jobs: { kind: string; recipe: { augment: Record<string, unknown> } }[] };
+    for (const job of plan.jobs.filter((j) => j.kind === 'network')) {
+      delete job.recipe.augment.floorProbability;
+      delete job.recipe.augment.floorDb;
+    }
+    fs.writeFileSync(planFile, JSON.stringify(plan, null, 1));
+    const olderPlan = aer(...args, '--resume');
+    assert.equal(olderPlan.status, 0, olderPlan.stderr);
     const changed = aer(...args.map((a) => (a === '1' ? '2' : a)), '--resume');
     assert.equal(changed.status, 1);
     assert.match((json(changed.stdout).error as { code: string; message: string }).code, /invalid_checkpoint/);

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
 import { writeAtomically } from '../../model/model-files.ts';
-import { NO_AUGMENTATION } from '../augment.ts';
+import { withLaterAugmentOff } from '../augment.ts';
 import { conditionTable, type ConditionSummary, type MethodSummary, summaryTable } from './summary.ts';
 
 export interface CrossvalRecord {
@@ -50,12 +50,6 @@ async function modelTraining(modelDir: string): Promise<{ raw: Record<string, un
       hint: 'train it again with this version',
     });
   return { raw, config: training.config, data: training.data };
-}
-
-/** The recipe as recorded, with the augmentation kinds added since it was written set off: that model was trained without them. */
-function withLaterAugmentOff(config: unknown): unknown {
-  const { augment } = config as { augment?: Record<string, unknown> };
-  return augment ? { ...(config as object), augment: { ...NO_AUGMENTATION, ...augment } } : config;
 }
 
 /** Refuses, before any training, a model trained with another recipe or on other data. */

@@ -8,9 +8,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { AerError } from '../../errors.ts';
 import { writeAtomically } from '../../model/model-files.ts';
 import type { VadBatcher } from '../../stream/vad.ts';
+import { withLaterAugmentOff } from '../augment.ts';
 import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import type { LoadedClip } from '../clip-store.ts';
@@ -84,6 +86,18 @@ function describe(job: Job): Record<string, unknown> {
   };
 }
 
+/** Whether a plan on disk plans `plan`; one written before some augmentation kinds existed planned them off. */
+function samePlan(existing: string, plan: { jobs: Record<string, unknown>[] }): boolean {
+  let written: { jobs?: Record<string, unknown>[] };
+  try {
+    written = JSON.parse(existing) as typeof written;
+  } catch {
+    return false;
+  }
+  const jobs = (written.jobs ?? []).map((job) => (job.kind === 'network' ? { ...job, recipe: withLaterAugmentOff(job.recipe) } : job));
+  return isDeepStrictEqual({ ...written, jobs }, JSON.parse(JSON.stringify(plan)));
+}
+
 async function checkPlan(out: string, jobs: Job[], resume: boolean, conditions: Condition[]): Promise<void> {
   const planFile = path.join(out, 'plan.json');
   const plan = { format: PLAN_FORMAT, jobs: jobs.map(describe), ...(conditions.length > 0 ? { conditions } : {}) };
@@ -97,7 +111,7 @@ async function checkPlan(out: string, jobs: Job[], resume: boolean, conditions: 
   } else {
     if (existing === undefined)
       throw new AerError('invalid_checkpoint', `no experiment to resume in ${out} (plan.json is missing)`, { hint: 'start it without --resume' });
-    if (existing.trim() !== JSON.stringify(plan, null, 1).trim()) {
+    if (!samePlan(existing, plan)) {
       throw new AerError('invalid_checkpoint', `the experiment in ${out} was planned with other options or data`, {
         hint: 'resume with the same options and --data folders, or start it in another --out',
       });
