@@ -46,7 +46,7 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
   test("every window of both channels comes back, speech ones with their model input, on the service's grid", async () => {
     const [call] = buildCalls(clips, createRandom(2));
     const seconds = call.channels[0].length / 22050;
-    for (const path of ['pcm16k', 'telephone'] as const) {
+    for (const path of ['pcm16k', 'pcm', 'telephone'] as const) {
       const windows = await streamCall(call, path, vad, labels);
       for (const channel of [0, 1]) {
         const mine = windows.filter((w) => w.channel === channel);
@@ -73,6 +73,21 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
         );
       }
     }
+  });
+
+  test('without the speech gate every window goes to the model, silent ones too', async () => {
+    const [call] = buildCalls(clips, createRandom(2));
+    const gated = await streamCall(call, 'pcm16k', vad, labels);
+    const all = await streamCall(call, 'pcm16k', vad, labels, false);
+    assert.ok(
+      gated.some((w) => !w.speech),
+      'the gate hears silence in the call',
+    );
+    assert.deepEqual(
+      all.map((w) => [w.channel, w.seq]),
+      gated.map((w) => [w.channel, w.seq]),
+    );
+    assert.ok(all.every((w) => w.speech && w.features?.length === WINDOW_VALUES));
   });
 
   test('stream rows score windows against the turn they lie in, raw and smoothed, the same windows for every scorer', async () => {

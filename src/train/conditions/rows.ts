@@ -14,12 +14,12 @@ import type { LoadedClip } from '../clip-store.ts';
 import { argmaxRows, evaluate, type Evaluation } from '../metrics.ts';
 import { deriveRandom } from '../random.ts';
 import { positionedWindows } from '../windows.ts';
-import { buildCalls, type Turn } from './call.ts';
+import { buildCalls, type Call, type Turn } from './call.ts';
 import { viaOpus, viaTelephone } from './channel-sim.ts';
 import { gridWindows, joinRuns } from './continuous.ts';
 import type { Condition } from './names.ts';
 import { babble, mixAtSnr, whiteNoise } from './noise-mix.ts';
-import { type CallPath, streamCall } from './stream-run.ts';
+import { type CallPath, type StreamWindow, streamCall } from './stream-run.ts';
 
 /** Windows whose label is the average of their unit's windows' scores (a clip), or their own (a continuous window). */
 export interface UnitRow {
@@ -67,6 +67,9 @@ export interface RowInputs {
   /** The VAD the stream rows run; needed only for them. */
   vad?: VadBatcher;
 }
+
+/** The stream rows' calls are drawn from the seed's stream number CALLS_STREAM (bench/accuracy draws the same calls). */
+export const CALLS_STREAM = 43;
 
 /** A window is scored against a turn when this much of its 3 s lies inside the turn. */
 export const SCORED_OVERLAP_S = 2.5;
@@ -129,25 +132,35 @@ function turnOf(turns: readonly Turn[], channel: number, startS: number, endS: n
 
 const overlapS = (turn: Turn, startS: number, endS: number) => Math.min(endS, turn.endS) - Math.max(startS, turn.startS);
 
-async function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<StreamRow> {
-  const calls = buildCalls(inputs.test, deriveRandom(inputs.seed, 43));
-  if (!inputs.vad) throw new Error('stream rows need the VAD');
+/** A stream row from each call's windows, however they were cut (the service's session, or a variant of it in bench/accuracy). */
+export async function callRow(
+  row: string,
+  calls: readonly Call[],
+  labels: readonly string[],
+  windowsOf: (call: Call) => Promise<StreamWindow[]>,
+): Promise<StreamRow> {
   const features: Float32Array[] = [];
   const entries: StreamEntry[] = [];
   for (const [k, call] of calls.entries()) {
-    for (const w of await streamCall(call, path, inputs.vad, [...inputs.labels])) {
+    for (const w of await windowsOf(call)) {
       const turn = turnOf(call.turns, w.channel, w.startS, w.endS);
       // Channels of different calls are kept apart: smoothing runs per channel of a call.
       entries.push({
         channel: 2 * k + w.channel,
         endS: w.endS,
         input: w.features ? features.push(w.features) - 1 : -1,
-        truth: turn ? inputs.labels.indexOf(turn.label) : -1,
+        truth: turn ? labels.indexOf(turn.label) : -1,
         inside: turn !== undefined && overlapS(turn, w.startS, w.endS) >= w.endS - w.startS - 1e-9,
       });
     }
   }
   return { kind: 'stream', row, windows: stack(features), count: features.length, entries };
+}
+
+function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<StreamRow> {
+  const { vad, labels } = inputs;
+  if (!vad) throw new Error('stream rows need the VAD');
+  return callRow(row, buildCalls(inputs.test, deriveRandom(inputs.seed, CALLS_STREAM)), labels, (call) => streamCall(call, path, vad, [...labels]));
 }
 
 /** Babble for clip `c`: from clips of any other speaker. */

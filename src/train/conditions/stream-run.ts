@@ -28,8 +28,13 @@ export interface StreamWindow {
   features?: Float32Array;
 }
 
-/** How the call reaches the service: 16 kHz float PCM from a softphone, or a telephone line (8 kHz G.711 mu-law bytes, as telephony platforms send them). */
-export type CallPath = 'pcm16k' | 'telephone';
+/**
+ * How the call reaches the service: 16 kHz float PCM from a softphone, or a
+ * telephone line (8 kHz G.711 mu-law bytes, as telephony platforms send
+ * them); or float PCM at the model's own rate, with no resampling anywhere
+ * (bench/accuracy compares it with the 16 kHz path).
+ */
+export type CallPath = 'pcm16k' | 'pcm' | 'telephone';
 
 /** The call's bytes on the wire, interleaved, and the stream's format. */
 function onTheWire(call: Call, path: CallPath): { bytes: Uint8Array; encoding: 'pcm_f32le' | 'mulaw'; rate: number } {
@@ -42,13 +47,14 @@ function onTheWire(call: Call, path: CallPath): { bytes: Uint8Array; encoding: '
     }
     return { bytes, encoding: 'mulaw', rate: TELEPHONE_RATE };
   }
-  const [a, b] = call.channels.map((c) => resample(c, SAMPLE_RATE, 16000));
+  const rate = path === 'pcm16k' ? 16000 : SAMPLE_RATE;
+  const [a, b] = call.channels.map((c) => (rate === SAMPLE_RATE ? c : resample(c, SAMPLE_RATE, rate)));
   const samples = new Float32Array(a.length * 2);
   for (let i = 0; i < a.length; i++) {
     samples[2 * i] = a[i];
     samples[2 * i + 1] = b[i];
   }
-  return { bytes: new Uint8Array(samples.buffer), encoding: 'pcm_f32le', rate: 16000 };
+  return { bytes: new Uint8Array(samples.buffer), encoding: 'pcm_f32le', rate };
 }
 
 /** Stands in for the shared scheduler: keeps each stream's windows in the order they were submitted, and answers at once. */
@@ -63,12 +69,13 @@ function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]
   };
 }
 
-export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, labels: string[]): Promise<StreamWindow[]> {
+/** `speechGate: false` sends every window to the model, as a stream opened with vad=false does. */
+export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, labels: string[], speechGate = true): Promise<StreamWindow[]> {
   const wire = onTheWire(call, path);
   const recorded = new Map<string, Float32Array[]>();
   const session = new Session(
     'condition',
-    { encoding: wire.encoding, sampleRate: wire.rate, channels: 2, hopMs: 500, smoothing: 'none', vad: true, attention: false, band: 'auto' },
+    { encoding: wire.encoding, sampleRate: wire.rate, channels: 2, hopMs: 500, smoothing: 'none', vad: speechGate, attention: false, band: 'auto' },
     {
       scheduler: recordingScheduler(labels.length, recorded),
       vad,
