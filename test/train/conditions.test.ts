@@ -5,7 +5,7 @@ import { resolveHop } from '../../src/features/hop.ts';
 import { SAMPLE_RATE, WINDOW_SAMPLES } from '../../src/features/recipe.ts';
 import { clipFeatures } from '../../src/features/extract.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
-import { buildCalls } from '../../src/train/conditions/call.ts';
+import { buildCalls, DEFAULT_CALL } from '../../src/train/conditions/call.ts';
 import { telephoneBytes, viaOpus, viaTelephone } from '../../src/train/conditions/channel-sim.ts';
 import { gridWindows, joinRuns, MAX_GAP_S } from '../../src/train/conditions/continuous.ts';
 import { evaluateConditions, type Scorer } from '../../src/train/conditions/evaluate.ts';
@@ -154,6 +154,23 @@ describe('a synthetic call', () => {
           createRandom(6),
         ),
       /a call needs clips of two speakers; these are all of x/,
+    );
+  });
+
+  test("pauses between a turn's clips when asked; back to back, and the same call, by default", () => {
+    const clips = ['x', 'y'].flatMap((s) => [0, 1, 2, 3].map((k) => clip(s, 'sad', 1, k + (s === 'x' ? 0 : 10))));
+    const [plain] = buildCalls(clips, createRandom(7));
+    assert.deepEqual(buildCalls(clips, createRandom(7), { ...DEFAULT_CALL, pauseS: 0 })[0].channels, plain.channels);
+    for (const t of plain.turns) assert.ok(Math.abs(t.endS - t.startS - 2) < 1e-3, 'two 1 s clips back to back');
+    const [paused] = buildCalls(clips, createRandom(7), { ...DEFAULT_CALL, pauseS: 0.4 });
+    const lengths = paused.turns.map((t) => t.endS - t.startS);
+    assert.ok(
+      lengths.every((l) => l >= 2 - 1e-3 && l <= 2.4 + 1e-3),
+      lengths.join(', '),
+    );
+    assert.ok(
+      lengths.some((l) => l > 2.01),
+      'some pause drawn',
     );
   });
 });

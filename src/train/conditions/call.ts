@@ -28,11 +28,13 @@ export interface Call {
 export interface CallOptions {
   clipsPerTurn: number;
   gapS: number;
+  /** Pauses between a turn's clips are drawn from 0 to this (0: its clips back to back, and no draws, so the calls are as before). */
+  pauseS: number;
   /** RMS of the line noise, dBFS. */
   floorDb: number;
 }
 
-export const DEFAULT_CALL: CallOptions = { clipsPerTurn: 2, gapS: 0.4, floorDb: -65 };
+export const DEFAULT_CALL: CallOptions = { clipsPerTurn: 2, gapS: 0.4, pauseS: 0, floorDb: -65 };
 
 /** A speaker's turns: their clips grouped by emotion, each group cut into runs of up to `size` clips, in a shuffled order. */
 function turnsOf(clips: LoadedClip[], size: number, random: Random): LoadedClip[][] {
@@ -71,14 +73,16 @@ export function buildCalls(clips: readonly LoadedClip[], random: Random, options
     const order: { channel: number; run: LoadedClip[] }[] = [];
     for (let k = 0; queues.some((q) => k < q.length); k++) queues.forEach((q, channel) => k < q.length && order.push({ channel, run: q[k] }));
     const gap = Math.round(options.gapS * SAMPLE_RATE);
-    const length = order.reduce((n, t) => n + t.run.reduce((m, c) => m + c.signal.length, 0) + gap, gap);
+    const pauses = order.map((t) => t.run.map((_, i) => (i === 0 || options.pauseS === 0 ? 0 : Math.round(random() * options.pauseS * SAMPLE_RATE))));
+    const length = order.reduce((n, t, k) => n + t.run.reduce((m, c, i) => m + c.signal.length + pauses[k][i], 0) + gap, gap);
     const floor = 10 ** (options.floorDb / 20);
     const channels = [0, 1].map(() => Float32Array.from({ length }, () => floor * gaussian(random))) as [Float32Array, Float32Array];
     const turns: Turn[] = [];
     let at = gap;
-    for (const { channel, run } of order) {
+    for (const [k, { channel, run }] of order.entries()) {
       const start = at;
-      for (const c of run) {
+      for (const [i, c] of run.entries()) {
+        at += pauses[k][i];
         const target = channels[channel];
         for (let i = 0; i < c.signal.length; i++) target[at + i] += c.signal[i];
         at += c.signal.length;

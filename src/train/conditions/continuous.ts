@@ -22,7 +22,7 @@ export interface SpeechRun {
 }
 
 /** The clips grouped by speaker and emotion, each group joined in a shuffled order with random gaps; groups in a fixed order. */
-export function joinRuns(clips: readonly LoadedClip[], random: Random): SpeechRun[] {
+export function joinRuns(clips: readonly LoadedClip[], random: Random, maxGapS = MAX_GAP_S): SpeechRun[] {
   const groups = new Map<string, LoadedClip[]>();
   for (const c of [...clips].sort((a, b) => a.path.localeCompare(b.path))) {
     const key = `${c.speaker}\u0000${c.label}`;
@@ -30,7 +30,7 @@ export function joinRuns(clips: readonly LoadedClip[], random: Random): SpeechRu
   }
   return [...groups.keys()].sort().map((key) => {
     const members = shuffled(groups.get(key)!, random);
-    const gaps = members.map((_, i) => (i === 0 ? 0 : Math.round(random() * MAX_GAP_S * SAMPLE_RATE)));
+    const gaps = members.map((_, i) => (i === 0 ? 0 : Math.round(random() * maxGapS * SAMPLE_RATE)));
     const signal = new Float32Array(members.reduce((n, c, i) => n + c.signal.length + gaps[i], 0));
     let at = 0;
     members.forEach((c, i) => {

@@ -68,7 +68,8 @@ export interface RowInputs {
   vad?: VadBatcher;
 }
 
-/** The stream rows' calls are drawn from the seed's stream number CALLS_STREAM (bench/accuracy draws the same calls). */
+/** The random streams of the continuous row's runs and the stream rows' calls (bench/accuracy draws the same). */
+export const CONTINUOUS_STREAM = 41;
 export const CALLS_STREAM = 43;
 
 /** A window is scored against a turn when this much of its 3 s lies inside the turn. */
@@ -99,7 +100,7 @@ function clipRow(row: string, inputs: RowInputs, transform: (signal: Float32Arra
 }
 
 function continuousRow(inputs: RowInputs): UnitRow {
-  const runs = joinRuns(inputs.test, deriveRandom(inputs.seed, 41));
+  const runs = joinRuns(inputs.test, deriveRandom(inputs.seed, CONTINUOUS_STREAM));
   const features: Float32Array[] = [];
   const truth: number[] = [];
   for (const run of runs) {
@@ -159,8 +160,10 @@ export async function callRow(
 
 function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<StreamRow> {
   const { vad, labels } = inputs;
+  // The calls first: data too small for one is the error worth reporting.
+  const calls = buildCalls(inputs.test, deriveRandom(inputs.seed, CALLS_STREAM));
   if (!vad) throw new Error('stream rows need the VAD');
-  return callRow(row, buildCalls(inputs.test, deriveRandom(inputs.seed, CALLS_STREAM)), labels, (call) => streamCall(call, path, vad, [...labels]));
+  return callRow(row, calls, labels, (call) => streamCall(call, path, vad, [...labels]));
 }
 
 /** Babble for clip `c`: from clips of any other speaker. */
