@@ -81,8 +81,8 @@ export function buildCalls(clips: readonly LoadedClip[], random: Random, options
     let at = gap;
     for (const [k, { channel, run }] of order.entries()) {
       const start = at;
-      for (const [i, c] of run.entries()) {
-        at += pauses[k][i];
+      for (const [j, c] of run.entries()) {
+        at += pauses[k][j];
         const target = channels[channel];
         for (let i = 0; i < c.signal.length; i++) target[at + i] += c.signal[i];
         at += c.signal.length;
