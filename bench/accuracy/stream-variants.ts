@@ -13,7 +13,7 @@
  *   call, pauses in turns      0-0.4 s between a turn's clips, as between a run's
  *   call, 6 clips a turn       the same with turns three times longer
  *   session at 22.05 kHz       the call through the service's session, no resampling, speech gate on
- *   session at 16 kHz          the `stream` row as `aer eval` measures it
+ *   session at 16 kHz          the `stream` row (as `aer crossval` measures it, at the recipe's seed 42)
  *   session at 16 kHz, no gate every window to the model (a stream opened with vad=false)
  *
  * The model must not have heard the test speakers:
