@@ -23,6 +23,7 @@
  * (bench/accuracy/README.md says how its figures were made.)
  */
 import { parseArgs } from 'node:util';
+import { isAerError } from '../../src/errors.ts';
 import { IncrementalMelExtractor } from '../../src/features/incremental.ts';
 import { SAMPLE_RATE } from '../../src/features/recipe.ts';
 import { DEFAULT_HOP_MS } from '../../src/features/hop.ts';
@@ -47,10 +48,17 @@ if (!values.model || !values.data) {
   process.exit(2);
 }
 
+/** A model or data folder that cannot be read is said in one line, as the bench's other refusals are. */
+function refuse(error: unknown): never {
+  if (!isAerError(error)) throw error;
+  process.stderr.write(`${error.describe()}\n`);
+  process.exit(2);
+}
+
 await selectBackend('auto');
-const loaded = await loadModelDir(values.model);
+const loaded = await loadModelDir(values.model).catch(refuse);
 const labels = loaded.metadata.labels;
-const data = await prepareData([values.data], undefined, {});
+const data = await prepareData([values.data], undefined, {}).catch(refuse);
 const test = data.clips.filter((c) => labels.includes(c.label));
 const overlap = trainedSpeakerOverlap(test, loaded.metadata.training);
 if (overlap.clips > 0) {
