@@ -7,8 +7,10 @@
  * noise floor far below the speech in place of digital silence, and
  * SpecAugment-style masks on the features. And what the service hears
  * that clips are not: windows full of continuous speech (a speaker's clips
- * of one emotion joined), and the channels calls come through (a telephone
- * line, Opus), which move the Mel bands far more than noise does.
+ * of one emotion joined), the windows of a call (a turn of a few clips on
+ * a line floor, the window straddling its edges), and the channels calls
+ * come through (a telephone line, Opus), which move the Mel bands far more
+ * than noise does.
  *
  * Gain alone cannot change the features: power_to_db(ref=max) and the
  * z-score remove any overall level. It matters only together with noise,
@@ -20,7 +22,7 @@ import { windowFeatures } from '../features/extract.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
 import { rms } from './conditions/noise-mix.ts';
 import { gaussian, type Random } from './random.ts';
-import { channelDraw, continuousWindow, type SimulatedChannel, type TrainingAudio } from './training-audio.ts';
+import { callWindow, channelDraw, continuousWindow, type SimulatedChannel, type TrainingAudio } from './training-audio.ts';
 
 export interface AugmentOptions {
   /** Put short clips at a random position in the window, and crop long ones at a random start. */
@@ -45,6 +47,8 @@ export interface AugmentOptions {
   freqMaskBands: number;
   /** Probability of a window of continuous speech (the clip continued by others of its speaker and emotion) instead of the clip alone. */
   continuous: number;
+  /** Probability of a window as a call's channel has it around a turn: a few of the speaker's clips of one emotion on a line floor, the window anywhere the stream rows would score it. */
+  call: number;
   /** Probability of hearing the window through a simulated channel, one of `channels` (equally likely). */
   channel: number;
   /** The channels drawn from. */
@@ -70,6 +74,7 @@ export const NO_AUGMENTATION: AugmentOptions = {
   freqMasks: 0,
   freqMaskBands: 0,
   continuous: 0,
+  call: 0,
   channel: 0,
   channels: ['telephone', 'opus'],
 };
@@ -102,20 +107,23 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
   freqMasks: 2,
   freqMaskBands: 8,
   continuous: 0,
+  call: 0,
   channel: 0,
   channels: ['telephone', 'opus'],
 };
 
-/** What `continuous` and `channel` switch on: half the windows each. */
+/** What `continuous`, `call` and `channel` switch on: half the windows each. */
 const CONDITION_PROBABILITY = 0.5;
 
 /** The names `--augment` takes, each switching one kind on with its default strength. */
-export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'floor', 'specaugment', 'continuous', 'channel', 'telephone'] as const;
+export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'floor', 'specaugment', 'continuous', 'call', 'channel', 'telephone'] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
 /** `--augment all|none|placement,noise,...` to options. */
 export function parseAugment(spec: string): AugmentOptions {
-  if (spec === 'all') return { ...DEFAULT_AUGMENTATION, shiftMs: 100, continuous: CONDITION_PROBABILITY, channel: CONDITION_PROBABILITY };
+  if (spec === 'all') {
+    return { ...DEFAULT_AUGMENTATION, shiftMs: 100, continuous: CONDITION_PROBABILITY, call: CONDITION_PROBABILITY, channel: CONDITION_PROBABILITY };
+  }
   if (spec === 'none') return { ...NO_AUGMENTATION };
   if (spec === 'default') return { ...DEFAULT_AUGMENTATION };
   const options = { ...NO_AUGMENTATION };
@@ -141,6 +149,9 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'continuous':
         options.continuous = CONDITION_PROBABILITY;
+        break;
+      case 'call':
+        options.call = CONDITION_PROBABILITY;
         break;
       case 'channel':
         options.channel = CONDITION_PROBABILITY;
@@ -189,15 +200,18 @@ function addNoiseBelow(window: Float32Array, signal: Float32Array, [lo, hi]: [nu
 export function augmentedFeatures(audio: TrainingAudio, id: number, options: AugmentOptions, random: Random): Float32Array {
   const heard = channelDraw(audio, options, random);
   const signal = heard(id);
-  const continuous = options.continuous > 0 && random() < options.continuous ? continuousWindow(audio, id, heard, random) : undefined;
+  // Drawn only when asked for, so recipes without it draw as before.
+  const call = options.call > 0 && random() < options.call ? callWindow(audio, id, heard, random) : undefined;
+  const continuous = !call && options.continuous > 0 && random() < options.continuous ? continuousWindow(audio, id, heard, random) : undefined;
   const shift = options.shiftMs > 0 ? Math.round(((2 * random() - 1) * options.shiftMs * SAMPLE_RATE) / 1000) : 0;
-  const window = continuous ?? placeInWindow(signal, options.placement ? random() : 0, shift);
+  const window = call ?? continuous ?? placeInWindow(signal, options.placement ? random() : 0, shift);
   if (options.gainDb > 0) {
     const gain = 10 ** (((2 * random() - 1) * options.gainDb) / 20);
     for (let i = 0; i < window.length; i++) window[i] *= gain;
   }
   if (options.noiseProbability > 0 && random() < options.noiseProbability) addNoiseBelow(window, signal, options.noiseSnrDb, random);
-  if (options.floorProbability > 0 && random() < options.floorProbability) addNoiseBelow(window, signal, options.floorDb, random);
+  // A call has a line's floor under everything, never digital silence.
+  if (call || (options.floorProbability > 0 && random() < options.floorProbability)) addNoiseBelow(window, signal, options.floorDb, random);
   const features = windowFeatures(window);
   maskFeatures(features, options, random);
   return features;

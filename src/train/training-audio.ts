@@ -9,8 +9,9 @@ import { SAMPLE_RATE, WINDOW_SAMPLES } from '../features/recipe.ts';
 import type { AugmentOptions } from './augment.ts';
 import type { LoadedClip } from './clip-store.ts';
 import { MAX_GAP_S } from './conditions/continuous.ts';
+import { SCORED_OVERLAP_S } from './conditions/call.ts';
 import { viaOpus, viaTelephone } from './conditions/channel-sim.ts';
-import { deriveRandom, type Random } from './random.ts';
+import { deriveRandom, type Random, shuffled } from './random.ts';
 
 /** Opus bit rates a clip's Opus copy is drawn from (kbit/s): narrow- to wideband voice. */
 const OPUS_KBPS = [8, 12, 16];
@@ -85,6 +86,42 @@ export function continuousWindow(audio: TrainingAudio, id: number, heard: (id: n
     previous = choices[Math.floor(random() * choices.length)];
     next = heard(previous);
     from = 0;
+  }
+  return window;
+}
+
+/** A call window's turn holds up to this many clips (the stream rows' turns hold two). */
+const TURN_CLIPS = 3;
+
+/**
+ * A 3 s window as a call's channel has it around one turn: clip `id` and up
+ * to two of its siblings back to back (half the time with pauses of up to
+ * MAX_GAP_S between them), silence before and after, the window anywhere
+ * that keeps SCORED_OVERLAP_S of it inside the turn (or all of a shorter
+ * turn): the windows the stream rows score, speech meeting the line at
+ * their edges. The caller lays the line's floor under it.
+ */
+export function callWindow(audio: TrainingAudio, id: number, heard: (id: number) => Float32Array, random: Random): Float32Array {
+  const count = 1 + Math.floor(random() * TURN_CLIPS);
+  const pieces = [id, ...shuffled(audio.siblings[id], random).slice(0, count - 1)].map(heard);
+  const paused = random() < 0.5;
+  const starts: number[] = [];
+  let length = 0;
+  for (const [k, piece] of pieces.entries()) {
+    if (k > 0 && paused) length += Math.round(random() * MAX_GAP_S * SAMPLE_RATE);
+    starts.push(length);
+    length += piece.length;
+  }
+  // The window starts at `offset` in the turn; its overlap with the turn is at least `need` from `need - WINDOW` to `length - need`.
+  const need = Math.min(Math.round(SCORED_OVERLAP_S * SAMPLE_RATE), length);
+  const lowest = need - WINDOW_SAMPLES;
+  const offset = lowest + Math.floor(random() * (length - need - lowest + 1));
+  const window = new Float32Array(WINDOW_SAMPLES);
+  for (const [k, piece] of pieces.entries()) {
+    const at = starts[k] - offset;
+    const from = Math.max(0, -at);
+    const to = Math.min(piece.length, WINDOW_SAMPLES - at);
+    if (to > from) window.set(piece.subarray(from, to), at + from);
   }
   return window;
 }

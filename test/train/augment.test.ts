@@ -14,8 +14,10 @@ import {
 } from '../../src/train/augment.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { rms } from '../../src/train/conditions/noise-mix.ts';
+import { SCORED_OVERLAP_S } from '../../src/train/conditions/call.ts';
+import { MAX_GAP_S } from '../../src/train/conditions/continuous.ts';
 import { createRandom } from '../../src/train/random.ts';
-import { continuousWindow, prepareTrainingAudio } from '../../src/train/training-audio.ts';
+import { callWindow, continuousWindow, prepareTrainingAudio } from '../../src/train/training-audio.ts';
 import { clipFeatures } from '../../src/features/extract.ts';
 import { tone } from '../helpers/signals.ts';
 
@@ -143,6 +145,45 @@ describe('augmentation', () => {
     const options = { ...NO_AUGMENTATION, continuous: 1 };
     assert.deepEqual(augmentedFeatures(audio, 3, options, createRandom(1)), clipFeatures(clips[3].signal));
     assert.notDeepEqual(augmentedFeatures(audio, 0, options, createRandom(1)), clipFeatures(clips[0].signal));
+  });
+
+  it('a call window: a turn of up to three clips of the speaker and emotion, the window anywhere the stream rows would score it, on a line floor', () => {
+    // Each clip a constant, 2 s long, so every sample says which clip it came from.
+    const clips = [1, 2, 3, 4].map((v, k) => loaded(new Float32Array(2 * SAMPLE_RATE).fill(v), 's', 'sad', k));
+    clips.push(loaded(new Float32Array(2 * SAMPLE_RATE).fill(9), 's', 'angry', 4));
+    const audio = prepareTrainingAudio(clips, NO_AUGMENTATION, 1);
+    const seen = { clips: new Set<number>(), leading: 0, trailing: 0 };
+    for (let seed = 0; seed < 60; seed++) {
+      const window = callWindow(audio, 0, (id) => audio.clean[id], createRandom(seed));
+      assert.equal(window.length, WINDOW_SAMPLES);
+      const values = new Set(window);
+      values.delete(0);
+      assert.ok(
+        [...values].every((v) => v >= 1 && v <= 4),
+        'only clips of this speaker and emotion',
+      );
+      seen.clips.add(values.size);
+      const first = window.findIndex((v) => v !== 0);
+      const outside = first + (WINDOW_SAMPLES - 1 - window.findLastIndex((v) => v !== 0));
+      // A turn of one clip lies wholly in the window; of more, at most 0.5 s of the window is outside it, plus a pause its edge may fall in.
+      const inside = values.size === 1 ? 2 : SCORED_OVERLAP_S - MAX_GAP_S;
+      assert.ok(outside <= (3 - inside) * SAMPLE_RATE + 1, `${outside} samples outside a turn of ${values.size}`);
+      if (first > 0) seen.leading++;
+      if (window[WINDOW_SAMPLES - 1] === 0) seen.trailing++;
+    }
+    assert.deepEqual([...seen.clips].sort(), [1, 2, 3], 'turns of one, two and three clips');
+    assert.ok(seen.leading > 0 && seen.trailing > 0, 'windows straddle both edges of a turn');
+    // A clip alone in its emotion is a turn of one: all of it in the window.
+    const lone = callWindow(audio, 4, (id) => audio.clean[id], createRandom(3));
+    assert.equal(lone.filter((v) => v === 9).length, 2 * SAMPLE_RATE);
+    // Through augmentedFeatures the line's floor lies under it: no digital silence, and drawn per window.
+    const options = parseAugment('call');
+    assert.equal(options.call, 0.5);
+    const always = { ...options, call: 1 };
+    const a = augmentedFeatures(audio, 4, always, createRandom(1));
+    assert.deepEqual(a, augmentedFeatures(audio, 4, always, createRandom(1)));
+    assert.ok(new Set(a).size > 1000, 'the floor varies where a clip has zeros');
+    assert.notDeepEqual(a, augmentedFeatures(audio, 4, always, createRandom(2)));
   });
 
   it('channel simulation: each clip also as a telephone line and Opus deliver it, precomputed, drawn per window', () => {

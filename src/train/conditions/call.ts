@@ -34,6 +34,9 @@ export interface CallOptions {
   floorDb: number;
 }
 
+/** A window is scored against a turn when this much of its 3 s lies inside the turn. */
+export const SCORED_OVERLAP_S = 2.5;
+
 export const DEFAULT_CALL: CallOptions = { clipsPerTurn: 2, gapS: 0.4, pauseS: 0, floorDb: -65 };
 
 /** A speaker's turns: their clips grouped by emotion, each group cut into runs of up to `size` clips, in a shuffled order. */

@@ -14,7 +14,7 @@ import type { LoadedClip } from '../clip-store.ts';
 import { argmaxRows, evaluate, type Evaluation } from '../metrics.ts';
 import { deriveRandom } from '../random.ts';
 import { positionedWindows } from '../windows.ts';
-import { buildCalls, type Call, type Turn } from './call.ts';
+import { buildCalls, type Call, SCORED_OVERLAP_S, type Turn } from './call.ts';
 import { viaOpus, viaTelephone } from './channel-sim.ts';
 import { gridWindows, joinRuns } from './continuous.ts';
 import type { Condition } from './names.ts';
@@ -71,9 +71,6 @@ export interface RowInputs {
 /** The random streams of the continuous row's runs and the stream rows' calls (bench/accuracy draws the same). */
 export const CONTINUOUS_STREAM = 41;
 export const CALLS_STREAM = 43;
-
-/** A window is scored against a turn when this much of its 3 s lies inside the turn. */
-export const SCORED_OVERLAP_S = 2.5;
 
 function stack(features: Float32Array[]): Float32Array {
   const out = new Float32Array(features.length * WINDOW_VALUES);
