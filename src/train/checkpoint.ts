@@ -87,6 +87,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     throw corrupt(`state.json is missing or not JSON (${(error as Error).message})`);
   }
   if (state.format !== CHECKPOINT_FORMAT) throw corrupt(`its format is ${JSON.stringify(state.format)}, not ${CHECKPOINT_FORMAT}`);
+  // A plateau with no epoch seen yet has a best loss of Infinity, which JSON writes as null; read back as null it compares as 0 and never improves.
+  for (const plateau of [state.earlyStopping, state.lrPlateau]) plateau.best ??= Number.POSITIVE_INFINITY;
   const read = async (name: string) => {
     try {
       return f32(await fs.readFile(path.join(dir, name)));

@@ -52,45 +52,55 @@ describe('the training loop', () => {
     assert.notDeepEqual(uninterrupted.weights, initial.weights);
   });
 
-  it('an interrupted run saves a checkpoint, and resuming it ends exactly where the uninterrupted run did', async () => {
-    const dir = path.join(tempDir(), 'checkpoint');
-    const controller = new AbortController();
-    const stopped = await fit({
-      config,
-      train,
-      validation,
-      pool,
-      initialWeights: initial.weights,
-      trainableCount: initial.trainableCount,
-      checkpointDir: dir,
-      signal: controller.signal,
-      events: {
-        onStep: (p) => {
-          if (p.epoch === 1 && p.step === 1) controller.abort();
+  // In its first epoch the plateaus have no best loss yet (Infinity, which JSON writes as null): a resume must not read that as a best of 0.
+  for (const at of [
+    { epoch: 0, step: 1 },
+    { epoch: 1, step: 1 },
+  ]) {
+    it(`an interrupted run (epoch ${at.epoch + 1}, step ${at.step}) saves a checkpoint, and resuming it ends exactly where the uninterrupted run did`, async () => {
+      const dir = path.join(tempDir(), 'checkpoint');
+      const controller = new AbortController();
+      const stopped = await fit({
+        config,
+        train,
+        validation,
+        pool,
+        initialWeights: initial.weights,
+        trainableCount: initial.trainableCount,
+        checkpointDir: dir,
+        signal: controller.signal,
+        events: {
+          onStep: (p) => {
+            if (p.epoch === at.epoch && p.step === at.step) controller.abort();
+          },
         },
-      },
+      });
+      assert.equal(stopped.ended, 'interrupted');
+      assert.ok(await hasCheckpoint(dir));
+      const checkpoint = await loadCheckpoint(dir);
+      assert.deepEqual([checkpoint.state.epoch, checkpoint.state.step], [at.epoch, at.step]);
+      const resumed = await fit({
+        config,
+        train,
+        validation,
+        pool,
+        initialWeights: initial.weights,
+        trainableCount: initial.trainableCount,
+        checkpointDir: dir,
+        resumeFrom: checkpoint,
+      });
+      assert.equal(resumed.ended, 'epochs');
+      assert.deepEqual(
+        resumed.history.map((r) => r.loss),
+        uninterrupted.history.map((r) => r.loss),
+      );
+      assert.deepEqual(resumed.weights, uninterrupted.weights);
+      assert.deepEqual(
+        resumed.history.map((r) => r.learning_rate),
+        uninterrupted.history.map((r) => r.learning_rate),
+      );
     });
-    assert.equal(stopped.ended, 'interrupted');
-    assert.ok(await hasCheckpoint(dir));
-    const checkpoint = await loadCheckpoint(dir);
-    assert.deepEqual([checkpoint.state.epoch, checkpoint.state.step], [1, 1]);
-    const resumed = await fit({
-      config,
-      train,
-      validation,
-      pool,
-      initialWeights: initial.weights,
-      trainableCount: initial.trainableCount,
-      checkpointDir: dir,
-      resumeFrom: checkpoint,
-    });
-    assert.equal(resumed.ended, 'epochs');
-    assert.deepEqual(
-      resumed.history.map((r) => r.loss),
-      uninterrupted.history.map((r) => r.loss),
-    );
-    assert.deepEqual(resumed.weights, uninterrupted.weights);
-  });
+  }
 
   it("early stopping restores the best epoch's weights", async () => {
     const patient = { ...config, epochs: 6, earlyStoppingPatience: 1, learningRate: 0.05 };
