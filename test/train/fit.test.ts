@@ -7,7 +7,7 @@ import { hasCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { prepareData } from '../../src/train/data.ts';
-import { fit, type FitResult } from '../../src/train/fit.ts';
+import { fit, type FitResult, type FitRun } from '../../src/train/fit.ts';
 import { initialWeights } from '../../src/train/initial-weights.ts';
 import { ReplicaPool } from '../../src/train/parallel/pool.ts';
 import { emodbTree } from '../helpers/datasets.ts';
@@ -38,9 +38,11 @@ describe('the training loop', () => {
     validation = data.clips.filter((c) => c.speaker === 'emodb:08');
     initial = await initialWeights(config.model, config.seed, 'wasm');
     pool = await ReplicaPool.start(config.workers, config.model, 'wasm');
-    uninterrupted = await fit({ config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount });
+    uninterrupted = await fitHere({});
   });
   after(() => pool.close());
+  const fitHere = (run: Partial<FitRun>) =>
+    fit({ config, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount, ...run });
 
   it('trains for the epochs asked, with a finite, falling loss and validation figures', () => {
     assert.equal(uninterrupted.history.length, 2);
@@ -60,13 +62,7 @@ describe('the training loop', () => {
     it(`an interrupted run (epoch ${at.epoch + 1}, step ${at.step}) saves a checkpoint, and resuming it ends exactly where the uninterrupted run did`, async () => {
       const dir = path.join(tempDir(), 'checkpoint');
       const controller = new AbortController();
-      const stopped = await fit({
-        config,
-        train,
-        validation,
-        pool,
-        initialWeights: initial.weights,
-        trainableCount: initial.trainableCount,
+      const stopped = await fitHere({
         checkpointDir: dir,
         signal: controller.signal,
         events: {
@@ -79,13 +75,7 @@ describe('the training loop', () => {
       assert.ok(await hasCheckpoint(dir));
       const checkpoint = await loadCheckpoint(dir);
       assert.deepEqual([checkpoint.state.epoch, checkpoint.state.step], [at.epoch, at.step]);
-      const resumed = await fit({
-        config,
-        train,
-        validation,
-        pool,
-        initialWeights: initial.weights,
-        trainableCount: initial.trainableCount,
+      const resumed = await fitHere({
         checkpointDir: dir,
         resumeFrom: checkpoint,
       });
@@ -104,7 +94,7 @@ describe('the training loop', () => {
 
   it("early stopping restores the best epoch's weights", async () => {
     const patient = { ...config, epochs: 6, earlyStoppingPatience: 1, learningRate: 0.05 };
-    const result = await fit({ config: patient, train, validation, pool, initialWeights: initial.weights, trainableCount: initial.trainableCount });
+    const result = await fitHere({ config: patient });
     if (result.ended === 'early_stopping') assert.ok(result.bestEpoch < result.history.length);
     const best = Math.min(...result.history.map((r) => r.val_loss!));
     assert.equal(result.history[result.bestEpoch - 1].val_loss, best);
@@ -114,16 +104,7 @@ describe('the training loop', () => {
     const dir = path.join(tempDir(), 'checkpoint');
     const controller = new AbortController();
     controller.abort();
-    await fit({
-      config,
-      train,
-      validation,
-      pool,
-      initialWeights: initial.weights,
-      trainableCount: initial.trainableCount,
-      checkpointDir: dir,
-      signal: controller.signal,
-    });
+    await fitHere({ checkpointDir: dir, signal: controller.signal });
     await fs.truncate(path.join(dir, 'optimizer.bin'), 100);
     await assert.rejects(loadCheckpoint(dir), (e: unknown) => isAerError(e) && e.code === 'invalid_checkpoint' && /truncated/.test(e.message));
     await fs.writeFile(path.join(dir, 'state.json'), '{');
