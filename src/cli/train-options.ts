@@ -22,6 +22,7 @@ export interface TrainingFlags {
   lrPatience: number;
   lrFactor: number;
   minLr: number;
+  lrSchedule: string;
   classWeights: boolean;
   augment: string;
   variant: string;
@@ -76,7 +77,12 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
     )
     .option('--lr-patience <epochs>', 'ReduceLROnPlateau: epochs without improvement before a cut', whole('--lr-patience', 1, 10000), d.lrPatience)
     .option('--lr-factor <f>', 'ReduceLROnPlateau: factor of a cut', parseNumberOption('--lr-factor', 0.01, 0.99), d.lrFactor)
-    .option('--min-lr <lr>', 'ReduceLROnPlateau: lowest learning rate', parseNumberOption('--min-lr', 0, 1), d.minLearningRate)
+    .option('--min-lr <lr>', 'lowest learning rate (of the plateau cuts, or where the cosine ends)', parseNumberOption('--min-lr', 0, 1), d.minLearningRate)
+    .addOption(
+      new Option('--lr-schedule <kind>', 'the learning rate: cut on plateaus (ReduceLROnPlateau), or annealed along half a cosine over the epochs')
+        .choices(['plateau', 'cosine'])
+        .default('plateau'),
+    )
     .option('--no-class-weights', 'weigh every clip alike instead of balancing the classes')
     .option('--augment <kinds>', `augmentation: default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`, 'default')
     .addOption(
@@ -113,6 +119,7 @@ export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
     lrPatience: flags.lrPatience,
     lrFactor: flags.lrFactor,
     minLearningRate: flags.minLr,
+    ...(flags.lrSchedule === 'cosine' ? { lrSchedule: 'cosine' as const } : {}),
     classWeights: flags.classWeights,
     augment: parseAugment(flags.augment),
     model: {

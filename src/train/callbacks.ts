@@ -1,4 +1,4 @@
-/** Keras's EarlyStopping(restore_best_weights) and ReduceLROnPlateau, as small state machines over epoch losses. */
+/** Keras's EarlyStopping(restore_best_weights) and ReduceLROnPlateau, as small state machines over epoch losses, and cosine annealing. */
 
 export interface PlateauState {
   best: number;
@@ -29,4 +29,9 @@ export function plateauLearningRate(
   if (state.wait < options.patience || lr <= options.minLearningRate) return lr;
   state.wait = 0;
   return Math.max(options.minLearningRate, lr * options.factor);
+}
+
+/** The learning rate of (0-based) `epoch` of `epochs` under cosine annealing from `lr` to `minLearningRate` (SGDR without restarts). */
+export function cosineLearningRate(epoch: number, epochs: number, lr: number, minLearningRate: number): number {
+  return minLearningRate + ((lr - minLearningRate) * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2;
 }

@@ -27,6 +27,14 @@ export interface TrainConfig {
   lrPatience: number;
   lrFactor: number;
   minLearningRate: number;
+  /**
+   * 'cosine': the learning rate falls along half a cosine from
+   * `learningRate` to `minLearningRate` over the epochs, in place of
+   * ReduceLROnPlateau, so a run without validation ends annealed rather
+   * than at whatever rate its plateaus left. Absent: the plateau (recipes
+   * recorded before the option match it).
+   */
+  lrSchedule?: 'cosine';
   /** Weight each clip's loss by n / (classes * count of its class). */
   classWeights: boolean;
   augment: AugmentOptions;

@@ -2,14 +2,15 @@
  * The training loop. The coordinator (this thread) keeps the weights and
  * Adam's state as flat arrays, makes each batch's augmented features while
  * the replicas compute the previous one, adds up their gradients, and after
- * every epoch validates, applies early stopping and ReduceLROnPlateau, and
+ * every epoch validates, applies early stopping and ReduceLROnPlateau (or
+ * the cosine schedule), and
  * saves a checkpoint. An abort (Ctrl-C) saves one at the next step and
  * returns; the same call with the checkpoint resumes where it stopped.
  */
 import { WINDOW_VALUES } from '../features/recipe.ts';
 import { Adam } from './adam.ts';
 import { augmentedFeatures } from './augment.ts';
-import { freshPlateau, observe, plateauLearningRate } from './callbacks.ts';
+import { cosineLearningRate, freshPlateau, observe, plateauLearningRate } from './callbacks.ts';
 import { type Checkpoint, CHECKPOINT_FORMAT, type EpochRecord, saveCheckpoint, type TrainingState } from './checkpoint.ts';
 import { balancedClassWeights } from './class-weights.ts';
 import type { LoadedClip } from './clip-store.ts';
@@ -197,12 +198,15 @@ export async function fit(run: FitRun): Promise<FitResult> {
       state.bestEpoch = record.epoch;
     }
     const before = state.learningRate;
-    state.learningRate = plateauLearningRate(state.lrPlateau, record.val_loss ?? record.loss, state.learningRate, {
-      patience: config.lrPatience,
-      factor: config.lrFactor,
-      minLearningRate: config.minLearningRate,
-    });
-    run.events?.onEpoch?.(record, { improved, stopping, learningRateCut: state.learningRate < before });
+    const cosine = config.lrSchedule === 'cosine';
+    state.learningRate = cosine
+      ? cosineLearningRate(state.epoch + 1, config.epochs, config.learningRate, config.minLearningRate)
+      : plateauLearningRate(state.lrPlateau, record.val_loss ?? record.loss, state.learningRate, {
+          patience: config.lrPatience,
+          factor: config.lrFactor,
+          minLearningRate: config.minLearningRate,
+        });
+    run.events?.onEpoch?.(record, { improved, stopping, learningRateCut: !cosine && state.learningRate < before });
     state.epoch++;
     state.step = 0;
     if (stopping) {

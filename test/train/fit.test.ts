@@ -92,6 +92,12 @@ describe('the training loop', () => {
     });
   }
 
+  it('a cosine schedule anneals the learning rate over the epochs, whatever the losses', async () => {
+    const cosine = await fitHere({ config: { ...config, epochs: 3, lrSchedule: 'cosine', minLearningRate: 0 } });
+    const rates = cosine.history.map((r) => r.learning_rate);
+    [1e-3, 7.5e-4, 2.5e-4].forEach((expected, i) => assert.ok(Math.abs(rates[i] - expected) < 1e-12, `epoch ${i + 1}: ${rates[i]}`));
+  });
+
   it("early stopping restores the best epoch's weights", async () => {
     const patient = { ...config, epochs: 6, earlyStoppingPatience: 1, learningRate: 0.05 };
     const result = await fitHere({ config: patient });

@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { addTrainingOptions, type TrainingFlags, trainConfigFrom } from '../../src/cli/train-options.ts';
+
+const configOf = (...args: string[]) => {
+  const command = addTrainingOptions(new Command())
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  return trainConfigFrom(command.parse(args, { from: 'user' }).opts<TrainingFlags>());
+};
+
+describe('training options', () => {
+  it('--lr-schedule cosine records the schedule; the plateau default records none, as recipes made before the option', () => {
+    assert.equal(configOf('--lr-schedule', 'cosine').lrSchedule, 'cosine');
+    assert.ok(!('lrSchedule' in configOf()));
+    assert.ok(!('lrSchedule' in configOf('--lr-schedule', 'plateau')));
+    assert.throws(() => configOf('--lr-schedule', 'linear'), /argument 'linear' is invalid.*plateau, cosine/);
+  });
+});
