@@ -105,23 +105,19 @@ export function callWindow(audio: TrainingAudio, id: number, heard: (id: number)
   const count = 1 + Math.floor(random() * TURN_CLIPS);
   const pieces = [id, ...shuffled(audio.siblings[id], random).slice(0, count - 1)].map(heard);
   const paused = random() < 0.5;
-  const starts: number[] = [];
-  let length = 0;
+  const pauses = pieces.map((_, k) => (k > 0 && paused ? Math.round(random() * MAX_GAP_S * SAMPLE_RATE) : 0));
+  const turn = new Float32Array(pieces.reduce((n, piece, k) => n + pauses[k] + piece.length, 0));
+  let at = 0;
   for (const [k, piece] of pieces.entries()) {
-    if (k > 0 && paused) length += Math.round(random() * MAX_GAP_S * SAMPLE_RATE);
-    starts.push(length);
-    length += piece.length;
+    turn.set(piece, at + pauses[k]);
+    at += pauses[k] + piece.length;
   }
-  // The window starts at `offset` in the turn; its overlap with the turn is at least `need` from `need - WINDOW` to `length - need`.
-  const need = Math.min(Math.round(SCORED_OVERLAP_S * SAMPLE_RATE), length);
+  // The window starts at `offset` in the turn; it keeps at least `need` of the turn from `need - WINDOW_SAMPLES` to `turn.length - need`.
+  const need = Math.min(Math.round(SCORED_OVERLAP_S * SAMPLE_RATE), turn.length);
   const lowest = need - WINDOW_SAMPLES;
-  const offset = lowest + Math.floor(random() * (length - need - lowest + 1));
+  const offset = lowest + Math.floor(random() * (turn.length - need - lowest + 1));
   const window = new Float32Array(WINDOW_SAMPLES);
-  for (const [k, piece] of pieces.entries()) {
-    const at = starts[k] - offset;
-    const from = Math.max(0, -at);
-    const to = Math.min(piece.length, WINDOW_SAMPLES - at);
-    if (to > from) window.set(piece.subarray(from, to), at + from);
-  }
+  const from = Math.max(0, offset);
+  window.set(turn.subarray(from, Math.min(turn.length, offset + WINDOW_SAMPLES)), from - offset);
   return window;
 }
