@@ -4,9 +4,20 @@ import { describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/wav-write.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ClosedMessage } from '../../src/protocol/wire.ts';
-import { forEachTransport, pieces, s16, startService, TestClient, voiced, wrapEngine } from '../helpers/service.ts';
+import { forEachTransport, metricValue, pieces, s16, startService, TestClient, voiced, wrapEngine } from '../helpers/service.ts';
 
 const pcm = '?encoding=pcm_s16le&sample_rate=16000&vad=false';
+
+/** Polls /metrics (at most 10 s) until the service has taken `bytes` bytes of PCM from its clients. */
+async function untilBytesReceived(http: string, bytes: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const got = metricValue(await (await fetch(`${http}/metrics`)).text(), 'aer_bytes_received_total', 'encoding="pcm_s16le"');
+    if (got >= bytes) return;
+    if (Date.now() > deadline) throw new Error(`the service took ${got} of ${bytes} bytes in 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /** Every batch takes `ms` longer (a slow engine: a drain that lasts), or never returns while `stuck`. */
 function slowed(ms: number, state = { stuck: false }) {
@@ -81,16 +92,18 @@ forEachTransport((transport, workers) => {
       for (const m of pieces(s16([voiced(3.2)]), 3200)) live.send(m);
       await live.waitFor((m) => m.type === 'emotion');
       state.stuck = true;
-      for (const m of pieces(s16([voiced(4)]), 3200)) live.send(m);
+      // 2.5 s more: five windows wait on the stuck engine, under the six that would pause reading (and make what was read a race).
+      for (const m of pieces(s16([voiced(2.5)]), 3200)) live.send(m);
       const file = fetch(`${service.http}/v1/classify?vad=false`, { method: 'POST', body: writeWav({ sampleRate: 16000, channels: [voiced(6)] }) });
-      await new Promise((r) => setTimeout(r, 300));
+      // Stop only once the session has taken all 5.7 s (a fixed wait was too short on a loaded CI machine).
+      await untilBytesReceived(service.http, 5.7 * 16000 * 2);
       await service.stop();
       assert.equal((await live.closed).code, 1001);
       const closed = live.messages.at(-1) as ClosedMessage;
       assert.equal(closed.type, 'closed');
       assert.equal(closed.reason, 'server_shutdown');
-      assert.ok(closed.stats.unanalysed_s >= 3.5, `unanalysed_s ${closed.stats.unanalysed_s}`);
-      assert.equal(closed.stats.audio_s, 7.2);
+      assert.ok(closed.stats.unanalysed_s >= 2.5, `unanalysed_s ${closed.stats.unanalysed_s}`);
+      assert.equal(closed.stats.audio_s, 5.7);
       assert.deepEqual(live.of('error'), []);
       const answer = await file;
       assert.equal(answer.status, 503);
