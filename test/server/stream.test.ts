@@ -183,7 +183,7 @@ forEachTransport((transport, workers) => {
       await client.opened;
       for (const m of pieces(s16([voiced(2)]), 640)) client.send(m);
       client.ws.terminate();
-      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && service.server.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(service.server.activeSessions, 0);
       await normal();
     });
