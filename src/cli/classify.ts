@@ -22,6 +22,7 @@ import { NARROWBAND_MAX_RATE, ServedModels } from '../stream/served-models.ts';
 import type { ChannelSummary } from '../stream/summary.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import { action, parseNumberOption, printJson } from './run.ts';
+import { windowInputOf } from '../model/model-files.ts';
 
 interface ClassifyFlags {
   model: string;
@@ -88,7 +89,14 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
     models.for(flags.band, NARROWBAND_MAX_RATE);
     const open = (id: string) => (config: StreamConfig) => {
       const { band, engine: e, scheduler } = models.for(flags.band, config.sampleRate);
-      const session = new Session(id, config, { scheduler, vad, labels: e.labels, attentionHopS: e.metadata.attention_hop_s, bulk: true });
+      const session = new Session(id, config, {
+        scheduler,
+        vad,
+        labels: e.labels,
+        attentionHopS: e.metadata.attention_hop_s,
+        windowInput: windowInputOf(e.metadata),
+        bulk: true,
+      });
       return { band, session };
     };
     const options = { hopMs: flags.hopMs, vad: flags.vad, attention: false, smoothing: 'ema' as const, band: flags.band, events: !flags.summary };

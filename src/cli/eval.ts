@@ -6,7 +6,7 @@ import { AerError } from '../errors.ts';
 import { BACKENDS, type BackendChoice, selectBackend } from '../model/backend.ts';
 import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
 import { loadModelDir } from '../model/model-dir.ts';
-import { writeAtomically } from '../model/model-files.ts';
+import { windowInputOf, writeAtomically } from '../model/model-files.ts';
 import { countSkip } from '../train/datasets/clip.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
 import { prepareData } from '../train/data.ts';
@@ -134,9 +134,18 @@ async function run(flags: EvalFlags): Promise<void> {
   let results: ConditionResults;
   try {
     const inputs = { test: clips, others: [], labels, positions: flags.positions, seed: EVAL_SEED, vad };
-    const scorers = [networkScorer(pool, packWeights(loaded.model))];
-    if (companion) scorers.push(networkScorer(companionPool, packWeights(companion.model), NARROWBAND));
-    results = await evaluateConditions(flags.conditions, inputs, scorers, (row) => progress.message(`measuring under ${row}`));
+    const onRow = (row: string) => progress.message(`measuring under ${row}`);
+    // Each model reads the windows as its aer.json asks; models that ask alike share the rows.
+    const scorers = [{ scorer: networkScorer(pool, packWeights(loaded.model)), windowInput: windowInputOf(loaded.metadata) }];
+    if (companion)
+      scorers.push({ scorer: networkScorer(companionPool, packWeights(companion.model), NARROWBAND), windowInput: windowInputOf(companion.metadata) });
+    results = { rows: {}, failed: {} };
+    for (const windowInput of new Set(scorers.map((s) => s.windowInput))) {
+      const group = scorers.filter((s) => s.windowInput === windowInput).map((s) => s.scorer);
+      const part = await evaluateConditions(flags.conditions, { ...inputs, windowInput }, group, onRow);
+      for (const [row, byScorer] of Object.entries(part.rows)) results.rows[row] = { ...results.rows[row], ...byScorer };
+      results.failed = { ...results.failed, ...part.failed };
+    }
   } finally {
     await pool.close();
     if (companionPool !== pool) await companionPool.close();

@@ -23,6 +23,7 @@ export interface TrainingFlags {
   lrFactor: number;
   minLr: number;
   lrSchedule: string;
+  windowInput: string;
   classWeights: boolean;
   augment: string;
   variant: string;
@@ -83,6 +84,11 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
         .choices(['plateau', 'cosine'])
         .default('plateau'),
     )
+    .addOption(
+      new Option('--window-input <how>', 'how the service shows the model a window: whole, or as its first and last 2 s spans, answers averaged')
+        .choices(['whole', 'spans'])
+        .default('whole'),
+    )
     .option('--no-class-weights', 'weigh every clip alike instead of balancing the classes')
     .option('--augment <kinds>', `augmentation: default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`, 'default')
     .addOption(
@@ -120,6 +126,7 @@ export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
     lrFactor: flags.lrFactor,
     minLearningRate: flags.minLr,
     ...(flags.lrSchedule === 'cosine' ? { lrSchedule: 'cosine' as const } : {}),
+    ...(flags.windowInput === 'spans' ? { windowInput: 'spans' as const } : {}),
     classWeights: flags.classWeights,
     augment: parseAugment(flags.augment),
     model: {

@@ -6,8 +6,9 @@
 import { assertFiniteSamples } from '../audio/validate.ts';
 import { AerError } from '../errors.ts';
 import { melFrameAnalyzer } from './mel-frame.ts';
-import { normalizeWindow, referenceToMax } from './normalize.ts';
+import { referenceToMax } from './normalize.ts';
 import { HOP_LENGTH, N_FFT, N_MELS, WINDOW_SAMPLES } from './recipe.ts';
+import { type WindowInput, windowInputRows } from './window-input.ts';
 
 function frameCount(length: number): number {
   return 1 + Math.floor(length / HOP_LENGTH);
@@ -40,12 +41,13 @@ export function windowMelDb(samples: Float32Array, start = 0): Float32Array {
 }
 
 /**
- * The model input (WINDOW_FRAMES x N_MELS, time-major) of the 3 s window
- * starting at samples[start]; samples must be mono at 22050 Hz.
+ * The model input (WINDOW_FRAMES x N_MELS, time-major; two such rows for
+ * `spans`) of the 3 s window starting at samples[start]; samples must be
+ * mono at 22050 Hz.
  */
-export function windowFeatures(samples: Float32Array, start = 0): Float32Array {
+export function windowFeatures(samples: Float32Array, start = 0, input: WindowInput = 'whole'): Float32Array {
   assertFiniteSamples(samples.subarray(start, start + WINDOW_SAMPLES));
-  return normalizeWindow(melDbFrames(samples, start));
+  return windowInputRows(melDbFrames(samples, start), input, Math.min(WINDOW_SAMPLES, samples.length - start));
 }
 
 /** The model input of a clip's first 3 s (trimmed, or zero-padded when shorter). */

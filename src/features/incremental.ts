@@ -14,8 +14,8 @@
 import { assertFiniteSamples } from '../audio/validate.ts';
 import { type Hop, resolveHop } from './hop.ts';
 import { melFrameAnalyzer } from './mel-frame.ts';
-import { normalizeWindow } from './normalize.ts';
 import { HOP_LENGTH, N_FFT, N_MELS, WINDOW_FRAMES, WINDOW_SAMPLES, WINDOW_VALUES } from './recipe.ts';
+import { type WindowInput, windowInputRows } from './window-input.ts';
 
 const HALF = N_FFT / 2;
 /** Window frames that reach before the window's first sample. */
@@ -34,7 +34,7 @@ export interface FeatureWindow {
   samples: number;
   /** True for a window emitted by flush() before its 3 s had arrived (zero-padded). */
   partial: boolean;
-  /** The model input: WINDOW_FRAMES x N_MELS, time-major. */
+  /** The model input: one or two rows (see window-input.ts) of WINDOW_FRAMES x N_MELS, time-major. */
   features: Float32Array;
 }
 
@@ -57,7 +57,10 @@ export class IncrementalMelExtractor {
   private nextWindow = 0;
   private lastFlushEnd = -1;
 
-  constructor(hopMs?: number) {
+  constructor(
+    hopMs?: number,
+    private readonly input: WindowInput = 'whole',
+  ) {
     this.hop = resolveHop(hopMs);
     this.capacity = WINDOW_FRAMES + this.hop.frames;
     this.ring = new Float32Array(this.capacity * N_MELS);
@@ -164,7 +167,7 @@ export class IncrementalMelExtractor {
     db.set(this.heads.get(k)!);
     for (let t = HEAD_FRAMES; t < FIRST_TAIL; t++) this.copyStreamFrame(first + t, db, t);
     for (let t = FIRST_TAIL; t < WINDOW_FRAMES; t++) this.frame(start, t, start + WINDOW_SAMPLES, db, t * N_MELS);
-    return { index: k, start, samples: WINDOW_SAMPLES, partial: false, features: normalizeWindow(db) };
+    return { index: k, start, samples: WINDOW_SAMPLES, partial: false, features: windowInputRows(db, this.input) };
   }
 
   private emitPartial(k: number): FeatureWindow {
@@ -179,7 +182,7 @@ export class IncrementalMelExtractor {
       if (t < FIRST_TAIL && first + t < this.framesDone) this.copyStreamFrame(first + t, db, t);
       else this.frame(start, t, hi, db, t * N_MELS);
     }
-    return { index: k, start, samples: hi - start, partial: true, features: normalizeWindow(db) };
+    return { index: k, start, samples: hi - start, partial: true, features: windowInputRows(db, this.input, hi - start) };
   }
 
   private copyStreamFrame(n: number, db: Float32Array, t: number): void {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import { AerError } from '../errors.ts';
 import { FEATURE_RECIPE, N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
+import { WINDOW_INPUTS, type WindowInput } from '../features/window-input.ts';
 import { type AerNetOptions, checkVariant, type Variant } from './aernet-options.ts';
 
 export const MODEL_FORMAT = 'aer-model-1';
@@ -33,6 +34,12 @@ export interface AerMetadata {
   /** Attention weights per window, and the stretch of audio each covers. */
   attention_steps: number;
   attention_hop_s: number;
+  /**
+   * How the service shows it a window (features/window-input.ts): absent is
+   * `whole`; `spans` for a model trained on 2 s clips that reads windows full
+   * of speech better as two 2 s spans (chosen by measurement, docs/model.md).
+   */
+  window_input?: WindowInput;
   /** How it was trained: data, split, recipe, augmentation, the command. */
   training: Record<string, unknown>;
   /** What it measured: validation and cross-validation results, baselines. */
@@ -60,6 +67,11 @@ export function describeMetadata(
     training,
     metrics,
   };
+}
+
+/** How the service shows the model a window. */
+export function windowInputOf(metadata: Pick<AerMetadata, 'window_input'>): WindowInput {
+  return metadata.window_input ?? 'whole';
 }
 
 /** SHA-256 of the weights, which files derived from them (model.onnx) record to be told apart when stale. */
@@ -111,6 +123,10 @@ export function checkMetadata(raw: Record<string, unknown>, file: string): AerMe
     });
   }
   checkVariant(String(raw.variant));
+  if (raw.window_input !== undefined && !(WINDOW_INPUTS as readonly unknown[]).includes(raw.window_input))
+    throw new AerError('invalid_model', `${file} has window_input ${JSON.stringify(raw.window_input)}, not one of ${WINDOW_INPUTS.join(', ')}`, {
+      hint: 'remove it (the window whole) or set it to spans',
+    });
   return raw as unknown as AerMetadata;
 }
 

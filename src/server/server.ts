@@ -71,6 +71,7 @@ import {
   type UpgradeRequest,
 } from './transport/transport.ts';
 import { WebDemo } from './web-demo.ts';
+import { windowInputOf } from '../model/model-files.ts';
 
 export interface ServerOptions {
   port: number;
@@ -327,12 +328,14 @@ export class AerServer implements TransportApp {
   /** A session served by `model`: on a front-end worker, or on this thread when there are none. */
   private openSession(id: string, config: StreamConfig, model: ServedModel, bulk: boolean): SessionHandle {
     const { labels, metadata } = model.engine;
-    if (this.pool) return this.pool.open({ id, config, labels, attentionHopS: metadata.attention_hop_s, bulk }, model.scheduler);
+    const windowInput = windowInputOf(metadata);
+    if (this.pool) return this.pool.open({ id, config, labels, attentionHopS: metadata.attention_hop_s, windowInput, bulk }, model.scheduler);
     return new Session(id, config, {
       scheduler: model.scheduler,
       vad: this.parts.vad,
       labels,
       attentionHopS: metadata.attention_hop_s,
+      windowInput,
       saturated: () => this.loopLag.saturated,
       bulk,
       observer: reportingObserver(bulk ? 'file' : config.encoding, (o) => this.observe(o)),
@@ -478,7 +481,11 @@ export class AerServer implements TransportApp {
       const model = this.models.for(config.band, fileConfig.sampleRate);
       return { session: this.openSession(id, fileConfig, model, true), band: model.band };
     };
-    const describe = (m: ServedModel) => ({ labels: m.engine.labels, attentionHopS: m.engine.metadata.attention_hop_s });
+    const describe = (m: ServedModel) => ({
+      labels: m.engine.labels,
+      attentionHopS: m.engine.metadata.attention_hop_s,
+      windowInput: windowInputOf(m.engine.metadata),
+    });
     const { wide, narrow } = this.models;
     // On a worker the file is decoded there too; the query travels, the reader is built again from it.
     const work = this.pool

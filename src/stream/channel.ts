@@ -18,6 +18,7 @@ import { AerError } from '../errors.ts';
 import type { FeatureWindow } from '../features/incremental.ts';
 import { IncrementalMelExtractor } from '../features/incremental.ts';
 import { SAMPLE_RATE } from '../features/recipe.ts';
+import type { WindowInput } from '../features/window-input.ts';
 import type { WindowOutcome, WindowSink } from './scheduler.ts';
 import { OVERLOAD } from './overload.ts';
 import { type ChangeEvent, ChannelSmoother, type SmoothingOptions } from './smoothing.ts';
@@ -63,6 +64,8 @@ export interface ChannelOptions {
   vad: boolean;
   smoothing: SmoothingOptions;
   labels: string[];
+  /** How the model takes a window (its aer.json's window_input). */
+  windowInput: WindowInput;
   /** A file's channel (/v1/classify): its windows wait while live ones are queued. */
   bulk?: boolean;
 }
@@ -138,12 +141,12 @@ export class ChannelPipeline {
   }
 
   private startSegment(startS: number, firstSeq: number): Segment {
-    const { inputRate, hopMs, vad } = this.options;
+    const { inputRate, hopMs, vad, windowInput } = this.options;
     const segment: Segment = {
       startS,
       firstSeq,
       resampler: inputRate === SAMPLE_RATE ? undefined : new Resampler(inputRate, SAMPLE_RATE),
-      extractor: new IncrementalMelExtractor(hopMs),
+      extractor: new IncrementalMelExtractor(hopMs, windowInput),
       vad: vad && this.vadBatcher ? this.vadBatcher.stream(inputRate) : undefined,
     };
     if (segment.vad) {

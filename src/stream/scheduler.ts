@@ -23,6 +23,7 @@ import type { Engine } from '../engine/engine.ts';
 import { rowProblem } from '../engine/output-check.ts';
 import { AerError } from '../errors.ts';
 import { WINDOW_VALUES } from '../features/recipe.ts';
+import { meanOverRows } from '../features/window-input.ts';
 import { OVERLOAD } from './overload.ts';
 
 export interface SchedulerOptions {
@@ -106,7 +107,8 @@ export class Scheduler implements WindowSink {
   }
 
   submit(job: WindowJob): void {
-    if (job.features.length !== WINDOW_VALUES) throw new Error(`a window holds ${WINDOW_VALUES} values, got ${job.features.length}`);
+    const rows = job.features.length / WINDOW_VALUES;
+    if (rows !== 1 && rows !== 2) throw new Error(`a window holds one or two rows of ${WINDOW_VALUES} values, got ${job.features.length} values`);
     const queue = this.streams.get(job.stream) ?? [];
     this.streams.set(job.stream, queue);
     const now = this.now();
@@ -210,20 +212,31 @@ export class Scheduler implements WindowSink {
     this.observer.depth?.(this.queued);
     if (batch.length > 0) {
       const started = this.now();
-      const input = new Float32Array(batch.length * WINDOW_VALUES);
-      batch.forEach((q, i) => input.set(q.job.features, i * WINDOW_VALUES));
+      // A window served as spans is two model rows; its answer is their mean.
+      const rows = batch.map((q) => q.job.features.length / WINDOW_VALUES);
+      const input = new Float32Array(rows.reduce((a, b) => a + b, 0) * WINDOW_VALUES);
+      let at = 0;
+      for (const q of batch) {
+        input.set(q.job.features, at);
+        at += q.job.features.length;
+      }
+      const total = input.length / WINDOW_VALUES;
       let outcomes: WindowOutcome[];
       try {
-        const prediction = await this.engine.predict(input, batch.length);
-        const { probabilities, attention } = prediction;
+        const prediction = await this.engine.predict(input, total);
         const inferenceMs = this.now() - started;
-        this.observer.batch?.(batch.length, inferenceMs);
-        const classes = probabilities.length / batch.length;
-        const steps = attention.length / batch.length;
+        this.observer.batch?.(total, inferenceMs);
+        const classes = prediction.probabilities.length / total;
+        const steps = prediction.attention.length / total;
+        const probabilities = meanOverRows(prediction.probabilities, classes, rows);
+        const attention = meanOverRows(prediction.attention, steps, rows);
         let problem: string | undefined;
+        let first = 0;
         outcomes = batch.map((q, i) => {
           this.observer.queueWait?.(started - q.at);
-          const wrong = rowProblem(prediction, batch.length, i);
+          let wrong: string | undefined;
+          for (let r = first; r < first + rows[i] && !wrong; r++) wrong = rowProblem(prediction, total, r);
+          first += rows[i];
           if (wrong) {
             problem = wrong;
             return { kind: 'error', error: new AerError('engine_fault', `the model's answer is not a set of probabilities (${wrong})`) };
@@ -234,7 +247,7 @@ export class Scheduler implements WindowSink {
             attention: attention.slice(i * steps, (i + 1) * steps),
             queueMs: started - q.at,
             inferenceMs,
-            batchSize: batch.length,
+            batchSize: total,
           };
         });
         this.observer.outputs?.(problem);

@@ -9,6 +9,7 @@
  */
 import { concat, concatMap, defer, from, map, merge, mergeMap, NEVER, Observable, of, share, Subject } from 'rxjs';
 import { AerError, isAerError } from '../errors.ts';
+import type { WindowInput } from '../features/window-input.ts';
 import type { ChangeMessage, ClosedMessage, EmotionMessage, ServerMessage, WarningMessage } from '../protocol/wire.ts';
 import type { StreamConfig } from '../protocol/stream-config.ts';
 import { ChannelPipeline, type WindowResult } from './channel.ts';
@@ -25,6 +26,8 @@ export interface SessionDeps {
   vad: VadBatcher | undefined;
   labels: string[];
   attentionHopS: number;
+  /** How the model takes a window (its aer.json's window_input). */
+  windowInput: WindowInput;
   now?: () => number;
   /** True while the main thread is saturated (see LoopLag): live streams then skip audio they are behind on. */
   saturated?: () => boolean;
@@ -104,6 +107,7 @@ export class Session implements SessionHandle {
             vad: config.vad,
             smoothing: { ...DEFAULT_SMOOTHING, kind: config.smoothing },
             labels: deps.labels,
+            windowInput: deps.windowInput,
             bulk: deps.bulk,
           },
           deps.scheduler,

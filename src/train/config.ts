@@ -35,6 +35,13 @@ export interface TrainConfig {
    * recorded before the option match it).
    */
   lrSchedule?: 'cosine';
+  /**
+   * 'spans': the service (and the continuous and stream rows of an
+   * evaluation) shows the model each window as two 2 s spans
+   * (features/window-input.ts), recorded in aer.json. Absent: the window
+   * whole (recipes recorded before the option match it).
+   */
+  windowInput?: 'spans';
   /** Weight each clip's loss by n / (classes * count of its class). */
   classWeights: boolean;
   augment: AugmentOptions;

@@ -161,7 +161,10 @@ export async function runTraining(
       seconds: Math.round(result.seconds),
     };
     unpackWeights(model, result.weights);
-    const metadata = describeMetadata([...LABELS], config.model, (model.outputs[1].shape[1] as number) ?? 0, training, metrics);
+    const metadata = {
+      ...describeMetadata([...LABELS], config.model, (model.outputs[1].shape[1] as number) ?? 0, training, metrics),
+      ...(config.windowInput ? { window_input: config.windowInput } : {}),
+    };
     await saveModelDir(out, model, metadata);
     await writeAtomically(path.join(out, 'history.json'), `${JSON.stringify(result.history, null, 1)}\n`);
     await writeAtomically(

@@ -17,4 +17,11 @@ describe('training options', () => {
     assert.ok(!('lrSchedule' in configOf('--lr-schedule', 'plateau')));
     assert.throws(() => configOf('--lr-schedule', 'linear'), /argument 'linear' is invalid.*plateau, cosine/);
   });
+
+  it('--window-input spans records it; whole, the default, records none, as recipes made before the option', () => {
+    assert.equal(configOf('--window-input', 'spans').windowInput, 'spans');
+    assert.ok(!('windowInput' in configOf()));
+    assert.ok(!('windowInput' in configOf('--window-input', 'whole')));
+    assert.throws(() => configOf('--window-input', 'halves'), /argument 'halves' is invalid.*whole, spans/);
+  });
 });

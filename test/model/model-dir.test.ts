@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isAerError } from '../../src/errors.ts';
 import { DEFAULT_OPTIONS, type Variant } from '../../src/model/aernet-options.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
+import { windowInputOf } from '../../src/model/model-files.ts';
 import { featureWindows, seededModel, writeModelDir } from '../helpers/models.ts';
 import { maxAbsDiff } from '../helpers/signals.ts';
 import { tempDir } from '../helpers/tools.ts';
@@ -105,6 +106,13 @@ describe('AER-Net and its model directory', () => {
       broken((d) => edit(d, 'aer.json', (j) => (j.labels = ['angry']))),
       /at least two distinct labels/,
     );
+    await rejects(
+      broken((d) => edit(d, 'aer.json', (j) => (j.window_input = 'halves'))),
+      /window_input "halves", not one of whole, spans/,
+    );
+    const spans = broken((d) => edit(d, 'aer.json', (j) => (j.window_input = 'spans')));
+    assert.equal(windowInputOf((await loadModelDir(spans)).metadata), 'spans');
+    assert.equal(windowInputOf((await loadModelDir(good)).metadata), 'whole');
     await rejects(
       broken((d) =>
         edit(d, 'model.json', (j) => {

@@ -26,7 +26,14 @@ before(async () => {
 });
 after(() => engine.dispose());
 
-const spec = (id: string, c: StreamConfig = config) => ({ id, config: c, labels: engine.labels, attentionHopS: engine.metadata.attention_hop_s, bulk: false });
+const spec = (id: string, c: StreamConfig = config) => ({
+  id,
+  config: c,
+  labels: engine.labels,
+  attentionHopS: engine.metadata.attention_hop_s,
+  windowInput: 'whole' as const,
+  bulk: false,
+});
 
 /** Streams the test audio and closes: every event, and the error the session ended with, if any. */
 async function run(session: SessionHandle, bytes: Uint8Array[] = audio): Promise<{ events: ServerMessage[]; error?: Error }> {
@@ -48,7 +55,13 @@ describe('front ends on worker threads', () => {
     try {
       const remote = await run(pool.open(spec('remote'), scheduler));
       const local = await run(
-        new Session('local', config, { scheduler, vad: undefined, labels: engine.labels, attentionHopS: engine.metadata.attention_hop_s }),
+        new Session('local', config, {
+          scheduler,
+          vad: undefined,
+          labels: engine.labels,
+          attentionHopS: engine.metadata.attention_hop_s,
+          windowInput: 'whole',
+        }),
       );
       assert.equal(remote.error, undefined);
       const emotions = (r: { events: ServerMessage[] }) =>

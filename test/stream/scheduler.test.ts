@@ -91,6 +91,25 @@ describe('scheduler', () => {
     }
   });
 
+  test('a window served as two spans is two rows of the batch; its answer is their mean, and a window of three rows is refused', async (t) => {
+    const { engine, scheduler, outcomes, submit, finish } = setup(t, { maxBatch: 2, maxDelayMs: 10_000 });
+    const spans = new Float32Array(2 * WINDOW_VALUES);
+    spans.set(windowOf(10));
+    spans.set(windowOf(30), WINDOW_VALUES);
+    scheduler.submit({ stream: 'spans', features: spans, done: (o) => outcomes.set(20, o) });
+    submit('whole', 7);
+    await finish();
+    assert.deepEqual(engine.batches, [[10, 30, 7]]);
+    const mean = outcomes.get(20)!;
+    const alone = outcomes.get(7)!;
+    assert.ok(mean.kind === 'result' && alone.kind === 'result');
+    assert.ok(Math.abs(mean.probabilities[0] - 0.2) < 1e-6 && Math.abs(mean.probabilities[1] - 0.8) < 1e-6, `${mean.probabilities}`);
+    assert.deepEqual([...mean.attention], [20, 20]);
+    assert.equal(mean.batchSize, 3);
+    assert.deepEqual([...alone.probabilities], [...Float32Array.of(0.07, 0.93)]);
+    assert.throws(() => scheduler.submit({ stream: 'x', features: new Float32Array(3 * WINDOW_VALUES), done: () => {} }), /one or two rows/);
+  });
+
   test('a lone window goes after maxDelayMs', async (t) => {
     const { engine, outcomes, submit, time, finish } = setup(t, { maxBatch: 32, maxDelayMs: 30 });
     submit('a', 1);

@@ -9,6 +9,7 @@ import { resample } from '../../src/audio/resample.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import { loadEngine } from '../../src/engine/load-engine.ts';
 import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
+import type { WindowInput } from '../../src/features/window-input.ts';
 import type { ClosedMessage, EmotionMessage, ServerMessage } from '../../src/protocol/wire.ts';
 import type { StreamConfig } from '../../src/protocol/stream-config.ts';
 import { Scheduler } from '../../src/stream/scheduler.ts';
@@ -52,7 +53,8 @@ const config = (c: Partial<StreamConfig>): StreamConfig => ({
   band: 'auto',
   ...c,
 });
-const session = (c: Partial<StreamConfig>) => new Session(`s${Math.random()}`, config(c), { scheduler, vad, labels: engine.labels, attentionHopS: 0.1875 });
+const session = (c: Partial<StreamConfig>, windowInput: WindowInput = 'whole') =>
+  new Session(`s${Math.random()}`, config(c), { scheduler, vad, labels: engine.labels, attentionHopS: 0.1875, windowInput });
 
 /** Interleaved s16 PCM of the channels, in 20 ms messages. */
 function pcmMessages(channels: Float32Array[], rate: number): Uint8Array[] {
@@ -109,6 +111,23 @@ describe('session pipeline', () => {
     assert.ok(Math.abs(closed.stats.audio_s - 5) < 0.01);
   });
 
+  test("a model that takes windows as spans is asked two rows a window (one for a last window of 2 s or less); events are as a whole window's", async () => {
+    const before = scored;
+    const events = await stream(session({ vad: false }, 'spans'), pcmMessages([voiced(5)], 16000));
+    const emotions = events.filter((e): e is EmotionMessage => e.type === 'emotion');
+    assert.ok(emotions.length >= 4);
+    // The last window holds 5 - 4 x 0.5108 = 2.96 s: two rows as well.
+    assert.equal(scored - before, 2 * emotions.length);
+    for (const e of emotions) {
+      assert.ok(Math.abs(Object.values(e.scores!).reduce((a, b) => a + b, 0) - 1) < 1e-3);
+      assert.ok(Math.abs(e.attention!.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+    }
+    const short = scored;
+    const one = (await stream(session({ vad: false }, 'spans'), pcmMessages([voiced(1.5)], 16000))).filter((e) => e.type === 'emotion');
+    assert.equal(one.length, 1);
+    assert.equal(scored - short, 1);
+  });
+
   test('silence and noise are reported as speech: false and never reach the model', async () => {
     const before = scored;
     const events = await stream(session({}), pcmMessages([noise(4 * 16000, 0.2, 9)], 16000));
@@ -163,6 +182,7 @@ describe('session pipeline', () => {
       vad,
       labels: engine.labels,
       attentionHopS: 0.1875,
+      windowInput: 'whole',
       now: () => clock.now,
       saturated: () => clock.saturated,
     });
@@ -243,7 +263,13 @@ describe('session pipeline', () => {
     );
     const run = async (n: number) => {
       for (let i = 0; i < n; i++) {
-        const s = new Session(`gone${i}`, config({ vad: i % 2 === 0 }), { scheduler: own, vad, labels: engine.labels, attentionHopS: 0.1875 });
+        const s = new Session(`gone${i}`, config({ vad: i % 2 === 0 }), {
+          scheduler: own,
+          vad,
+          labels: engine.labels,
+          attentionHopS: 0.1875,
+          windowInput: 'whole',
+        });
         const sub = s.events$.subscribe();
         for (const m of messages) s.audio(m);
         sub.unsubscribe();

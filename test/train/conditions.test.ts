@@ -199,11 +199,11 @@ describe('scoring a row', () => {
       windows: new Float32Array(0),
       count: 4,
       entries: [
-        { channel: 0, endS: 3, input: 0, truth: 0, inside: true },
-        { channel: 0, endS: 3.5, input: 1, truth: 0, inside: false },
-        { channel: 1, endS: 3, input: 2, truth: 1, inside: true },
-        { channel: 1, endS: 3.5, input: -1, truth: 1, inside: true },
-        { channel: 1, endS: 4, input: 3, truth: -1, inside: false },
+        { channel: 0, endS: 3, input: 0, rows: 1, truth: 0, inside: true },
+        { channel: 0, endS: 3.5, input: 1, rows: 1, truth: 0, inside: false },
+        { channel: 1, endS: 3, input: 2, rows: 1, truth: 1, inside: true },
+        { channel: 1, endS: 3.5, input: -1, rows: 0, truth: 1, inside: true },
+        { channel: 1, endS: 4, input: 3, rows: 1, truth: -1, inside: false },
       ],
     };
     // Channel 0: a confident 0, then a slight 1 that smoothing holds at 0.
@@ -256,5 +256,29 @@ describe('evaluating under conditions', () => {
     assert.deepEqual(Object.keys(results.rows), CONDITION_ROWS.noise);
     assert.deepEqual(shapes.one, shapes.two);
     assert.equal(shapes.one.length, 8);
+  });
+
+  test('for a model that takes windows as spans, the continuous row asks two rows a window and labels each window by their mean', async () => {
+    const clips = [clip('a', 'sad', 2, 1), clip('a', 'sad', 2, 2), clip('a', 'sad', 2, 3)];
+    const inputs = { test: clips, others: [], labels, positions: 1, seed: 3 };
+    const counts: number[] = [];
+    // Row by row: the first span of a window says angry, the second sad, a little surer: the mean says sad.
+    const spanScorer: Scorer = {
+      name: 'spans',
+      predict: async (_, count) => {
+        counts.push(count);
+        return Float32Array.from({ length: count * labels.length }, (_, i) => {
+          const [row, k] = [Math.floor(i / labels.length), i % labels.length];
+          return row % 2 === 0 ? (k === 0 ? 0.5 : 0.1) : k === labels.indexOf('sad') ? 0.6 : 0.08;
+        });
+      },
+    };
+    const whole = await evaluateConditions(['continuous'], inputs, [spanScorer]);
+    const spans = await evaluateConditions(['continuous'], { ...inputs, windowInput: 'spans' }, [spanScorer]);
+    const windows = whole.rows.continuous.spans.n;
+    assert.ok(windows >= 3);
+    assert.deepEqual(counts, [windows, 2 * windows]);
+    assert.equal(spans.rows.continuous.spans.n, windows);
+    assert.equal(spans.rows.continuous.spans.accuracy, 1);
   });
 });

@@ -3,6 +3,7 @@
  * (docs/architecture.md, "Front-end workers"). Times are on the main
  * thread's performance.now() clock: the worker converts its own.
  */
+import type { WindowInput } from '../../features/window-input.ts';
 import type { StreamConfig } from '../../protocol/stream-config.ts';
 import type { ClosedStats, ServerMessage } from '../../protocol/wire.ts';
 import type { WindowOutcome } from '../scheduler.ts';
@@ -15,6 +16,7 @@ import type { ServedBand } from '../../protocol/wire.ts';
 export interface ModelSpec {
   labels: string[];
   attentionHopS: number;
+  windowInput: WindowInput;
 }
 
 /** A file to classify on a worker: its query (as /v1/classify took it), and the models the server has. */
@@ -30,6 +32,7 @@ export interface SessionSpec {
   config: StreamConfig;
   labels: string[];
   attentionHopS: number;
+  windowInput: WindowInput;
   /** A file being classified: its windows yield to live ones. */
   bulk: boolean;
 }

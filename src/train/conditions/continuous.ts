@@ -7,6 +7,7 @@
 import { IncrementalMelExtractor } from '../../features/incremental.ts';
 import { DEFAULT_HOP_MS } from '../../features/hop.ts';
 import { SAMPLE_RATE } from '../../features/recipe.ts';
+import type { WindowInput } from '../../features/window-input.ts';
 import type { LoadedClip } from '../clip-store.ts';
 import { type Random, shuffled } from '../random.ts';
 
@@ -42,7 +43,7 @@ export function joinRuns(clips: readonly LoadedClip[], random: Random, maxGapS =
   });
 }
 
-/** The model input of every whole window of `signal` (22050 Hz) on the service's hop grid. */
-export function gridWindows(signal: Float32Array, hopMs = DEFAULT_HOP_MS): Float32Array[] {
-  return new IncrementalMelExtractor(hopMs).push(signal).map((w) => w.features);
+/** The model input (one or two rows, as `input` says) of every whole window of `signal` (22050 Hz) on the service's hop grid. */
+export function gridWindows(signal: Float32Array, hopMs = DEFAULT_HOP_MS, input: WindowInput = 'whole'): Float32Array[] {
+  return new IncrementalMelExtractor(hopMs, input).push(signal).map((w) => w.features);
 }

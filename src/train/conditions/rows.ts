@@ -6,7 +6,9 @@
  * a streamed call against its turns, raw and after the service's smoothing.
  * Rows are built one at a time, so memory holds one row's windows.
  */
+import { DEFAULT_HOP_MS } from '../../features/hop.ts';
 import { WINDOW_VALUES } from '../../features/recipe.ts';
+import { meanOverRows, type WindowInput } from '../../features/window-input.ts';
 import { ChannelSmoother, DEFAULT_SMOOTHING } from '../../stream/smoothing.ts';
 import type { VadBatcher } from '../../stream/vad.ts';
 import { AerError } from '../../errors.ts';
@@ -37,8 +39,10 @@ export interface UnitRow {
 export interface StreamEntry {
   channel: number;
   endS: number;
-  /** The window's row in `windows` (a speech window), or -1 (the VAD heard none). */
+  /** The window's first row in `windows` (a speech window), or -1 (the VAD heard none). */
   input: number;
+  /** Its rows in `windows` (two for a window served as spans), averaged for its label. */
+  rows: number;
   /** The class of the turn the window lies in, or -1 (not well inside one: not scored). */
   truth: number;
   /** Whether all of the window lies inside that turn (none of it in a gap or the other party's turn). */
@@ -66,15 +70,22 @@ export interface RowInputs {
   seed: number;
   /** The VAD the stream rows run; needed only for them. */
   vad?: VadBatcher;
+  /** How the continuous and stream rows show the network a window (its model's window_input); absent: whole. */
+  windowInput?: WindowInput;
 }
 
 /** The random streams of the continuous row's runs and the stream rows' calls (bench/accuracy draws the same). */
 export const CONTINUOUS_STREAM = 41;
 export const CALLS_STREAM = 43;
 
+/** Model rows back to back (a window served as spans is two). */
 function stack(features: Float32Array[]): Float32Array {
-  const out = new Float32Array(features.length * WINDOW_VALUES);
-  features.forEach((f, i) => out.set(f, i * WINDOW_VALUES));
+  const out = new Float32Array(features.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const f of features) {
+    out.set(f, at);
+    at += f.length;
+  }
   return out;
 }
 
@@ -100,9 +111,14 @@ function continuousRow(inputs: RowInputs): UnitRow {
   const runs = joinRuns(inputs.test, deriveRandom(inputs.seed, CONTINUOUS_STREAM));
   const features: Float32Array[] = [];
   const truth: number[] = [];
+  const unitOf: number[] = [];
   for (const run of runs) {
-    for (const w of gridWindows(run.signal)) {
-      features.push(w);
+    for (const w of gridWindows(run.signal, DEFAULT_HOP_MS, inputs.windowInput)) {
+      // A window's rows (two when served as spans) are one unit: their scores are averaged.
+      for (let r = 0; r < w.length; r += WINDOW_VALUES) {
+        features.push(w.subarray(r, r + WINDOW_VALUES));
+        unitOf.push(truth.length);
+      }
       truth.push(inputs.labels.indexOf(run.label));
     }
   }
@@ -118,7 +134,7 @@ function continuousRow(inputs: RowInputs): UnitRow {
     row: 'continuous',
     windows: stack(features),
     count: features.length,
-    unitOf: Int32Array.from(truth, (_, i) => i),
+    unitOf: Int32Array.from(unitOf),
     truth: Int32Array.from(truth),
   };
 }
@@ -139,20 +155,25 @@ export async function callRow(
 ): Promise<StreamRow> {
   const features: Float32Array[] = [];
   const entries: StreamEntry[] = [];
+  let count = 0;
   for (const [k, call] of calls.entries()) {
     for (const w of await windowsOf(call)) {
       const turn = turnOf(call.turns, w.channel, w.startS, w.endS);
+      const rows = w.features ? w.features.length / WINDOW_VALUES : 0;
+      if (w.features) features.push(w.features);
       // Channels of different calls are kept apart: smoothing runs per channel of a call.
       entries.push({
         channel: 2 * k + w.channel,
         endS: w.endS,
-        input: w.features ? features.push(w.features) - 1 : -1,
+        input: w.features ? count : -1,
+        rows,
         truth: turn ? labels.indexOf(turn.label) : -1,
         inside: turn !== undefined && overlapS(turn, w.startS, w.endS) >= w.endS - w.startS - 1e-9,
       });
+      count += rows;
     }
   }
-  return { kind: 'stream', row, windows: stack(features), count: features.length, entries };
+  return { kind: 'stream', row, windows: stack(features), count, entries };
 }
 
 function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<StreamRow> {
@@ -160,7 +181,7 @@ function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<Stre
   // The calls first: data too small for one is the error worth reporting.
   const calls = buildCalls(inputs.test, deriveRandom(inputs.seed, CALLS_STREAM));
   if (!vad) throw new Error('stream rows need the VAD');
-  return callRow(row, calls, labels, (call) => streamCall(call, path, vad, [...labels]));
+  return callRow(row, calls, labels, (call) => streamCall(call, path, vad, [...labels], true, inputs.windowInput));
 }
 
 /** Babble for clip `c`: from clips of any other speaker. */
@@ -226,7 +247,7 @@ export function scoreRow(row: ConditionRow, probabilities: Float32Array, labels:
     let rawLabel = -1;
     let smoothLabel = -1;
     if (e.input >= 0) {
-      const scores = probabilities.subarray(e.input * classes, (e.input + 1) * classes);
+      const scores = meanOverRows(probabilities.subarray(e.input * classes, (e.input + e.rows) * classes), classes, [e.rows]);
       const state = smoothers.get(e.channel) ?? { smoother: new ChannelSmoother([...labels], DEFAULT_SMOOTHING), lastEndS: undefined };
       smoothers.set(e.channel, state);
       // As the session's channel smooths: the hop is the time since the last speech window.

@@ -9,6 +9,7 @@
  */
 import { lastValueFrom, toArray } from 'rxjs';
 import { SAMPLE_RATE } from '../../features/recipe.ts';
+import type { WindowInput } from '../../features/window-input.ts';
 import { sampleBytes } from '../../audio/pcm.ts';
 import { resample } from '../../audio/resample.ts';
 import type { EmotionMessage } from '../../protocol/wire.ts';
@@ -69,8 +70,15 @@ function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]
   };
 }
 
-/** `speechGate: false` sends every window to the model, as a stream opened with vad=false does. */
-export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, labels: string[], speechGate = true): Promise<StreamWindow[]> {
+/** `speechGate: false` sends every window to the model, as a stream opened with vad=false does; `windowInput` is the model's. */
+export async function streamCall(
+  call: Call,
+  path: CallPath,
+  vad: VadBatcher,
+  labels: string[],
+  speechGate = true,
+  windowInput: WindowInput = 'whole',
+): Promise<StreamWindow[]> {
   const wire = onTheWire(call, path);
   const recorded = new Map<string, Float32Array[]>();
   const session = new Session(
@@ -81,6 +89,7 @@ export async function streamCall(call: Call, path: CallPath, vad: VadBatcher, la
       vad,
       labels,
       attentionHopS: 0,
+      windowInput,
     },
   );
   const events = lastValueFrom(session.events$.pipe(toArray()));

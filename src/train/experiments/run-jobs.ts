@@ -158,7 +158,15 @@ const sides = (job: Job) => ({
 /** The job's test clips under the conditions asked for, scored by these models (the other clips give babble). */
 async function underConditions(job: Job, scorers: Scorer[], conditions: JobConditions | undefined): Promise<{ conditions?: ConditionResults }> {
   if (!conditions || conditions.names.length === 0) return {};
-  const inputs = { test: job.test, others: job.train, labels: [...LABELS], positions: job.config.evalPositions, seed: job.config.seed, vad: conditions.vad };
+  const inputs = {
+    test: job.test,
+    others: job.train,
+    labels: [...LABELS],
+    positions: job.config.evalPositions,
+    seed: job.config.seed,
+    vad: conditions.vad,
+    windowInput: 'windowInput' in job.config ? job.config.windowInput : undefined,
+  };
   return { conditions: await evaluateConditions(conditions.names, inputs, scorers, conditions.onRow) };
 }
 
