@@ -47,7 +47,7 @@ export function windowMelDb(samples: Float32Array, start = 0): Float32Array {
  */
 export function windowFeatures(samples: Float32Array, start = 0, input: WindowInput = 'whole'): Float32Array {
   assertFiniteSamples(samples.subarray(start, start + WINDOW_SAMPLES));
-  return windowInputRows(melDbFrames(samples, start), input, Math.min(WINDOW_SAMPLES, samples.length - start));
+  return windowInputRows(melDbFrames(samples, start), input);
 }
 
 /** The model input of a clip's first 3 s (trimmed, or zero-padded when shorter). */

@@ -182,7 +182,7 @@ export class IncrementalMelExtractor {
       if (t < FIRST_TAIL && first + t < this.framesDone) this.copyStreamFrame(first + t, db, t);
       else this.frame(start, t, hi, db, t * N_MELS);
     }
-    return { index: k, start, samples: hi - start, partial: true, features: windowInputRows(db, this.input, hi - start) };
+    return { index: k, start, samples: hi - start, partial: true, features: windowInputRows(db, this.input) };
   }
 
   private copyStreamFrame(n: number, db: Float32Array, t: number): void {
