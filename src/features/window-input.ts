@@ -15,7 +15,7 @@
  * scores the same as cutting the audio.
  */
 import { normalizeWindow } from './normalize.ts';
-import { HOP_LENGTH, N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES, WINDOW_VALUES } from './recipe.ts';
+import { HOP_LENGTH, N_MELS, SAMPLE_RATE, WINDOW_VALUES } from './recipe.ts';
 
 export const WINDOW_INPUTS = ['whole', 'spans'] as const;
 export type WindowInput = (typeof WINDOW_INPUTS)[number];
