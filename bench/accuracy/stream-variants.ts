@@ -15,6 +15,7 @@
  *   session at 22.05 kHz       the call through the service's session, no resampling, speech gate on
  *   session at 16 kHz          the `stream` row (as `aer crossval` measures it, at the recipe's seed 42)
  *   session at 16 kHz, no gate every window to the model (a stream opened with vad=false)
+ *   session at 16 kHz, spans   the stream row with the windows shown as spans (window_input: spans)
  *
  * The model must not have heard the test speakers:
  *
@@ -26,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { isAerError } from '../../src/errors.ts';
 import { IncrementalMelExtractor } from '../../src/features/incremental.ts';
 import { SAMPLE_RATE } from '../../src/features/recipe.ts';
+import type { WindowInput } from '../../src/features/window-input.ts';
 import { DEFAULT_HOP_MS } from '../../src/features/hop.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
@@ -92,7 +94,10 @@ const asCall = (run: SpeechRun): Call => ({
 });
 
 const calls = (options: Partial<CallOptions> = {}) => buildCalls(test, deriveRandom(seed, CALLS_STREAM), { ...DEFAULT_CALL, ...options });
-const session = (path: CallPath, gate: boolean) => (call: Call) => streamCall(call, path, vad, [...labels], gate);
+const session =
+  (path: CallPath, gate: boolean, input: WindowInput = 'whole') =>
+  (call: Call) =>
+    streamCall(call, path, vad, [...labels], gate, input);
 
 const variants: [string, () => Promise<ConditionRow>][] = [
   [
@@ -116,6 +121,7 @@ const variants: [string, () => Promise<ConditionRow>][] = [
   ['session at 22.05 kHz', () => callRow('stream', calls(), labels, session('pcm', true))],
   ['session at 16 kHz (stream row)', () => callRow('stream', calls(), labels, session('pcm16k', true))],
   ['session at 16 kHz, no gate', () => callRow('stream', calls(), labels, session('pcm16k', false))],
+  ['session at 16 kHz, spans', () => callRow('stream', calls(), labels, session('pcm16k', true, 'spans'))],
 ];
 
 header(`Where the stream loses: ${values.model} on ${test.length} clips of ${[...new Set(test.map((c) => c.speaker))].join(', ')}, seed ${seed}`);
