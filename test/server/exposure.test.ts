@@ -91,6 +91,7 @@ describe('/v1/models', () => {
         assert.ok(!text.includes(leak), `leaks ${leak}`);
       const model = (JSON.parse(text) as { models: { metrics: { crossval: { methods: { mean: { accuracy: number } }[] } } }[] }).models[0];
       assert.ok(model.metrics.crossval.methods[0].mean.accuracy > 0.5);
+      assert.equal((JSON.parse(text) as { models: { window_input: string }[] }).models[0].window_input, 'spans');
     } finally {
       await service.stop();
     }
