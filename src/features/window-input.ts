@@ -33,7 +33,11 @@ export const SOUND_DB = 30;
 /** 10 log10(amin): what digital silence gives before referencing. */
 const SILENCE_DB = -100;
 
-/** The first and last frame of the window's sound (see SOUND_DB), from its Mel dB frames (time-major). */
+/**
+ * The first and last frame of the window's sound (see SOUND_DB), from its
+ * Mel dB frames (time-major). Digital silence is never sound, so a silent
+ * window's sound is one frame long.
+ */
 export function soundFrames(db: Float32Array): { first: number; last: number } {
   const frames = db.length / N_MELS;
   const loudest = new Float32Array(frames).fill(Number.NEGATIVE_INFINITY);
@@ -41,8 +45,9 @@ export function soundFrames(db: Float32Array): { first: number; last: number } {
   const top = Math.max(...loudest);
   let first = 0;
   let last = frames - 1;
-  while (first < last && loudest[first] < top - SOUND_DB) first++;
-  while (last > first && loudest[last] < top - SOUND_DB) last--;
+  const quiet = (t: number) => loudest[t] < top - SOUND_DB || loudest[t] <= SILENCE_DB;
+  while (first < last && quiet(first)) first++;
+  while (last > first && quiet(last)) last--;
   return { first, last };
 }
 

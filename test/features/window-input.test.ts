@@ -49,6 +49,10 @@ describe('window input', () => {
   test('a window whose sound fits in 2 s (a clip with pauses around it) is one row: the window whole, as the model was trained', () => {
     const clip = concat([new Float32Array(seconds(0.6)), voiced(1.9, 5), new Float32Array(WINDOW_SAMPLES - seconds(2.5))]);
     assert.equal(maxAbsDiff(windowFeatures(clip, 0, 'spans'), windowFeatures(clip)), 0);
+    // Digital silence is one row of zeros (a stream opened with vad=false sends it to the model).
+    const silent = windowFeatures(new Float32Array(WINDOW_SAMPLES), 0, 'spans');
+    assert.equal(silent.length, WINDOW_VALUES);
+    assert.ok(silent.every((v) => v === 0));
   });
 
   test('meanOverRows averages each window over its rows, and refuses a count that does not add up', () => {
