@@ -134,18 +134,10 @@ async function run(flags: EvalFlags): Promise<void> {
   let results: ConditionResults;
   try {
     const inputs = { test: clips, others: [], labels, positions: flags.positions, seed: EVAL_SEED, vad };
-    const onRow = (row: string) => progress.message(`measuring under ${row}`);
-    // Each model reads the windows as its aer.json asks; models that ask alike share the rows.
-    const scorers = [{ scorer: networkScorer(pool, packWeights(loaded.model)), windowInput: windowInputOf(loaded.metadata) }];
-    if (companion)
-      scorers.push({ scorer: networkScorer(companionPool, packWeights(companion.model), NARROWBAND), windowInput: windowInputOf(companion.metadata) });
-    results = { rows: {}, failed: {} };
-    for (const windowInput of new Set(scorers.map((s) => s.windowInput))) {
-      const group = scorers.filter((s) => s.windowInput === windowInput).map((s) => s.scorer);
-      const part = await evaluateConditions(flags.conditions, { ...inputs, windowInput }, group, onRow);
-      for (const [row, byScorer] of Object.entries(part.rows)) results.rows[row] = { ...results.rows[row], ...byScorer };
-      results.failed = { ...results.failed, ...part.failed };
-    }
+    // Each model takes the windows as its aer.json asks.
+    const scorers = [networkScorer(pool, packWeights(loaded.model), 'aernet', windowInputOf(loaded.metadata))];
+    if (companion) scorers.push(networkScorer(companionPool, packWeights(companion.model), NARROWBAND, windowInputOf(companion.metadata)));
+    results = await evaluateConditions(flags.conditions, inputs, scorers, (row) => progress.message(`measuring under ${row}`));
   } finally {
     await pool.close();
     if (companionPool !== pool) await companionPool.close();

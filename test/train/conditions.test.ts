@@ -274,11 +274,37 @@ describe('evaluating under conditions', () => {
       },
     };
     const whole = await evaluateConditions(['continuous'], inputs, [spanScorer]);
-    const spans = await evaluateConditions(['continuous'], { ...inputs, windowInput: 'spans' }, [spanScorer]);
+    const spans = await evaluateConditions(['continuous'], inputs, [{ ...spanScorer, windowInput: 'spans' }]);
     const windows = whole.rows.continuous.spans.n;
     assert.ok(windows >= 3);
     assert.deepEqual(counts, [windows, 2 * windows]);
     assert.equal(spans.rows.continuous.spans.n, windows);
     assert.equal(spans.rows.continuous.spans.accuracy, 1);
+  });
+
+  test('scorers served whole and as spans: clip rows are built once and shared, the continuous row once for each', async () => {
+    const clips = [clip('a', 'sad', 2, 1), clip('a', 'sad', 2, 2), clip('a', 'sad', 2, 3)];
+    const seen: Record<string, Float32Array[]> = {};
+    const recording = (name: string, windowInput?: 'spans'): Scorer => ({
+      name,
+      windowInput,
+      predict: async (windows, count) => {
+        (seen[name] ??= []).push(windows);
+        return new Float32Array(count * labels.length).fill(1 / labels.length);
+      },
+    });
+    let built = 0;
+    await evaluateConditions(
+      ['clean', 'continuous'],
+      { test: clips, others: [], labels, positions: 1, seed: 3 },
+      [recording('w'), recording('s', 'spans')],
+      () => built++,
+    );
+    assert.equal(built, 3);
+    // The clean row: the very same windows for both.
+    assert.equal(seen.w[0], seen.s[0]);
+    // The continuous row: a row of its own each, the spans one twice as long.
+    assert.notEqual(seen.w[1], seen.s[1]);
+    assert.equal(seen.s[1].length, 2 * seen.w[1].length);
   });
 });

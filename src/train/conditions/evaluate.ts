@@ -6,6 +6,7 @@
  * reported with what is missing, and the others still run.
  */
 import { WINDOW_VALUES } from '../../features/recipe.ts';
+import type { WindowInput } from '../../features/window-input.ts';
 import { isAerError } from '../../errors.ts';
 import { trainForest, forestProbabilities } from '../baselines/forest.ts';
 import { DEFAULT_BASELINES, type BaselineOptions } from '../baselines/run.ts';
@@ -20,8 +21,13 @@ import { conditionRows, type RowInputs, scoreRow } from './rows.ts';
 /** A model as the conditions use it: probabilities (count x classes) for windows. */
 export interface Scorer {
   name: string;
+  /** How it takes the continuous and stream rows' windows (its model's window_input); absent: whole. */
+  windowInput?: WindowInput;
   predict(windows: Float32Array, count: number): Promise<Float32Array>;
 }
+
+/** The conditions whose windows depend on how a model takes them; the others are clips, whole for every scorer. */
+const WINDOWED: readonly Condition[] = ['continuous', 'stream'];
 
 export interface ConditionResults {
   /** Row -> scorer -> evaluation, rows in the conditions' order. */
@@ -38,12 +44,17 @@ export async function evaluateConditions(
 ): Promise<ConditionResults> {
   const results: ConditionResults = { rows: {}, failed: {} };
   for (const condition of conditions) {
+    // Scorers that take windows alike share a row: built once per window input, clip rows once in all.
+    const inputsOf = (s: Scorer): WindowInput => (WINDOWED.includes(condition) ? (s.windowInput ?? 'whole') : 'whole');
     try {
-      for await (const row of conditionRows(condition, inputs)) {
-        onRow?.(row.row);
-        for (const scorer of scorers) {
-          const probabilities = row.count > 0 ? await scorer.predict(row.windows, row.count) : new Float32Array(0);
-          for (const [name, evaluation] of Object.entries(scoreRow(row, probabilities, inputs.labels))) (results.rows[name] ??= {})[scorer.name] = evaluation;
+      for (const windowInput of new Set(scorers.map(inputsOf))) {
+        const group = scorers.filter((s) => inputsOf(s) === windowInput);
+        for await (const row of conditionRows(condition, { ...inputs, windowInput })) {
+          onRow?.(row.row);
+          for (const scorer of group) {
+            const probabilities = row.count > 0 ? await scorer.predict(row.windows, row.count) : new Float32Array(0);
+            for (const [name, evaluation] of Object.entries(scoreRow(row, probabilities, inputs.labels))) (results.rows[name] ??= {})[scorer.name] = evaluation;
+          }
         }
       }
     } catch (error) {
@@ -54,9 +65,9 @@ export async function evaluateConditions(
   return results;
 }
 
-/** The network with the given weights, on its replica pool. */
-export function networkScorer(pool: ReplicaPool, weights: Float32Array, name = 'aernet'): Scorer {
-  return { name, predict: async (windows) => (await pool.predict(weights, windows.slice())).probabilities };
+/** The network with the given weights, on its replica pool, taking windows as its model is served. */
+export function networkScorer(pool: ReplicaPool, weights: Float32Array, name = 'aernet', windowInput: WindowInput = 'whole'): Scorer {
+  return { name, windowInput, predict: async (windows) => (await pool.predict(weights, windows.slice())).probabilities };
 }
 
 function rowsOf(windows: Float32Array, count: number): Float32Array[] {

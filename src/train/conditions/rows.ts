@@ -70,7 +70,7 @@ export interface RowInputs {
   seed: number;
   /** The VAD the stream rows run; needed only for them. */
   vad?: VadBatcher;
-  /** How the continuous and stream rows show the network a window (its model's window_input); absent: whole. */
+  /** How the continuous and stream rows show a model a window (evaluateConditions sets it per scorer); absent: whole. */
   windowInput?: WindowInput;
 }
 

@@ -165,7 +165,6 @@ async function underConditions(job: Job, scorers: Scorer[], conditions: JobCondi
     positions: job.config.evalPositions,
     seed: job.config.seed,
     vad: conditions.vad,
-    windowInput: 'windowInput' in job.config ? job.config.windowInput : undefined,
   };
   return { conditions: await evaluateConditions(conditions.names, inputs, scorers, conditions.onRow) };
 }
@@ -236,7 +235,7 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
         epochsRun: result.history.length,
         ended: result.ended,
       },
-      ...(await underConditions(job, [networkScorer(pool, result.weights)], options.conditions)),
+      ...(await underConditions(job, [networkScorer(pool, result.weights, 'aernet', job.config.windowInput)], options.conditions)),
     };
   } finally {
     await pool.close();
