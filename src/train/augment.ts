@@ -35,6 +35,12 @@ export interface AugmentOptions {
   noiseProbability: number;
   /** The noise's signal-to-noise ratio, drawn uniformly from this range (dB). */
   noiseSnrDb: [number, number];
+  /**
+   * Add that noise over the clip's own samples only, its padding left digital
+   * silence: as a model served as spans sees a window of noisy speech (its 2 s
+   * of sound, the rest silence), and as the noise rows score a clip.
+   */
+  noiseOverClip: boolean;
   /** Probability of a noise floor under a window: white noise far below the speech, where a clip has digital zeros and the service a microphone's or a line's floor. */
   floorProbability: number;
   /** The floor's level below the clip's RMS, drawn uniformly from this range (dB). */
@@ -67,6 +73,7 @@ export const NO_AUGMENTATION: AugmentOptions = {
   gainDb: 0,
   noiseProbability: 0,
   noiseSnrDb: [10, 40],
+  noiseOverClip: false,
   floorProbability: 0,
   floorDb: FLOOR_DB,
   timeMasks: 0,
@@ -100,6 +107,7 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
   gainDb: 6,
   noiseProbability: 0.5,
   noiseSnrDb: [10, 40],
+  noiseOverClip: false,
   floorProbability: 0,
   floorDb: FLOOR_DB,
   timeMasks: 2,
@@ -116,7 +124,19 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
 const CONDITION_PROBABILITY = 0.5;
 
 /** The names `--augment` takes, each switching one kind on with its default strength. */
-export const AUGMENT_KINDS = ['placement', 'shift', 'gain', 'noise', 'floor', 'specaugment', 'continuous', 'call', 'channel', 'telephone'] as const;
+export const AUGMENT_KINDS = [
+  'placement',
+  'shift',
+  'gain',
+  'noise',
+  'clip-noise',
+  'floor',
+  'specaugment',
+  'continuous',
+  'call',
+  'channel',
+  'telephone',
+] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
 /** `--augment all|none|placement,noise,...` to options. */
@@ -140,6 +160,9 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'noise':
         options.noiseProbability = DEFAULT_AUGMENTATION.noiseProbability;
+        break;
+      case 'clip-noise':
+        Object.assign(options, { noiseProbability: DEFAULT_AUGMENTATION.noiseProbability, noiseOverClip: true });
         break;
       case 'floor':
         options.floorProbability = 1;
@@ -170,6 +193,13 @@ export function parseAugment(spec: string): AugmentOptions {
   return options;
 }
 
+/** Where a clip of `length` samples lies in the window at relative position `where`: window sample i holds clip sample i - offset, for i in [from, to). */
+function placement(length: number, where: number, shiftSamples: number): { offset: number; from: number; to: number } {
+  const slack = WINDOW_SAMPLES - length;
+  const offset = (slack >= 0 ? Math.round(where * slack) : -Math.round(where * -slack)) + shiftSamples;
+  return { offset, from: Math.max(0, offset), to: Math.min(WINDOW_SAMPLES, offset + length) };
+}
+
 /**
  * The 3 s window holding `signal` at relative position `where` (0: clip at
  * the window's start, as the recipe reads a clip; 1: at its end). A clip
@@ -177,23 +207,19 @@ export function parseAugment(spec: string): AugmentOptions {
  */
 export function placeInWindow(signal: Float32Array, where: number, shiftSamples = 0): Float32Array {
   const window = new Float32Array(WINDOW_SAMPLES);
-  const slack = WINDOW_SAMPLES - signal.length;
-  // Window sample i holds signal sample i - offset.
-  const offset = (slack >= 0 ? Math.round(where * slack) : -Math.round(where * -slack)) + shiftSamples;
-  const from = Math.max(0, offset);
-  const to = Math.min(WINDOW_SAMPLES, offset + signal.length);
+  const { offset, from, to } = placement(signal.length, where, shiftSamples);
   if (to > from) window.set(signal.subarray(from - offset, to - offset), from);
   return window;
 }
 
 /**
- * White noise added to `window`, its level drawn uniformly from `belowDb`
- * under the clip's RMS: the clip's level before any gain (not the padded
- * window's), so a gain moves the speech against the noise.
+ * White noise added to `window[from, to)`, its level drawn uniformly from
+ * `belowDb` under the clip's RMS: the clip's level before any gain (not the
+ * padded window's), so a gain moves the speech against the noise.
  */
-function addNoiseBelow(window: Float32Array, signal: Float32Array, [lo, hi]: [number, number], random: Random): void {
+function addNoiseBelow(window: Float32Array, signal: Float32Array, [lo, hi]: [number, number], random: Random, from = 0, to = window.length): void {
   const sigma = rms(signal) / 10 ** ((lo + (hi - lo) * random()) / 20);
-  for (let i = 0; i < window.length; i++) window[i] += sigma * gaussian(random);
+  for (let i = from; i < to; i++) window[i] += sigma * gaussian(random);
 }
 
 /** The model input of one augmented training window of clip `id`. */
@@ -204,12 +230,17 @@ export function augmentedFeatures(audio: TrainingAudio, id: number, options: Aug
   const call = options.call > 0 && random() < options.call ? callWindow(audio, id, heard, random) : undefined;
   const continuous = !call && options.continuous > 0 && random() < options.continuous ? continuousWindow(audio, id, heard, random) : undefined;
   const shift = options.shiftMs > 0 ? Math.round(((2 * random() - 1) * options.shiftMs * SAMPLE_RATE) / 1000) : 0;
-  const window = call ?? continuous ?? placeInWindow(signal, options.placement ? random() : 0, shift);
+  const where = call || continuous ? 0 : options.placement ? random() : 0;
+  const window = call ?? continuous ?? placeInWindow(signal, where, shift);
   if (options.gainDb > 0) {
     const gain = 10 ** (((2 * random() - 1) * options.gainDb) / 20);
     for (let i = 0; i < window.length; i++) window[i] *= gain;
   }
-  if (options.noiseProbability > 0 && random() < options.noiseProbability) addNoiseBelow(window, signal, options.noiseSnrDb, random);
+  if (options.noiseProbability > 0 && random() < options.noiseProbability) {
+    // A window of joined speech or of a call is all clip: noise over all of it.
+    const { from, to } = options.noiseOverClip && !call && !continuous ? placement(signal.length, where, shift) : { from: 0, to: WINDOW_SAMPLES };
+    addNoiseBelow(window, signal, options.noiseSnrDb, random, from, to);
+  }
   // A call has a line's floor under everything, never digital silence.
   if (call || (options.floorProbability > 0 && random() < options.floorProbability)) addNoiseBelow(window, signal, options.floorDb, random);
   const features = windowFeatures(window);

@@ -93,6 +93,21 @@ describe('augmentation', () => {
     assert.ok(ratio < 0.25, `${(ratio * 100).toFixed(0)} % of the speech frames' values moved by more than 0.5`);
   });
 
+  it('clip-noise adds noise over the clip only, its padding left digital silence', () => {
+    const clip = tone(440, SAMPLE_RATE, SAMPLE_RATE, 0.3);
+    const options = { ...parseAugment('clip-noise'), noiseProbability: 1 };
+    assert.equal(options.noiseOverClip, true);
+    const audio = alone(clip, options);
+    // The clip starts the window (no placement): frames from 1.2 s on hold only its padding.
+    const padding = (features: Float32Array) => features.subarray(Math.ceil((1.2 * WINDOW_FRAMES) / 3) * N_MELS);
+    const speech = (features: Float32Array) => features.subarray(0, Math.floor((0.8 * WINDOW_FRAMES) / 3) * N_MELS);
+    const noisy = augmentedFeatures(audio, 0, options, createRandom(2));
+    assert.equal(new Set(padding(noisy)).size, 1, 'the padding stays digital zeros');
+    assert.ok(new Set(speech(noisy)).size > new Set(speech(clipFeatures(clip))).size * 4, 'the clip is noisy');
+    const everywhere = augmentedFeatures(audio, 0, { ...options, noiseOverClip: false }, createRandom(2));
+    assert.ok(new Set(padding(everywhere)).size > 1000, 'plain noise fills the padding too');
+  });
+
   it('parses --augment, and names the kinds on a mistake', () => {
     assert.deepEqual(parseAugment('none'), NO_AUGMENTATION);
     assert.deepEqual(parseAugment('default'), DEFAULT_AUGMENTATION);
