@@ -52,10 +52,22 @@ async function modelTraining(modelDir: string): Promise<{ raw: Record<string, un
   return { raw, config: training.config, data: training.data };
 }
 
-/** Refuses, before any training, a model trained with another recipe or on other data. */
+/**
+ * The recipe a model answers with: its training's, but the window input it
+ * is served with (aer.json's `window_input`). Serving as spans changes no
+ * weight (the training windows are clips, whole either way), so a model
+ * trained whole and served as spans is what a cross-validation with
+ * `--window-input spans` measures.
+ */
+function servedRecipe(raw: Record<string, unknown>, config: unknown): unknown {
+  const { windowInput: _trained, ...rest } = withLaterAugmentOff(config) as Record<string, unknown>;
+  return raw.window_input === 'spans' ? { ...rest, windowInput: 'spans' } : rest;
+}
+
+/** Refuses, before any training, a model trained with another recipe or on other data, or served otherwise than measured. */
 export async function checkRecordable(modelDir: string, recipe: unknown, data: Record<string, unknown>[]): Promise<void> {
   const model = await modelTraining(modelDir);
-  const recipeDiffs = differences(withLaterAugmentOff(model.config), JSON.parse(JSON.stringify(recipe)));
+  const recipeDiffs = differences(servedRecipe(model.raw, model.config), JSON.parse(JSON.stringify(recipe)));
   if (recipeDiffs.length > 0) {
     throw new AerError('invalid_argument', `${modelDir} was trained with another recipe (${recipeDiffs.join('; ')})`, {
       hint: 'cross-validate with the options that trained it (its aer.json, training.command)',
