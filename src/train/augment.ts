@@ -230,15 +230,16 @@ export function augmentedFeatures(audio: TrainingAudio, id: number, options: Aug
   const call = options.call > 0 && random() < options.call ? callWindow(audio, id, heard, random) : undefined;
   const continuous = !call && options.continuous > 0 && random() < options.continuous ? continuousWindow(audio, id, heard, random) : undefined;
   const shift = options.shiftMs > 0 ? Math.round(((2 * random() - 1) * options.shiftMs * SAMPLE_RATE) / 1000) : 0;
-  const where = call || continuous ? 0 : options.placement ? random() : 0;
+  // A clip alone in its window (not joined speech, not a call) has padding around it.
+  const alone = !call && !continuous;
+  const where = alone && options.placement ? random() : 0;
   const window = call ?? continuous ?? placeInWindow(signal, where, shift);
   if (options.gainDb > 0) {
     const gain = 10 ** (((2 * random() - 1) * options.gainDb) / 20);
     for (let i = 0; i < window.length; i++) window[i] *= gain;
   }
   if (options.noiseProbability > 0 && random() < options.noiseProbability) {
-    // A window of joined speech or of a call is all clip: noise over all of it.
-    const { from, to } = options.noiseOverClip && !call && !continuous ? placement(signal.length, where, shift) : { from: 0, to: WINDOW_SAMPLES };
+    const { from, to } = options.noiseOverClip && alone ? placement(signal.length, where, shift) : { from: 0, to: WINDOW_SAMPLES };
     addNoiseBelow(window, signal, options.noiseSnrDb, random, from, to);
   }
   // A call has a line's floor under everything, never digital silence.

@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { isAerError } from '../../src/errors.ts';
 import { checkRecordable } from '../../src/train/experiments/record-crossval.ts';
 
 const data = [{ name: 'emodb', root: '/somewhere', clips: 350 }];
 const trained = { epochs: 45, learningRate: 1e-3 };
 
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aer-record-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
 function modelDir(metadata: Record<string, unknown>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aer-record-'));
+  const dir = fs.mkdtempSync(path.join(work, 'model-'));
   fs.writeFileSync(path.join(dir, 'aer.json'), JSON.stringify(metadata));
   return dir;
 }
