@@ -123,6 +123,13 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
 /** What `continuous`, `call` and `channel` switch on: half the windows each. */
 const CONDITION_PROBABILITY = 0.5;
 
+/**
+ * What `opus` switches on: a quarter of the windows. An Opus link cuts the
+ * band at 4-8 kHz, so each such window lacks the top of the Mel range the
+ * clean rows still have.
+ */
+const CODEC_PROBABILITY = 0.25;
+
 /** The names `--augment` takes, each switching one kind on with its default strength. */
 export const AUGMENT_KINDS = [
   'placement',
@@ -136,6 +143,7 @@ export const AUGMENT_KINDS = [
   'call',
   'channel',
   'telephone',
+  'opus',
 ] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
@@ -182,6 +190,9 @@ export function parseAugment(spec: string): AugmentOptions {
       case 'telephone':
         // A narrowband model: every window as a telephone line delivers it.
         Object.assign(options, { channel: 1, channels: ['telephone'] });
+        break;
+      case 'opus':
+        Object.assign(options, { channel: CODEC_PROBABILITY, channels: ['opus'] });
         break;
       default:
         throw new AerError(

@@ -17,7 +17,7 @@ import { rms } from '../../src/train/conditions/noise-mix.ts';
 import { SCORED_OVERLAP_S } from '../../src/train/conditions/call.ts';
 import { MAX_GAP_S } from '../../src/train/conditions/continuous.ts';
 import { createRandom } from '../../src/train/random.ts';
-import { callWindow, continuousWindow, prepareTrainingAudio } from '../../src/train/training-audio.ts';
+import { callWindow, channelDraw, continuousWindow, prepareTrainingAudio } from '../../src/train/training-audio.ts';
 import { clipFeatures } from '../../src/features/extract.ts';
 import { tone } from '../helpers/signals.ts';
 
@@ -219,5 +219,14 @@ describe('augmentation', () => {
     assert.equal(line.channels[0].length, 1);
     assert.deepEqual(line.channels[0][0], telephone);
     for (let seed = 0; seed < 5; seed++) assert.deepEqual(augmentedFeatures(line, 0, narrow, createRandom(seed)), clipFeatures(telephone));
+    // --augment opus: a quarter of the windows through the Opus copy, the rest clean.
+    const codec = parseAugment('placement,opus');
+    const viaCodec = prepareTrainingAudio([loaded(wide)], codec, 1);
+    assert.equal(viaCodec.channels[0].length, 1);
+    assert.ok(rms(viaCodec.channels[0][0]) > 0.1, 'the Opus copy carries the signal');
+    const heard = Array.from({ length: 400 }, (_, seed) => channelDraw(viaCodec, codec, createRandom(seed))(0));
+    const coded = heard.filter((s) => s === viaCodec.channels[0][0]).length;
+    assert.equal(coded + heard.filter((s) => s === viaCodec.clean[0]).length, heard.length);
+    assert.ok(Math.abs(coded / heard.length - 0.25) < 0.06, `${coded} of ${heard.length} windows through Opus`);
   });
 });
