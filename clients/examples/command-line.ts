@@ -13,8 +13,7 @@ export function commandLine<O extends Options>(usage: string, options: O) {
     try {
       return parseArgs({ allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h', default: false } } });
     } catch (error) {
-      process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
-      process.exit(2);
+      usageError(usage, (error as Error).message);
     }
   };
   const parsed = parse();
@@ -23,6 +22,12 @@ export function commandLine<O extends Options>(usage: string, options: O) {
     process.exit(0);
   }
   return parsed;
+}
+
+/** Ends the process for a malformed option: what was wrong, the usage, exit 2. */
+export function usageError(usage: string, message: string): never {
+  process.stderr.write(`${message}\n\n${usage}\n`);
+  process.exit(2);
 }
 
 /** Ends the process for an error: the typed ones in one line, anything else with its stack. */

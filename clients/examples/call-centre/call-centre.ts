@@ -10,8 +10,8 @@ import { AerClientError } from '../../js/src/index.ts';
 import { type AudioFileSource, readAudioFile } from '../../js/src/node/index.ts';
 import { segmentsAsCsv, segmentsAsJsonl } from './segments.ts';
 import { formatSummary } from './summary.ts';
-import { pairAsStereo, tagCall } from './tag-call.ts';
-import { commandLine, exitWith } from '../command-line.ts';
+import { DEFAULT_ALERT_AFTER_S, pairAsStereo, tagCall } from './tag-call.ts';
+import { commandLine, exitWith, usageError } from '../command-line.ts';
 
 const USAGE = `Tag calls with a running aer-stream service, as they would be tagged live.
 
@@ -27,6 +27,7 @@ one (one party), or two mono WAVs given as --agent and --customer.
   --fast             send as fast as the server reads, not in real time
   --speakers A,B     names of the channels (default agent,customer; caller for a mono file)
   --alert WHO:L,L    alert when WHO sounds like one of these (default customer:angry,disgust)
+  --alert-after S    ... for S seconds of audio (default 2)
   --token T          bearer token, when the service asks for one
   -h, --help         this text`;
 
@@ -37,6 +38,7 @@ const { values, positionals } = commandLine(USAGE, {
   fast: { type: 'boolean', default: false },
   speakers: { type: 'string' },
   alert: { type: 'string', default: 'customer:angry,disgust' },
+  'alert-after': { type: 'string', default: String(DEFAULT_ALERT_AFTER_S) },
   token: { type: 'string' },
   agent: { type: 'string' },
   customer: { type: 'string' },
@@ -61,10 +63,13 @@ function callsIn(inputs: string[]): string[] {
 async function main(): Promise<void> {
   if (values.format !== 'jsonl' && values.format !== 'csv') throw new AerClientError('invalid_audio', `--format is jsonl or csv, not ${values.format}`);
   const [watched, labels = ''] = values.alert!.split(':');
+  const alertAfterS = Number(values['alert-after']);
+  if (!Number.isFinite(alertAfterS) || alertAfterS < 0) usageError(USAGE, `--alert-after is seconds, 0 or more, not ${values['alert-after']}`);
   const options = {
     url: values.url!,
     speakers: values.speakers?.split(','),
     alertOn: { speaker: watched, labels: labels.split(',') },
+    alertAfterS,
     realtime: !values.fast,
     token: values.token,
     log: (line: string) => console.log(line),

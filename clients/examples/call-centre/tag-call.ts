@@ -2,7 +2,7 @@
  * Live tagging of one call: a stereo recording (agent left, customer
  * right), or two mono recordings as the two channels of one session,
  * streamed to aer-stream; a console timeline per speaker, emotion segments,
- * alerts when a watched speaker turns to a watched emotion, and a summary.
+ * alerts when a watched speaker holds a watched emotion, and a summary.
  */
 import { AerClientError, bytesPerFrame, type ChangeMessage, connect, type EmotionMessage, topLabel } from '../../js/src/index.ts';
 import { type AudioFileSource, readAudioFile, streamFile } from '../../js/src/node/index.ts';
@@ -12,8 +12,14 @@ import { type Alert, type CallSummary, summarise } from './summary.ts';
 export interface TagCallOptions {
   url: string;
   speakers?: string[];
-  /** Alert when this speaker's smoothed label changes to one of these. */
+  /** Alert when this speaker's smoothed scores have been led by one of these for `alertAfterS`. */
   alertOn?: { speaker: string; labels: string[] };
+  /**
+   * Seconds of audio the label must hold before it alerts (default 2): the
+   * first window of a turn, with a fraction of a second of speech, can read
+   * a confident wrong label that the next windows correct.
+   */
+  alertAfterS?: number;
   realtime?: boolean;
   token?: string;
   /** Console lines (the timeline, alerts); default none. */
@@ -25,6 +31,8 @@ export interface TaggedCall {
   segments: Segment[];
   summary: CallSummary;
 }
+
+export const DEFAULT_ALERT_AFTER_S = 2;
 
 const bar = (v: number) => '█'.repeat(Math.round(v * 10)).padEnd(10, '░');
 const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${(s % 60).toFixed(1).padStart(4, '0')}`;
@@ -75,6 +83,9 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
   const segmenter = new Segmenter(speakers, session.ready.config.hop_ms / 1000);
   const changes: ChangeMessage[] = [];
   const alerts: Alert[] = [];
+  const alertAfterS = options.alertAfterS ?? DEFAULT_ALERT_AFTER_S;
+  // The watched channel's stretch of speech windows led by a watched label: its label now, the end of its first window, whether it has alerted.
+  const watching = new Map<number, { label: string; sinceS: number; alerted: boolean }>();
   const latest = new Map<number, EmotionMessage>();
   let nextRow = 0;
   const row = (at: number) => {
@@ -87,29 +98,39 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
     });
     log(`${clock(at)}  ${cells.join('  ')}`);
   };
+  const watch = (e: EmotionMessage, smoothed: Record<string, number>, label: string) => {
+    // From one watched label to another the stretch goes on, under the newer label.
+    const held = watching.get(e.channel) ?? { label, sinceS: e.end_s, alerted: false };
+    held.label = label;
+    watching.set(e.channel, held);
+    if (held.alerted || e.end_s - held.sinceS + 1e-9 < alertAfterS) return;
+    held.alerted = true;
+    const speaker = speakers[e.channel];
+    const confidence = smoothed[label];
+    const alert: Alert = {
+      at_s: e.end_s,
+      speaker,
+      label,
+      confidence,
+      message: `${speaker} ${label} since ${clock(held.sinceS)}, at ${clock(e.end_s)} (${Math.round(confidence * 100)} %)`,
+    };
+    alerts.push(alert);
+    log(`>>> ALERT: ${alert.message}`);
+    options.onAlert?.(alert);
+  };
   session.on('emotion', (e) => {
     segmenter.add(e);
     latest.set(e.channel, e);
+    if (options.alertOn && speakers[e.channel] === options.alertOn.speaker && e.smoothed) {
+      const label = topLabel(e.smoothed);
+      if (options.alertOn.labels.includes(label)) watch(e, e.smoothed, label);
+      else watching.delete(e.channel);
+    }
     // One timeline row per second of the call, once every channel has reached it.
     const reached = Math.min(...speakers.map((_, c) => latest.get(c)?.end_s ?? 0));
     while (reached >= nextRow + 1) row(++nextRow);
   });
-  session.on('change', (c) => {
-    changes.push(c);
-    const speaker = speakers[c.channel];
-    if (options.alertOn && speaker === options.alertOn.speaker && options.alertOn.labels.includes(c.to)) {
-      const alert: Alert = {
-        at_s: c.at_s,
-        speaker,
-        label: c.to,
-        confidence: c.confidence,
-        message: `${speaker} turned ${c.to} at ${clock(c.at_s)} (${Math.round(c.confidence * 100)} %)`,
-      };
-      alerts.push(alert);
-      log(`>>> ALERT: ${alert.message}`);
-      options.onAlert?.(alert);
-    }
-  });
+  session.on('change', (c) => changes.push(c));
   session.on('warning', (w) => log(`(warning: ${w.message})`));
   await streamFile(session, source, { realtime: options.realtime ?? true });
   const closed = await session.close();
