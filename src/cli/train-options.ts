@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet-options.ts';
 import { BACKENDS, type BackendChoice } from '../model/backend.ts';
-import { AUGMENT_KINDS, parseAugment } from '../train/augment.ts';
+import { AUGMENT_KINDS, parseAugment, withNoiseProbability } from '../train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/config.ts';
 import { checkDatasetName, DATASET_NAMES } from '../train/datasets/scan.ts';
 import { defaultWorkerCount } from '../train/parallel/pool.ts';
@@ -26,6 +26,7 @@ export interface TrainingFlags {
   windowInput: string;
   classWeights: boolean;
   augment: string;
+  noiseProbability?: number;
   variant: string;
   lstmUnits: number;
   attentionUnits: number;
@@ -91,6 +92,11 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
     )
     .option('--no-class-weights', 'weigh every clip alike instead of balancing the classes')
     .option('--augment <kinds>', `augmentation: default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`, 'default')
+    .option(
+      '--noise-probability <p>',
+      'share of the windows the noise or clip-noise augmentation adds white noise to (default 0.5)',
+      parseNumberOption('--noise-probability', 0.01, 1),
+    )
     .addOption(
       new Option('--variant <variant>', 'the model: full AER-Net, or an ablation').choices(['full', 'cnn_res', 'cnn']).default(DEFAULT_OPTIONS.variant),
     )
@@ -128,7 +134,7 @@ export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
     ...(flags.lrSchedule === 'cosine' ? { lrSchedule: 'cosine' as const } : {}),
     ...(flags.windowInput === 'spans' ? { windowInput: 'spans' as const } : {}),
     classWeights: flags.classWeights,
-    augment: parseAugment(flags.augment),
+    augment: flags.noiseProbability === undefined ? parseAugment(flags.augment) : withNoiseProbability(parseAugment(flags.augment), flags.noiseProbability),
     model: {
       ...DEFAULT_OPTIONS,
       variant: checkVariant(flags.variant),

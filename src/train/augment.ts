@@ -204,6 +204,18 @@ export function parseAugment(spec: string): AugmentOptions {
   return options;
 }
 
+/**
+ * `options` with the white noise of `noise` or `clip-noise` on a share `p`
+ * of the windows instead of half: the noise trades robustness to noise for
+ * how closely the clean windows are fitted, and this sets the trade.
+ */
+export function withNoiseProbability(options: AugmentOptions, p: number): AugmentOptions {
+  if (options.noiseProbability === 0) {
+    throw new AerError('invalid_argument', '--noise-probability sets the share of noisy windows: add noise or clip-noise to --augment');
+  }
+  return { ...options, noiseProbability: p };
+}
+
 /** Where a clip of `length` samples lies in the window at relative position `where`: window sample i holds clip sample i - offset, for i in [from, to). */
 function placement(length: number, where: number, shiftSamples: number): { offset: number; from: number; to: number } {
   const slack = WINDOW_SAMPLES - length;

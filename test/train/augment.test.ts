@@ -11,6 +11,7 @@ import {
   parseAugment,
   placeInWindow,
   trainedOnTelephoneOnly,
+  withNoiseProbability,
 } from '../../src/train/augment.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { rms } from '../../src/train/conditions/noise-mix.ts';
@@ -118,6 +119,11 @@ describe('augmentation', () => {
     assert.equal(parseAugment('all').shiftMs, 100);
     assert.deepEqual([parseAugment('continuous,channel').continuous, parseAugment('channel').channel, parseAugment('default').channel], [0.5, 0.5, 0]);
     // A narrowband model hears every window through the telephone line, and its metadata says so.
+    assert.equal(withNoiseProbability(parseAugment('placement,clip-noise'), 0.25).noiseProbability, 0.25);
+    assert.throws(
+      () => withNoiseProbability(parseAugment('placement,gain'), 0.25),
+      (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /add noise or clip-noise/.test(e.message),
+    );
     const narrow = parseAugment('placement,gain,telephone');
     assert.deepEqual([narrow.channel, narrow.channels], [1, ['telephone']]);
     assert.deepEqual(
