@@ -1,5 +1,6 @@
 /** The options every training command takes (train, ablation, crossval), and the config they make. */
 import { type Command, Option } from 'commander';
+import { AerError } from '../errors.ts';
 import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet-options.ts';
 import { BACKENDS, type BackendChoice } from '../model/backend.ts';
 import { AUGMENT_KINDS, parseAugment, withNoiseProbability } from '../train/augment.ts';
@@ -23,6 +24,7 @@ export interface TrainingFlags {
   lrFactor: number;
   minLr: number;
   lrSchedule: string;
+  averageEpochs?: number;
   windowInput: string;
   classWeights: boolean;
   augment: string;
@@ -85,6 +87,11 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
         .choices(['plateau', 'cosine'])
         .default('plateau'),
     )
+    .option(
+      '--average-epochs <n>',
+      "keep the mean of the last n epochs' weights, batch norm measured again (stochastic weight averaging; with --split none)",
+      whole('--average-epochs', 1, 100_000),
+    )
     .addOption(
       new Option('--window-input <how>', 'how the service shows the model a window: whole, or as its first and last 2 s spans, answers averaged')
         .choices(['whole', 'spans'])
@@ -117,6 +124,15 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
     .option('--json', 'print the result as JSON on stdout (progress still goes to stderr)');
 }
 
+/** `--average-epochs`, refused where the run has validation or fewer epochs: the average is the run's result. */
+function averaging(flags: TrainingFlags): { averageEpochs?: number } {
+  if (flags.averageEpochs === undefined) return {};
+  if ((flags.split ?? DEFAULT_TRAIN_CONFIG.split) !== 'none' || flags.averageEpochs > flags.epochs) {
+    throw new AerError('invalid_argument', `--average-epochs ${flags.averageEpochs} needs --split none and at least that many --epochs`);
+  }
+  return { averageEpochs: flags.averageEpochs };
+}
+
 export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
   return {
     data: flags.data,
@@ -132,6 +148,7 @@ export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
     lrFactor: flags.lrFactor,
     minLearningRate: flags.minLr,
     ...(flags.lrSchedule === 'cosine' ? { lrSchedule: 'cosine' as const } : {}),
+    ...averaging(flags),
     ...(flags.windowInput === 'spans' ? { windowInput: 'spans' as const } : {}),
     classWeights: flags.classWeights,
     augment: flags.noiseProbability === undefined ? parseAugment(flags.augment) : withNoiseProbability(parseAugment(flags.augment), flags.noiseProbability),

@@ -42,6 +42,15 @@ export interface TrainConfig {
    * whole (recipes recorded before the option match it).
    */
   windowInput?: 'spans';
+  /**
+   * Keep the mean of the weights at the end of each of the last
+   * `averageEpochs` epochs (stochastic weight averaging), its batch norm
+   * statistics measured again over one pass of training windows: an optimum
+   * flatter than the last step's, with less of one run's chance in it. Only
+   * without validation (the average is the run's result). Absent: the last
+   * weights (recipes recorded before the option match it).
+   */
+  averageEpochs?: number;
   /** Weight each clip's loss by n / (classes * count of its class). */
   classWeights: boolean;
   augment: AugmentOptions;

@@ -3,10 +3,11 @@
  * Adam's state as flat arrays, makes each batch's augmented features while
  * the replicas compute the previous one, adds up their gradients, and after
  * every epoch validates, applies early stopping and ReduceLROnPlateau (or
- * the cosine schedule), and
- * saves a checkpoint. An abort (Ctrl-C) saves one at the next step and
+ * the cosine schedule), keeps the running mean of the last epochs'
+ * weights when asked to average them, and saves a checkpoint. An abort (Ctrl-C) saves one at the next step and
  * returns; the same call with the checkpoint resumes where it stopped.
  */
+import { AerError } from '../errors.ts';
 import { WINDOW_VALUES } from '../features/recipe.ts';
 import { Adam } from './adam.ts';
 import { augmentedFeatures } from './augment.ts';
@@ -52,7 +53,7 @@ export interface FitRun {
 }
 
 export interface FitResult {
-  /** The weights to keep: the best epoch's when validating, else the last. */
+  /** The weights to keep: the best epoch's when validating, the last epochs' mean when averaging, else the last. */
   weights: Float32Array;
   history: EpochRecord[];
   bestEpoch: number;
@@ -94,8 +95,39 @@ function makeShards(
   return { shards, size: batch.length };
 }
 
+/** Of the epochs whose weights are averaged, how many have ended once `epochsDone` have: 0 before the first of them. */
+function epochsAveraged(config: TrainConfig, epochsDone: number): number {
+  return config.averageEpochs ? Math.max(0, epochsDone - (config.epochs - config.averageEpochs)) : 0;
+}
+
+/**
+ * Batch norm's moving statistics measured again for averaged weights: the
+ * mean of the epochs' statistics is not that of the mean weights. One pass
+ * of training batches through them updates the statistics, as training
+ * does; the trainable weights are left as they are. False if interrupted.
+ */
+async function remeasureBatchNorm(run: FitRun, audio: TrainingAudio, labels: Int32Array, sampleWeights: Float32Array, weights: Float32Array): Promise<boolean> {
+  const { config, pool, train, trainableCount } = run;
+  const order = shuffled(
+    train.map((_, i) => i),
+    deriveRandom(config.seed, 1, config.epochs),
+  );
+  for (let step = 0; step < Math.ceil(train.length / config.batchSize); step++) {
+    if (run.signal?.aborted) return false;
+    const { shards, size } = makeShards(run, audio, order, labels, sampleWeights, config.epochs, step);
+    weights.set((await pool.step(weights, shards, size)).frozen, trainableCount);
+  }
+  return true;
+}
+
 export async function fit(run: FitRun): Promise<FitResult> {
   const { config, train, validation, pool, trainableCount } = run;
+  if (config.averageEpochs && (validation.length > 0 || config.averageEpochs > config.epochs)) {
+    throw new AerError(
+      'invalid_argument',
+      `averaging the last ${config.averageEpochs} epochs' weights needs a run without validation (--split none) of at least that many epochs`,
+    );
+  }
   const started = Date.now();
   const labels = labelIndices(train);
   const classWeights = config.classWeights ? balancedClassWeights(labels, LABELS.length) : new Float32Array(LABELS.length).fill(1);
@@ -193,7 +225,13 @@ export async function fit(run: FitRun): Promise<FitResult> {
       improved = observe(state.earlyStopping, record.val_loss);
       stopping = config.earlyStoppingPatience > 0 && state.earlyStopping.wait >= config.earlyStoppingPatience;
     }
-    if (improved) {
+    const averaged = epochsAveraged(config, record.epoch);
+    if (averaged > 0) {
+      // `best` holds the running mean of the averaged epochs' weights, so a checkpoint carries it.
+      if (averaged === 1) best = weights.slice();
+      else for (let i = 0; i < best.length; i++) best[i] += (weights[i] - best[i]) / averaged;
+      state.bestEpoch = record.epoch;
+    } else if (improved) {
       best = weights.slice();
       state.bestEpoch = record.epoch;
     }
@@ -217,5 +255,6 @@ export async function fit(run: FitRun): Promise<FitResult> {
     await checkpoint();
     if (stopping) break;
   }
+  if (ended === 'epochs' && config.averageEpochs && !(await remeasureBatchNorm(run, audio, labels, sampleWeights, best))) ended = 'interrupted';
   return { weights: best, history: state.history, bestEpoch: state.bestEpoch, ended, seconds: elapsedBefore + (Date.now() - started) / 1000 };
 }

@@ -98,6 +98,45 @@ describe('the training loop', () => {
     [1e-3, 7.5e-4, 2.5e-4].forEach((expected, i) => assert.ok(Math.abs(rates[i] - expected) < 1e-12, `epoch ${i + 1}: ${rates[i]}`));
   });
 
+  it("averaging keeps the mean of the last epochs' trainable weights, batch norm measured again, and resumes to the same", async () => {
+    const alone = { validation: [] };
+    const two = await fitHere({ ...alone, config: { ...config, split: 'none' } });
+    const three = await fitHere({ ...alone, config: { ...config, split: 'none', epochs: 3 } });
+    const averagedConfig: TrainConfig = { ...config, split: 'none', epochs: 3, averageEpochs: 2 };
+    const averaged = await fitHere({ ...alone, config: averagedConfig });
+    assert.equal(averaged.ended, 'epochs');
+    const { trainableCount } = initial;
+    for (let i = 0; i < trainableCount; i++) {
+      const mean = (two.weights[i] + three.weights[i]) / 2;
+      assert.ok(Math.abs(averaged.weights[i] - mean) <= 1e-6 * Math.max(1, Math.abs(mean)), `weight ${i}: ${averaged.weights[i]} against ${mean}`);
+    }
+    // Batch norm's statistics are measured for the mean weights: neither epoch's, nor their mean.
+    const frozen = (w: Float32Array) => Array.from(w.subarray(trainableCount));
+    const meanFrozen = frozen(two.weights).map((v, i) => (v + frozen(three.weights)[i]) / 2);
+    assert.ok(frozen(averaged.weights).every(Number.isFinite));
+    assert.notDeepEqual(frozen(averaged.weights), meanFrozen);
+    assert.notDeepEqual(frozen(averaged.weights), frozen(three.weights));
+
+    const dir = path.join(tempDir(), 'checkpoint');
+    const controller = new AbortController();
+    const stopped = await fitHere({
+      ...alone,
+      config: averagedConfig,
+      checkpointDir: dir,
+      signal: controller.signal,
+      events: { onStep: (p) => p.epoch === 2 && p.step === 1 && controller.abort() },
+    });
+    assert.equal(stopped.ended, 'interrupted');
+    const resumed = await fitHere({ ...alone, config: averagedConfig, checkpointDir: dir, resumeFrom: await loadCheckpoint(dir) });
+    assert.deepEqual(resumed.weights, averaged.weights);
+  });
+
+  it('averaging is refused with validation or more epochs than the run has', async () => {
+    for (const run of [{ config: { ...config, averageEpochs: 1 } }, { validation: [], config: { ...config, split: 'none' as const, averageEpochs: 3 } }]) {
+      await assert.rejects(fitHere(run), (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /--split none/.test(e.message));
+    }
+  });
+
   it("early stopping restores the best epoch's weights", async () => {
     const patient = { ...config, epochs: 6, earlyStoppingPatience: 1, learningRate: 0.05 };
     const result = await fitHere({ config: patient });
