@@ -144,6 +144,7 @@ export const AUGMENT_KINDS = [
   'channel',
   'telephone',
   'opus',
+  '16k',
 ] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
@@ -155,7 +156,13 @@ export function parseAugment(spec: string): AugmentOptions {
   if (spec === 'none') return { ...NO_AUGMENTATION };
   if (spec === 'default') return { ...DEFAULT_AUGMENTATION };
   const options = { ...NO_AUGMENTATION };
-  for (const kind of spec.split(',').map((s) => s.trim())) {
+  const channelKinds = new Set<string>(['channel', 'telephone', 'opus', '16k']);
+  const kinds = spec.split(',').map((s) => s.trim());
+  // The channel kinds each set the one probability and list of channels a window is heard through.
+  if (kinds.filter((k) => channelKinds.has(k)).length > 1) {
+    throw new AerError('invalid_argument', `--augment takes one of ${[...channelKinds].join(', ')} at a time, not ${JSON.stringify(spec)}`);
+  }
+  for (const kind of kinds) {
     switch (kind as AugmentKind) {
       case 'placement':
         options.placement = true;
@@ -193,6 +200,10 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'opus':
         Object.assign(options, { channel: CODEC_PROBABILITY, channels: ['opus'] });
+        break;
+      case '16k':
+        // What every 16 kHz stream is: the band above 8 kHz empty, a clip's is not.
+        Object.assign(options, { channel: CONDITION_PROBABILITY, channels: ['16k'] });
         break;
       default:
         throw new AerError(

@@ -1,6 +1,6 @@
 /**
  * The audio a training run draws its windows from: each clip; the same clip
- * as a telephone line and an Opus link deliver it (precomputed once per run,
+ * as a telephone line, an Opus link or a 16 kHz stream delivers it (precomputed once per run,
  * so an epoch pays nothing for codecs); and the clips that can continue it
  * as continuous speech (same speaker, same emotion), so a window can be
  * full of speech as the service's windows are.
@@ -10,13 +10,13 @@ import type { AugmentOptions } from './augment.ts';
 import type { LoadedClip } from './clip-store.ts';
 import { MAX_GAP_S } from './conditions/continuous.ts';
 import { SCORED_OVERLAP_S } from './conditions/call.ts';
-import { viaOpus, viaTelephone } from './conditions/channel-sim.ts';
+import { via16k, viaOpus, viaTelephone } from './conditions/channel-sim.ts';
 import { deriveRandom, type Random, shuffled } from './random.ts';
 
 /** Opus bit rates a clip's Opus copy is drawn from (kbit/s): narrow- to wideband voice. */
 const OPUS_KBPS = [8, 12, 16];
 
-export type SimulatedChannel = 'telephone' | 'opus';
+export type SimulatedChannel = 'telephone' | 'opus' | '16k';
 
 export interface TrainingAudio {
   /** Per clip, 22050 Hz. */
@@ -44,7 +44,9 @@ export function prepareTrainingAudio(
     const random = deriveRandom(seed, 5, i);
     const law = random() < 0.5 ? 'mulaw' : 'alaw';
     const kbps = OPUS_KBPS[Math.floor(random() * OPUS_KBPS.length)];
-    const heard = options.channels.map((kind) => (kind === 'telephone' ? viaTelephone(c.signal, law) : viaOpus(c.signal, kbps)));
+    const heard = options.channels.map((kind) =>
+      kind === 'telephone' ? viaTelephone(c.signal, law) : kind === 'opus' ? viaOpus(c.signal, kbps) : via16k(c.signal),
+    );
     onProgress?.(i + 1, clips.length);
     return heard;
   });

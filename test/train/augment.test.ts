@@ -14,6 +14,7 @@ import {
   withNoiseProbability,
 } from '../../src/train/augment.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
+import { via16k } from '../../src/train/conditions/channel-sim.ts';
 import { rms } from '../../src/train/conditions/noise-mix.ts';
 import { SCORED_OVERLAP_S } from '../../src/train/conditions/call.ts';
 import { MAX_GAP_S } from '../../src/train/conditions/continuous.ts';
@@ -234,5 +235,23 @@ describe('augmentation', () => {
     const coded = heard.filter((s) => s === viaCodec.channels[0][0]).length;
     assert.equal(coded + heard.filter((s) => s === viaCodec.clean[0]).length, heard.length);
     assert.ok(Math.abs(coded / heard.length - 0.25) < 0.06, `${coded} of ${heard.length} windows through Opus`);
+    // --augment 16k: half the windows as a 16 kHz stream has them, the 6 kHz tone kept; one channel kind at a time.
+    const sixteen = parseAugment('placement,16k');
+    const viaStream = prepareTrainingAudio([loaded(wide)], sixteen, 1);
+    assert.equal(viaStream.channels[0][0].length, wide.length);
+    assert.ok(Math.abs(rms(viaStream.channels[0][0].subarray(4000, 18000)) / rms(wide.subarray(4000, 18000)) - 1) < 0.02);
+    const streamed = Array.from({ length: 400 }, (_, seed) => channelDraw(viaStream, sixteen, createRandom(seed))(0) === viaStream.channels[0][0]);
+    assert.ok(Math.abs(streamed.filter(Boolean).length / 400 - 0.5) < 0.07);
+    assert.throws(
+      () => parseAugment('placement,opus,16k'),
+      (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /one of channel, telephone, opus, 16k/.test(e.message),
+    );
+  });
+
+  it('a 16 kHz stream has no band above 8 kHz: a 9 kHz tone is gone, a 1 kHz one kept', () => {
+    const high = via16k(tone(9000, SAMPLE_RATE, SAMPLE_RATE, 0.3));
+    const low = via16k(tone(1000, SAMPLE_RATE, SAMPLE_RATE, 0.3));
+    assert.ok(rms(high.subarray(2000, 20000)) < 0.003, `9 kHz left at ${rms(high.subarray(2000, 20000))}`);
+    assert.ok(Math.abs(rms(low.subarray(2000, 20000)) - 0.3 * Math.SQRT1_2) < 0.01);
   });
 });

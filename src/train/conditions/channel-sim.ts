@@ -1,6 +1,6 @@
 /**
  * Channels between a speaker and the service, simulated: a telephone line
- * (8 kHz, the 300-3400 Hz band, G.711), and an Opus voice link (libopus,
+ * (8 kHz, the 300-3400 Hz band, G.711), a 16 kHz stream, and an Opus voice link (libopus,
  * the codec itself, through the service's own Opus decoder). Each returns
  * the audio as the service analyses it: back at the model's 22050 Hz, by
  * the same resampler a stream's channel uses. Used to measure a model
@@ -34,8 +34,19 @@ export function viaTelephone(signal: Float32Array, law: G711Law): Float32Array {
   return resample(telephoneLine(signal, law), TELEPHONE_RATE, SAMPLE_RATE);
 }
 
+/** The rate of wideband voice (WebRTC, VoIP apps, most speech APIs): its band ends at 8 kHz. */
+export const WIDEBAND_RATE = 16000;
+
+/** A 22050 Hz signal as a 16 kHz stream delivers it: the band above 8 kHz gone, back at 22050 Hz by the service's resampler. */
+export function via16k(signal: Float32Array): Float32Array {
+  const out = new Float32Array(signal.length);
+  const back = resample(resample(signal, SAMPLE_RATE, WIDEBAND_RATE), WIDEBAND_RATE, SAMPLE_RATE);
+  out.set(back.subarray(0, out.length));
+  return out;
+}
+
 /** Rate Opus voice is encoded at here: wideband, what voice apps send. */
-const OPUS_RATE = 16000;
+const OPUS_RATE = WIDEBAND_RATE;
 const FRAME = OPUS_RATE / 50;
 
 /** A 22050 Hz signal encoded by libopus (VoIP mode, 20 ms frames, `kbps`) and decoded by the service's decoder, as the service analyses it. */
