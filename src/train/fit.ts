@@ -4,8 +4,9 @@
  * the replicas compute the previous one, adds up their gradients, and after
  * every epoch validates, applies early stopping and ReduceLROnPlateau (or
  * the cosine schedule), keeps the running mean of the last epochs'
- * weights when asked to average them, and saves a checkpoint. An abort (Ctrl-C) saves one at the next step and
- * returns; the same call with the checkpoint resumes where it stopped.
+ * weights when asked to average them, and saves a checkpoint. An abort
+ * (Ctrl-C) saves one at the next step and returns; the same call with the
+ * checkpoint resumes where it stopped.
  */
 import { AerError } from '../errors.ts';
 import { WINDOW_VALUES } from '../features/recipe.ts';
