@@ -1,7 +1,8 @@
 /**
  * Butterworth band-pass filtering as cascaded biquads (the RBJ cookbook's
  * high- and low-pass sections, Q set for a maximally flat response): the
- * 300-3400 Hz band of a telephone line. Small enough to write here; no
+ * 300-3400 Hz band of a telephone line, and the high-pass a microphone's
+ * or a VoIP stack's path puts under speech. Small enough to write here; no
  * maintained npm filter library does IIR design without a DSP framework.
  */
 
@@ -42,10 +43,16 @@ function run(signal: Float32Array, s: Biquad): Float32Array {
   return out;
 }
 
-/** `signal` at `rate` through a Butterworth band-pass from `low` to `high` Hz, each edge of order `order` (even). */
-export function bandPass(signal: Float32Array, rate: number, low: number, high: number, order = 4): Float32Array {
+/** `signal` at `rate` through a Butterworth high-pass at `low` Hz of order `order` (even). */
+export function highPass(signal: Float32Array, rate: number, low: number, order = 4): Float32Array {
   let out = signal;
   for (const q of butterworthQs(order)) out = run(out, section('high', low, rate, q));
+  return out;
+}
+
+/** `signal` at `rate` through a Butterworth band-pass from `low` to `high` Hz, each edge of order `order` (even). */
+export function bandPass(signal: Float32Array, rate: number, low: number, high: number, order = 4): Float32Array {
+  let out = highPass(signal, rate, low, order);
   for (const q of butterworthQs(order)) out = run(out, section('low', high, rate, q));
   return out;
 }

@@ -17,6 +17,7 @@
  * whose level follows the clip before the gain: there it widens the range
  * of signal-to-noise ratios.
  */
+import { highPass } from '../audio/band-pass.ts';
 import { AerError } from '../errors.ts';
 import { windowFeatures } from '../features/extract.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
@@ -55,6 +56,13 @@ export interface AugmentOptions {
   continuous: number;
   /** Probability of a window as a call's channel has it around a turn: a few of the speaker's clips of one emotion on a line floor, the window anywhere the stream rows would score it. */
   call: number;
+  /**
+   * Probability of a high-pass under the window, its cutoff drawn uniformly
+   * from `highPassHz`: a microphone's, a VoIP stack's or a codec's path
+   * removes the lowest band, which clips recorded in a studio keep.
+   */
+  highPassProbability: number;
+  highPassHz: [number, number];
   /** Probability of hearing the window through a simulated channel, one of `channels` (equally likely). */
   channel: number;
   /** The channels drawn from. */
@@ -66,6 +74,13 @@ export interface AugmentOptions {
  * about 40 dB under its speech; a quiet microphone lies further down.
  */
 const FLOOR_DB: [number, number] = [35, 65];
+
+/**
+ * The high-pass cutoffs drawn: WebRTC's audio processing and Opus in VoIP
+ * mode cut at about 60-100 Hz, small microphones roll off below 100-200 Hz,
+ * a telephone line at 300 (heard by the companion instead).
+ */
+const HIGH_PASS_HZ: [number, number] = [60, 250];
 
 export const NO_AUGMENTATION: AugmentOptions = {
   placement: false,
@@ -82,6 +97,8 @@ export const NO_AUGMENTATION: AugmentOptions = {
   freqMaskBands: 0,
   continuous: 0,
   call: 0,
+  highPassProbability: 0,
+  highPassHz: HIGH_PASS_HZ,
   channel: 0,
   channels: ['telephone', 'opus'],
 };
@@ -116,6 +133,8 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
   freqMaskBands: 8,
   continuous: 0,
   call: 0,
+  highPassProbability: 0,
+  highPassHz: HIGH_PASS_HZ,
   channel: 0,
   channels: ['telephone', 'opus'],
 };
@@ -145,6 +164,7 @@ export const AUGMENT_KINDS = [
   'telephone',
   'opus',
   '16k',
+  'highpass',
 ] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
@@ -200,6 +220,9 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'opus':
         Object.assign(options, { channel: CODEC_PROBABILITY, channels: ['opus'] });
+        break;
+      case 'highpass':
+        options.highPassProbability = CONDITION_PROBABILITY;
         break;
       case '16k':
         // What every 16 kHz stream is: the band above 8 kHz empty, a clip's is not.
@@ -278,7 +301,11 @@ export function augmentedFeatures(audio: TrainingAudio, id: number, options: Aug
   }
   // A call has a line's floor under everything, never digital silence.
   if (call || (options.floorProbability > 0 && random() < options.floorProbability)) addNoiseBelow(window, signal, options.floorDb, random);
-  const features = windowFeatures(window);
+  // Last, as the path's filter comes after the room's noise.
+  const [lowest, highest] = options.highPassHz;
+  const filtered =
+    options.highPassProbability > 0 && random() < options.highPassProbability ? highPass(window, SAMPLE_RATE, lowest + (highest - lowest) * random()) : window;
+  const features = windowFeatures(filtered);
   maskFeatures(features, options, random);
   return features;
 }

@@ -248,6 +248,30 @@ describe('augmentation', () => {
     );
   });
 
+  it('highpass: a path high-pass under half the windows, after the noise; the studio hum below it is gone', () => {
+    const speech = tone(1000, 2 * SAMPLE_RATE, SAMPLE_RATE, 0.3);
+    const hum = speech.map((v, i) => v + 0.3 * Math.sin((2 * Math.PI * 40 * i) / SAMPLE_RATE));
+    // The hum's share of the window: its lowest Mel bands (40 Hz is in the second), over the frames.
+    const lowest = (f: Float32Array) => {
+      let sum = 0;
+      for (let t = 0; t < WINDOW_FRAMES; t++) for (let m = 0; m < 3; m++) sum += f[t * N_MELS + m];
+      return sum / (3 * WINDOW_FRAMES);
+    };
+    const always = { ...parseAugment('highpass'), highPassProbability: 1, highPassHz: [200, 200] as [number, number] };
+    const [plain, hummed] = [speech, hum].map((s) => augmentedFeatures(prepareTrainingAudio([loaded(s)], always, 1), 0, always, createRandom(1)));
+    const before = lowest(clipFeatures(hum)) - lowest(clipFeatures(speech));
+    const after = lowest(hummed) - lowest(plain);
+    assert.ok(before > 1 && after < before / 3, `the hum lifts the lowest bands by ${before} unfiltered, ${after} high-passed`);
+    const half = parseAugment('highpass');
+    assert.equal(half.highPassProbability, 0.5);
+    const audio = prepareTrainingAudio([loaded(hum)], half, 1);
+    const unfiltered = lowest(clipFeatures(hum));
+    const filtered = Array.from({ length: 200 }, (_, seed) => lowest(augmentedFeatures(audio, 0, half, createRandom(seed)))).filter(
+      (v) => v < unfiltered - before / 3,
+    ).length;
+    assert.ok(filtered > 70 && filtered < 130, `${filtered} of 200 windows high-passed`);
+  });
+
   it('a 16 kHz stream has no band above 8 kHz: a 9 kHz tone is gone, a 1 kHz one kept', () => {
     const high = via16k(tone(9000, SAMPLE_RATE, SAMPLE_RATE, 0.3));
     const low = via16k(tone(1000, SAMPLE_RATE, SAMPLE_RATE, 0.3));
