@@ -17,16 +17,12 @@
  */
 import { parseArgs } from 'node:util';
 import { highPass } from '../../src/audio/band-pass.ts';
-import { isAerError } from '../../src/errors.ts';
 import { SAMPLE_RATE, WINDOW_VALUES } from '../../src/features/recipe.ts';
-import { selectBackend } from '../../src/model/backend.ts';
-import { loadModelDir } from '../../src/model/model-dir.ts';
 import { packWeights } from '../../src/model/weights.ts';
 import { via16k, viaOpus } from '../../src/train/conditions/channel-sim.ts';
-import { prepareData } from '../../src/train/data.ts';
 import { ReplicaPool } from '../../src/train/parallel/pool.ts';
-import { trainedSpeakerOverlap } from '../../src/train/trained-speakers.ts';
 import { positionedWindows } from '../../src/train/windows.ts';
+import { heldOut } from '../lib/held-out.ts';
 import { header } from '../lib/machine.ts';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, data: { type: 'string' } } });
@@ -35,21 +31,7 @@ if (!values.model || !values.data) {
   process.exit(2);
 }
 
-function refuse(error: unknown): never {
-  if (!isAerError(error)) throw error;
-  process.stderr.write(`${error.describe()}\n`);
-  process.exit(2);
-}
-
-await selectBackend('auto');
-const loaded = await loadModelDir(values.model).catch(refuse);
-const labels = loaded.metadata.labels;
-const test = (await prepareData([values.data], undefined, {}).catch(refuse)).clips.filter((c) => labels.includes(c.label));
-const overlap = trainedSpeakerOverlap(test, loaded.metadata.training);
-if (overlap.clips > 0) {
-  process.stderr.write(`the model was trained on ${overlap.speakers.join(', ')}: measure it on speakers it has not heard\n`);
-  process.exit(2);
-}
+const { loaded, labels, test } = await heldOut(values.model, values.data);
 const pool = await ReplicaPool.start(2, loaded.metadata.options, 'auto');
 const weights = packWeights(loaded.model);
 const POSITIONS = 3;

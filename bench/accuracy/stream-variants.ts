@@ -24,13 +24,10 @@
  * (bench/accuracy/README.md says how its figures were made.)
  */
 import { parseArgs } from 'node:util';
-import { isAerError } from '../../src/errors.ts';
 import { IncrementalMelExtractor } from '../../src/features/incremental.ts';
 import { SAMPLE_RATE } from '../../src/features/recipe.ts';
 import type { WindowInput } from '../../src/features/window-input.ts';
 import { DEFAULT_HOP_MS } from '../../src/features/hop.ts';
-import { selectBackend } from '../../src/model/backend.ts';
-import { loadModelDir } from '../../src/model/model-dir.ts';
 import { packWeights } from '../../src/model/weights.ts';
 import { VadBatcher } from '../../src/stream/vad.ts';
 import { buildCalls, type Call, type CallOptions, DEFAULT_CALL } from '../../src/train/conditions/call.ts';
@@ -38,10 +35,9 @@ import { joinRuns, type SpeechRun } from '../../src/train/conditions/continuous.
 import { networkScorer } from '../../src/train/conditions/evaluate.ts';
 import { CALLS_STREAM, CONTINUOUS_STREAM, type ConditionRow, callRow, conditionRows, type RowInputs, scoreRow } from '../../src/train/conditions/rows.ts';
 import { type CallPath, type StreamWindow, streamCall } from '../../src/train/conditions/stream-run.ts';
-import { prepareData } from '../../src/train/data.ts';
 import { ReplicaPool } from '../../src/train/parallel/pool.ts';
 import { deriveRandom } from '../../src/train/random.ts';
-import { trainedSpeakerOverlap } from '../../src/train/trained-speakers.ts';
+import { heldOut } from '../lib/held-out.ts';
 import { header } from '../lib/machine.ts';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string', default: '42' } } });
@@ -50,23 +46,7 @@ if (!values.model || !values.data) {
   process.exit(2);
 }
 
-/** A model or data folder that cannot be read is said in one line, as the bench's other refusals are. */
-function refuse(error: unknown): never {
-  if (!isAerError(error)) throw error;
-  process.stderr.write(`${error.describe()}\n`);
-  process.exit(2);
-}
-
-await selectBackend('auto');
-const loaded = await loadModelDir(values.model).catch(refuse);
-const labels = loaded.metadata.labels;
-const data = await prepareData([values.data], undefined, {}).catch(refuse);
-const test = data.clips.filter((c) => labels.includes(c.label));
-const overlap = trainedSpeakerOverlap(test, loaded.metadata.training);
-if (overlap.clips > 0) {
-  process.stderr.write(`the model was trained on ${overlap.speakers.join(', ')}: measure it on speakers it has not heard\n`);
-  process.exit(2);
-}
+const { loaded, labels, test } = await heldOut(values.model, values.data);
 const seed = Number(values.seed);
 const vad = await VadBatcher.load();
 const pool = await ReplicaPool.start(2, loaded.metadata.options, 'auto');
