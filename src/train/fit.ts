@@ -107,13 +107,17 @@ function epochsAveraged(config: TrainConfig, epochsDone: number): number {
  * of training batches through them updates the statistics, as training
  * does; the trainable weights are left as they are. False if interrupted.
  */
-async function remeasureBatchNorm(run: FitRun, audio: TrainingAudio, labels: Int32Array, sampleWeights: Float32Array, weights: Float32Array): Promise<boolean> {
-  const { config, pool, train, trainableCount } = run;
-  const order = shuffled(
-    train.map((_, i) => i),
-    deriveRandom(config.seed, 1, config.epochs),
-  );
-  for (let step = 0; step < Math.ceil(train.length / config.batchSize); step++) {
+async function remeasureBatchNorm(
+  run: FitRun,
+  audio: TrainingAudio,
+  order: number[],
+  steps: number,
+  labels: Int32Array,
+  sampleWeights: Float32Array,
+  weights: Float32Array,
+): Promise<boolean> {
+  const { config, pool, trainableCount } = run;
+  for (let step = 0; step < steps; step++) {
     if (run.signal?.aborted) return false;
     const { shards, size } = makeShards(run, audio, order, labels, sampleWeights, config.epochs, step);
     weights.set((await pool.step(weights, shards, size)).frozen, trainableCount);
@@ -138,6 +142,7 @@ export async function fit(run: FitRun): Promise<FitResult> {
   const steps = Math.ceil(train.length / config.batchSize);
   const audio = prepareTrainingAudio(train, config.augment, config.seed);
   const trainOrder = train.map((_, i) => i);
+  const epochOrder = (epoch: number) => shuffled(trainOrder, deriveRandom(config.seed, 1, epoch));
 
   const adam = new Adam(trainableCount);
   let weights = run.initialWeights.slice();
@@ -176,7 +181,7 @@ export async function fit(run: FitRun): Promise<FitResult> {
   let ended: FitResult['ended'] = 'epochs';
   while (state.epoch < config.epochs) {
     const epochStarted = Date.now();
-    const order = shuffled(trainOrder, deriveRandom(config.seed, 1, state.epoch));
+    const order = epochOrder(state.epoch);
     let next = state.step < steps ? makeShards(run, audio, order, labels, sampleWeights, state.epoch, state.step) : undefined;
     for (; state.step < steps; state.step++) {
       if (run.signal?.aborted) break;
@@ -256,6 +261,9 @@ export async function fit(run: FitRun): Promise<FitResult> {
     await checkpoint();
     if (stopping) break;
   }
-  if (ended === 'epochs' && config.averageEpochs && !(await remeasureBatchNorm(run, audio, labels, sampleWeights, best))) ended = 'interrupted';
+  // The pass after the last epoch draws its batches as an epoch more would.
+  if (ended === 'epochs' && config.averageEpochs && !(await remeasureBatchNorm(run, audio, epochOrder(config.epochs), steps, labels, sampleWeights, best))) {
+    ended = 'interrupted';
+  }
   return { weights: best, history: state.history, bestEpoch: state.bestEpoch, ended, seconds: elapsedBefore + (Date.now() - started) / 1000 };
 }

@@ -2,9 +2,8 @@
  * The audio a training run draws its windows from: each clip; the same clip
  * as a telephone line, an Opus link or a 16 kHz stream delivers it
  * (precomputed once per run, so an epoch pays nothing for codecs); and the
- * clips that can continue it
- * as continuous speech (same speaker, same emotion), so a window can be
- * full of speech as the service's windows are.
+ * clips that can continue it as continuous speech (same speaker, same
+ * emotion), so a window can be full of speech as the service's windows are.
  */
 import { SAMPLE_RATE, WINDOW_SAMPLES } from '../features/recipe.ts';
 import type { AugmentOptions } from './augment.ts';

@@ -84,8 +84,8 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
   const changes: ChangeMessage[] = [];
   const alerts: Alert[] = [];
   const alertAfterS = options.alertAfterS ?? DEFAULT_ALERT_AFTER_S;
-  // The watched channel's stretch of speech windows led by a watched label: its label now, the end of its first window, whether it has alerted.
-  const watching = new Map<number, { label: string; sinceS: number; alerted: boolean }>();
+  // The watched channel's stretch of speech windows led by a watched label: the end of its first window, whether it has alerted.
+  const watching = new Map<number, { sinceS: number; alerted: boolean }>();
   const latest = new Map<number, EmotionMessage>();
   let nextRow = 0;
   const row = (at: number) => {
@@ -99,9 +99,8 @@ export async function tagCall(source: AudioFileSource, options: TagCallOptions):
     log(`${clock(at)}  ${cells.join('  ')}`);
   };
   const watch = (e: EmotionMessage, smoothed: Record<string, number>, label: string) => {
-    // From one watched label to another the stretch goes on, under the newer label.
-    const held = watching.get(e.channel) ?? { label, sinceS: e.end_s, alerted: false };
-    held.label = label;
+    // From one watched label to another the stretch goes on; the alert names the label leading when it fires.
+    const held = watching.get(e.channel) ?? { sinceS: e.end_s, alerted: false };
     watching.set(e.channel, held);
     if (held.alerted || e.end_s - held.sinceS + 1e-9 < alertAfterS) return;
     held.alerted = true;

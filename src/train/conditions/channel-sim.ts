@@ -2,10 +2,9 @@
  * Channels between a speaker and the service, simulated: a telephone line
  * (8 kHz, the 300-3400 Hz band, G.711), a 16 kHz stream, and an Opus voice
  * link (libopus, the codec itself, through the service's own Opus
- * decoder). Each returns
- * the audio as the service analyses it: back at the model's 22050 Hz, by
- * the same resampler a stream's channel uses. Used to measure a model
- * (conditions) and to train one (augmentation).
+ * decoder). Each returns the audio as the service analyses it: back at the
+ * model's 22050 Hz, by the same resampler a stream's channel uses. Used
+ * to measure a model (conditions) and to train one (augmentation).
  */
 import { Encoder } from '@evan/opus';
 import { bandPass } from '../../audio/band-pass.ts';
