@@ -258,6 +258,9 @@ describe("the examples' command lines", () => {
       assert.equal(wrong.code, 2);
       assert.match(wrong.stderr, /Unknown option '--colour'[\s\S]*--url URL/);
     }
+    const hold = await run('call-centre/call-centre.ts', ['call.wav', '--alert-after=-1']);
+    assert.equal(hold.code, 2);
+    assert.match(hold.stderr, /--alert-after is seconds, 0 or more, not -1[\s\S]*--url URL/);
   });
 
   test('a folder: what is not audio is named, an unreadable call is named and the others tagged, a mono call has one party, outputs go to a temporary folder; a microphone that cannot be read fails', async () => {
