@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { AerError } from '../errors.ts';
 import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet-options.ts';
 import { BACKENDS, type BackendChoice } from '../model/backend.ts';
-import { AUGMENT_KINDS, parseAugment, withNoiseProbability } from '../train/augment.ts';
+import { AUGMENT_KINDS, type AugmentOptions, parseAugment, withShare } from '../train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/config.ts';
 import { checkDatasetName, DATASET_NAMES } from '../train/datasets/scan.ts';
 import { defaultWorkerCount } from '../train/parallel/pool.ts';
@@ -29,6 +29,7 @@ export interface TrainingFlags {
   classWeights: boolean;
   augment: string;
   noiseProbability?: number;
+  highPassProbability?: number;
   variant: string;
   lstmUnits: number;
   attentionUnits: number;
@@ -104,6 +105,11 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
       'share of the windows the noise or clip-noise augmentation adds white noise to (default 0.5)',
       parseNumberOption('--noise-probability', 0.01, 1),
     )
+    .option(
+      '--high-pass-probability <p>',
+      'share of the windows the highpass augmentation filters (default 0.5)',
+      parseNumberOption('--high-pass-probability', 0.01, 1),
+    )
     .addOption(
       new Option('--variant <variant>', 'the model: full AER-Net, or an ablation').choices(['full', 'cnn_res', 'cnn']).default(DEFAULT_OPTIONS.variant),
     )
@@ -133,6 +139,14 @@ function averaging(flags: TrainingFlags): { averageEpochs?: number } {
   return { averageEpochs: flags.averageEpochs };
 }
 
+/** `--augment` with the shares `--noise-probability` and `--high-pass-probability` set. */
+function augmentOf(flags: TrainingFlags): AugmentOptions {
+  let options = parseAugment(flags.augment);
+  if (flags.noiseProbability !== undefined) options = withShare(options, 'noiseProbability', flags.noiseProbability);
+  if (flags.highPassProbability !== undefined) options = withShare(options, 'highPassProbability', flags.highPassProbability);
+  return options;
+}
+
 export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
   return {
     data: flags.data,
@@ -151,7 +165,7 @@ export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
     ...averaging(flags),
     ...(flags.windowInput === 'spans' ? { windowInput: 'spans' as const } : {}),
     classWeights: flags.classWeights,
-    augment: flags.noiseProbability === undefined ? parseAugment(flags.augment) : withNoiseProbability(parseAugment(flags.augment), flags.noiseProbability),
+    augment: augmentOf(flags),
     model: {
       ...DEFAULT_OPTIONS,
       variant: checkVariant(flags.variant),

@@ -238,16 +238,24 @@ export function parseAugment(spec: string): AugmentOptions {
   return options;
 }
 
+/** The augmentations whose share of the windows a flag sets, and what each needs in `--augment`. */
+const SHARES = {
+  noiseProbability: { flag: '--noise-probability', what: 'noisy windows', kinds: 'noise or clip-noise' },
+  highPassProbability: { flag: '--high-pass-probability', what: 'high-passed windows', kinds: 'highpass' },
+} as const;
+
 /**
- * `options` with the white noise of `noise` or `clip-noise` on a share `p`
- * of the windows instead of half: the noise trades robustness to noise for
- * how closely the clean windows are fitted, and this sets the trade.
+ * `options` with an augmentation on a share `p` of the windows instead of
+ * half: the white noise of `noise` or `clip-noise`, or `highpass`'s filter.
+ * Each trades robustness to its channel for how closely the clean windows
+ * are fitted, and this sets the trade.
  */
-export function withNoiseProbability(options: AugmentOptions, p: number): AugmentOptions {
-  if (options.noiseProbability === 0) {
-    throw new AerError('invalid_argument', '--noise-probability sets the share of noisy windows: add noise or clip-noise to --augment');
+export function withShare(options: AugmentOptions, share: keyof typeof SHARES, p: number): AugmentOptions {
+  if (options[share] === 0) {
+    const { flag, what, kinds } = SHARES[share];
+    throw new AerError('invalid_argument', `${flag} sets the share of ${what}: add ${kinds} to --augment`);
   }
-  return { ...options, noiseProbability: p };
+  return { ...options, [share]: p };
 }
 
 /** Where a clip of `length` samples lies in the window at relative position `where`: window sample i holds clip sample i - offset, for i in [from, to). */

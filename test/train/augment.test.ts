@@ -11,7 +11,7 @@ import {
   parseAugment,
   placeInWindow,
   trainedOnTelephoneOnly,
-  withNoiseProbability,
+  withShare,
 } from '../../src/train/augment.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { via16k } from '../../src/train/conditions/channel-sim.ts';
@@ -120,10 +120,15 @@ describe('augmentation', () => {
     assert.equal(parseAugment('all').shiftMs, 100);
     assert.deepEqual([parseAugment('continuous,channel').continuous, parseAugment('channel').channel, parseAugment('default').channel], [0.5, 0.5, 0]);
     // A narrowband model hears every window through the telephone line, and its metadata says so.
-    assert.equal(withNoiseProbability(parseAugment('placement,clip-noise'), 0.25).noiseProbability, 0.25);
+    assert.equal(withShare(parseAugment('placement,clip-noise'), 'noiseProbability', 0.25).noiseProbability, 0.25);
     assert.throws(
-      () => withNoiseProbability(parseAugment('placement,gain'), 0.25),
-      (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /add noise or clip-noise/.test(e.message),
+      () => withShare(parseAugment('placement,gain'), 'noiseProbability', 0.25),
+      (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /--noise-probability .*add noise or clip-noise/.test(e.message),
+    );
+    assert.equal(withShare(parseAugment('placement,highpass'), 'highPassProbability', 0.25).highPassProbability, 0.25);
+    assert.throws(
+      () => withShare(parseAugment('placement,clip-noise'), 'highPassProbability', 0.25),
+      (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /--high-pass-probability .*add highpass/.test(e.message),
     );
     const narrow = parseAugment('placement,gain,telephone');
     assert.deepEqual([narrow.channel, narrow.channels], [1, ['telephone']]);
