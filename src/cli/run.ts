@@ -54,6 +54,18 @@ export function parseNumberOption(name: string, min: number, max: number) {
   };
 }
 
+/** A `LOW-HIGH` range of numbers, each from `min` to `max`, LOW not above HIGH (one number: both ends). */
+export function parseRangeOption(name: string, min: number, max: number) {
+  const number = parseNumberOption(name, min, max);
+  return (value: string): [number, number] => {
+    const ends = value.split('-');
+    if (ends.length > 2) throw new InvalidArgumentError(`${name} must be LOW-HIGH, e.g. 60-120, not ${value}.`);
+    const [low, high] = [number(ends[0]), number(ends.at(-1) as string)];
+    if (low > high) throw new InvalidArgumentError(`${name} must be LOW-HIGH with LOW not above HIGH, not ${value}.`);
+    return [low, high];
+  };
+}
+
 export function parseChannelOption(value: string): 'mix' | number {
   if (value === 'mix') return 'mix';
   const n = Number(value);

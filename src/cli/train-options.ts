@@ -3,12 +3,12 @@ import { type Command, Option } from 'commander';
 import { AerError } from '../errors.ts';
 import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet-options.ts';
 import { BACKENDS, type BackendChoice } from '../model/backend.ts';
-import { AUGMENT_KINDS, type AugmentOptions, parseAugment, withShare } from '../train/augment.ts';
+import { AUGMENT_KINDS, type AugmentOptions, parseAugment, withHighPassRange, withShare } from '../train/augment.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/config.ts';
 import { checkDatasetName, DATASET_NAMES } from '../train/datasets/scan.ts';
 import { defaultWorkerCount } from '../train/parallel/pool.ts';
 import { SPLITS } from '../train/split.ts';
-import { parseNumberOption } from './run.ts';
+import { parseNumberOption, parseRangeOption } from './run.ts';
 
 export interface TrainingFlags {
   data: string[];
@@ -30,6 +30,7 @@ export interface TrainingFlags {
   augment: string;
   noiseProbability?: number;
   highPassProbability?: number;
+  highPassHz?: [number, number];
   variant: string;
   lstmUnits: number;
   attentionUnits: number;
@@ -110,6 +111,7 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
       'share of the windows the highpass augmentation filters (default 0.5)',
       parseNumberOption('--high-pass-probability', 0.01, 1),
     )
+    .option('--high-pass-hz <low-high>', 'range the highpass augmentation draws its cutoff from (default 60-250)', parseRangeOption('--high-pass-hz', 20, 1000))
     .addOption(
       new Option('--variant <variant>', 'the model: full AER-Net, or an ablation').choices(['full', 'cnn_res', 'cnn']).default(DEFAULT_OPTIONS.variant),
     )
@@ -139,11 +141,12 @@ function averaging(flags: TrainingFlags): { averageEpochs?: number } {
   return { averageEpochs: flags.averageEpochs };
 }
 
-/** `--augment` with the shares `--noise-probability` and `--high-pass-probability` set. */
+/** `--augment` with `--noise-probability`, `--high-pass-probability` and `--high-pass-hz` applied. */
 function augmentOf(flags: TrainingFlags): AugmentOptions {
   let options = parseAugment(flags.augment);
   if (flags.noiseProbability !== undefined) options = withShare(options, 'noiseProbability', flags.noiseProbability);
   if (flags.highPassProbability !== undefined) options = withShare(options, 'highPassProbability', flags.highPassProbability);
+  if (flags.highPassHz !== undefined) options = withHighPassRange(options, flags.highPassHz);
   return options;
 }
 

@@ -258,6 +258,14 @@ export function withShare(options: AugmentOptions, share: keyof typeof SHARES, p
   return { ...options, [share]: p };
 }
 
+/** `options` with `highpass`'s cutoff drawn from `hz` instead of 60-250 Hz: how far below the voice a path's filter reaches. */
+export function withHighPassRange(options: AugmentOptions, hz: [number, number]): AugmentOptions {
+  if (options.highPassProbability === 0) {
+    throw new AerError('invalid_argument', '--high-pass-hz sets the cutoffs of the high-passed windows: add highpass to --augment');
+  }
+  return { ...options, highPassHz: hz };
+}
+
 /** Where a clip of `length` samples lies in the window at relative position `where`: window sample i holds clip sample i - offset, for i in [from, to). */
 function placement(length: number, where: number, shiftSamples: number): { offset: number; from: number; to: number } {
   const slack = WINDOW_SAMPLES - length;

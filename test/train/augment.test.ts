@@ -11,9 +11,11 @@ import {
   parseAugment,
   placeInWindow,
   trainedOnTelephoneOnly,
+  withHighPassRange,
   withShare,
 } from '../../src/train/augment.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
+import { parseRangeOption } from '../../src/cli/run.ts';
 import { via16k } from '../../src/train/conditions/channel-sim.ts';
 import { rms } from '../../src/train/conditions/noise-mix.ts';
 import { SCORED_OVERLAP_S } from '../../src/train/conditions/call.ts';
@@ -126,6 +128,22 @@ describe('augmentation', () => {
       (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /--noise-probability .*add noise or clip-noise/.test(e.message),
     );
     assert.equal(withShare(parseAugment('placement,highpass'), 'highPassProbability', 0.25).highPassProbability, 0.25);
+    assert.deepEqual(withHighPassRange(parseAugment('placement,highpass'), [60, 120]).highPassHz, [60, 120]);
+    assert.throws(
+      () => withHighPassRange(parseAugment('placement'), [60, 120]),
+      (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /--high-pass-hz .*add highpass/.test(e.message),
+    );
+    const range = parseRangeOption('--high-pass-hz', 20, 1000);
+    assert.deepEqual(
+      [range('60-120'), range('80')],
+      [
+        [60, 120],
+        [80, 80],
+      ],
+    );
+    for (const bad of ['120-60', '10-120', '60-120-200', 'low-high', '']) {
+      assert.throws(() => range(bad), /--high-pass-hz must be/, bad);
+    }
     assert.throws(
       () => withShare(parseAugment('placement,clip-noise'), 'highPassProbability', 0.25),
       (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /--high-pass-probability .*add highpass/.test(e.message),
