@@ -23,35 +23,35 @@ function frames<T extends Float32Array | Float64Array>(samples: Float32Array, st
   return out;
 }
 
-/** Centred STFT Mel power frames of samples[start .. start + length), time-major (frames x N_MELS). */
-export function melPowerFrames(samples: Float32Array, start = 0, length = WINDOW_SAMPLES): Float64Array {
-  const analyzer = melFrameAnalyzer();
+/** Centred STFT Mel power frames of samples[start .. start + length), time-major (frames x N_MELS); bands from `fmin` Hz. */
+export function melPowerFrames(samples: Float32Array, start = 0, length = WINDOW_SAMPLES, fmin = 0): Float64Array {
+  const analyzer = melFrameAnalyzer(fmin);
   return frames(samples, start, length, new Float64Array(frameCount(length) * N_MELS), analyzer.melPower.bind(analyzer));
 }
 
 /** As melPowerFrames, in dB before referencing (10 log10 max(amin, power)), exactly as the incremental extractor computes them. */
-export function melDbFrames(samples: Float32Array, start = 0, length = WINDOW_SAMPLES): Float32Array {
-  const analyzer = melFrameAnalyzer();
+export function melDbFrames(samples: Float32Array, start = 0, length = WINDOW_SAMPLES, fmin = 0): Float32Array {
+  const analyzer = melFrameAnalyzer(fmin);
   return frames(samples, start, length, new Float32Array(frameCount(length) * N_MELS), analyzer.melDb.bind(analyzer));
 }
 
 /** librosa's power_to_db(melspectrogram(...), ref=np.max, top_db=80) of one window, time-major. */
-export function windowMelDb(samples: Float32Array, start = 0): Float32Array {
-  return referenceToMax(melDbFrames(samples, start));
+export function windowMelDb(samples: Float32Array, start = 0, fmin = 0): Float32Array {
+  return referenceToMax(melDbFrames(samples, start, WINDOW_SAMPLES, fmin));
 }
 
 /**
  * The model input (WINDOW_FRAMES x N_MELS, time-major; two such rows for
- * `spans`) of the 3 s window starting at samples[start]; samples must be
- * mono at 22050 Hz.
+ * `spans`) of the 3 s window starting at samples[start], Mel bands from
+ * `fmin` Hz; samples must be mono at 22050 Hz.
  */
-export function windowFeatures(samples: Float32Array, start = 0, input: WindowInput = 'whole'): Float32Array {
+export function windowFeatures(samples: Float32Array, start = 0, input: WindowInput = 'whole', fmin = 0): Float32Array {
   assertFiniteSamples(samples.subarray(start, start + WINDOW_SAMPLES));
-  return windowInputRows(melDbFrames(samples, start), input);
+  return windowInputRows(melDbFrames(samples, start, WINDOW_SAMPLES, fmin), input);
 }
 
 /** The model input of a clip's first 3 s (trimmed, or zero-padded when shorter). */
-export function clipFeatures(samples: Float32Array): Float32Array {
+export function clipFeatures(samples: Float32Array, fmin = 0): Float32Array {
   if (samples.length === 0) throw new AerError('empty_audio', 'the audio has no samples, so there is nothing to analyse');
-  return windowFeatures(samples, 0);
+  return windowFeatures(samples, 0, 'whole', fmin);
 }

@@ -13,7 +13,7 @@
  */
 import { assertFiniteSamples } from '../audio/validate.ts';
 import { type Hop, resolveHop } from './hop.ts';
-import { melFrameAnalyzer } from './mel-frame.ts';
+import { type MelFrameAnalyzer, melFrameAnalyzer } from './mel-frame.ts';
 import { HOP_LENGTH, N_FFT, N_MELS, WINDOW_FRAMES, WINDOW_SAMPLES, WINDOW_VALUES } from './recipe.ts';
 import { type WindowInput, windowInputRows } from './window-input.ts';
 
@@ -40,7 +40,7 @@ export interface FeatureWindow {
 
 export class IncrementalMelExtractor {
   readonly hop: Hop;
-  private readonly analyzer = melFrameAnalyzer();
+  private readonly analyzer: MelFrameAnalyzer;
   /** Retained samples; samples[0] is stream sample `base`. */
   private samples = new Float32Array(8192);
   private base = 0;
@@ -60,7 +60,10 @@ export class IncrementalMelExtractor {
   constructor(
     hopMs?: number,
     private readonly input: WindowInput = 'whole',
+    /** The model's lowest Mel band edge in Hz (its recipe's fmin). */
+    fmin = 0,
   ) {
+    this.analyzer = melFrameAnalyzer(fmin);
     this.hop = resolveHop(hopMs);
     this.capacity = WINDOW_FRAMES + this.hop.frames;
     this.ring = new Float32Array(this.capacity * N_MELS);

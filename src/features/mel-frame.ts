@@ -10,7 +10,12 @@ import { AMIN, N_BINS, N_FFT, N_MELS, SAMPLE_RATE } from './recipe.ts';
 export class MelFrameAnalyzer {
   private readonly fft = new RealFft(N_FFT);
   private readonly power = new Float64Array(N_BINS);
-  private readonly bands: MelBand[] = slaneyMelFilterbank(SAMPLE_RATE, N_FFT, N_MELS).bands;
+  private readonly bands: MelBand[];
+
+  /** `fmin`: the lowest band edge in Hz (the recipe's 0, or a model's --mel-fmin). */
+  constructor(fmin = 0) {
+    this.bands = slaneyMelFilterbank(SAMPLE_RATE, N_FFT, N_MELS, fmin).bands;
+  }
 
   /**
    * Mel power of the frame whose first sample is signal[start], where
@@ -37,10 +42,14 @@ export class MelFrameAnalyzer {
   }
 }
 
-let shared: MelFrameAnalyzer | undefined;
+const shared = new Map<number, MelFrameAnalyzer>();
 
-/** The process's analyzer: its scratch memory is reused by every caller (JavaScript runs one call at a time). */
-export function melFrameAnalyzer(): MelFrameAnalyzer {
-  shared ??= new MelFrameAnalyzer();
-  return shared;
+/** The process's analyzer for bands from `fmin` Hz: its scratch memory is reused by every caller (JavaScript runs one call at a time). */
+export function melFrameAnalyzer(fmin = 0): MelFrameAnalyzer {
+  let analyzer = shared.get(fmin);
+  if (!analyzer) {
+    analyzer = new MelFrameAnalyzer(fmin);
+    shared.set(fmin, analyzer);
+  }
+  return analyzer;
 }

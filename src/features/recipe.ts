@@ -47,4 +47,18 @@ export const FEATURE_RECIPE = {
   shape: [WINDOW_FRAMES, N_MELS, 1],
 } as const;
 
-export type FeatureRecipe = typeof FEATURE_RECIPE;
+/**
+ * The lowest Mel band edge a model may be trained with (`--mel-fmin`). The
+ * recipe's own is 0 Hz; a model trained above the band a VoIP path's or a
+ * microphone's high-pass removes (60-100 Hz) reads such a path's audio as
+ * it reads studio audio (docs/evaluation.md, "The Mel bands from 100 Hz").
+ * Up to 300 Hz: a telephone line's band starts there.
+ */
+export const MAX_MEL_FMIN = 300;
+
+export type FeatureRecipe = Omit<typeof FEATURE_RECIPE, 'fmin'> & { fmin: number };
+
+/** The recipe with its Mel bands from `fmin` Hz. */
+export function featureRecipe(fmin = 0): FeatureRecipe {
+  return { ...FEATURE_RECIPE, fmin };
+}

@@ -19,11 +19,11 @@ function stream(extractor: IncrementalMelExtractor, signal: Float32Array, maxChu
 }
 
 /** Every streamed window must equal the batch recipe on its own samples (zero-padded when partial). */
-function assertMatchesBatch(signal: Float32Array, windows: FeatureWindow[], input: WindowInput = 'whole'): number {
+function assertMatchesBatch(signal: Float32Array, windows: FeatureWindow[], input: WindowInput = 'whole', fmin = 0): number {
   let worst = 0;
   for (const w of windows) {
     const own = w.partial ? signal.subarray(0, w.start + w.samples) : signal;
-    const batch = windowFeatures(own, w.start, input);
+    const batch = windowFeatures(own, w.start, input, fmin);
     assert.equal(w.features.length, batch.length);
     worst = Math.max(worst, maxAbsDiff(w.features, batch));
   }
@@ -59,6 +59,15 @@ describe('incremental Mel extractor', () => {
     const [last] = [...short.push(signal.subarray(0, 33075)), ...short.flush()];
     assert.equal(last.features.length, WINDOW_VALUES);
     assert.ok(maxAbsDiff(last.features, windowFeatures(signal.subarray(0, 33075), 0)) <= 1e-6);
+  });
+
+  test("a model with Mel bands from 100 Hz: every streamed window equals the batch recipe with those bands, and differs from the recipe's", () => {
+    const signal = concat([tone(120, 22050, 40000), noise(30000, 0.2), tone(90, 22050, 50000)]);
+    const windows = stream(new IncrementalMelExtractor(500, 'spans', 100), signal, 2500, 3);
+    assert.ok(windows.length >= 6);
+    assertMatchesBatch(signal, windows, 'spans', 100);
+    const plain = stream(new IncrementalMelExtractor(500, 'spans'), signal, 2500, 3);
+    assert.ok(maxAbsDiff(windows[0].features, plain[0].features) > 0.1);
   });
 
   test('real speech (EmoDB clips back to back) in random chunk sizes: every window equals the batch recipe', { skip: needsEmodb }, () => {

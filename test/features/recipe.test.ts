@@ -100,6 +100,24 @@ describe('the feature recipe against librosa', { skip: needsFixtures }, () => {
   });
 });
 
+describe("Mel bands from a model's fmin (--mel-fmin)", () => {
+  test("no band reaches below fmin; the recipe's first bands do", () => {
+    const binHz = SAMPLE_RATE / 2048;
+    const lowest = (fmin: number) => Math.min(...slaneyMelFilterbank(SAMPLE_RATE, 2048, N_MELS, fmin).bands.map((b) => b.start * binHz));
+    assert.ok(lowest(100) > 100);
+    assert.ok(lowest(0) < 20);
+  });
+
+  test("a 40 Hz hum under the lowest band barely moves the features (leakage only); with the recipe's bands, by standard deviations", () => {
+    const speechLike = tone(1000, SAMPLE_RATE, WINDOW_SAMPLES, 0.5);
+    const hum = tone(40, SAMPLE_RATE, WINDOW_SAMPLES, 0.01);
+    const withHum = speechLike.map((v, i) => v + hum[i]);
+    assert.ok(maxAbsDiff(windowFeatures(withHum, 0, 'whole', 100), windowFeatures(speechLike, 0, 'whole', 100)) < 0.05);
+    assert.ok(maxAbsDiff(clipFeatures(withHum), clipFeatures(speechLike)) > 1);
+    assert.deepEqual(clipFeatures(withHum, 100), windowFeatures(withHum, 0, 'whole', 100));
+  });
+});
+
 describe('defined results at the edges', () => {
   test('digital silence gives all-zero features, never NaN', () => {
     const features = clipFeatures(new Float32Array(WINDOW_SAMPLES));
