@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import { AerError } from '../errors.ts';
-import { FEATURE_RECIPE, N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
+import { FEATURE_RECIPE, type FeatureRecipe, featureRecipe, MAX_MEL_FMIN, N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
 import { WINDOW_INPUTS, type WindowInput } from '../features/window-input.ts';
 import { type AerNetOptions, checkVariant, type Variant } from './aernet-options.ts';
 
@@ -27,7 +27,8 @@ export interface AerMetadata {
   version: string;
   created: string;
   labels: string[];
-  feature_recipe: typeof FEATURE_RECIPE;
+  /** The front end's recipe; only `fmin` may differ from this version's (a model trained with --mel-fmin). */
+  feature_recipe: FeatureRecipe;
   variant: Variant;
   options: AerNetOptions;
   input_shape: [number, number, number];
@@ -52,13 +53,14 @@ export function describeMetadata(
   attentionSteps: number,
   training: Record<string, unknown>,
   metrics: Record<string, unknown>,
+  melFmin = 0,
 ): AerMetadata {
   return {
     format: MODEL_FORMAT,
     version: pkg.version,
     created: new Date().toISOString(),
     labels,
-    feature_recipe: FEATURE_RECIPE,
+    feature_recipe: featureRecipe(melFmin),
     variant: options.variant,
     options,
     input_shape: [WINDOW_FRAMES, N_MELS, 1],
@@ -72,6 +74,11 @@ export function describeMetadata(
 /** How the service shows the model a window. */
 export function windowInputOf(metadata: Pick<AerMetadata, 'window_input'>): WindowInput {
   return metadata.window_input ?? 'whole';
+}
+
+/** The model's lowest Mel band edge in Hz: 0 unless it was trained with --mel-fmin. */
+export function melFminOf(metadata: Pick<AerMetadata, 'feature_recipe'>): number {
+  return metadata.feature_recipe.fmin;
 }
 
 /** SHA-256 of the weights, which files derived from them (model.onnx) record to be told apart when stale. */
@@ -115,11 +122,18 @@ export function checkMetadata(raw: Record<string, unknown>, file: string): AerMe
   }
   const recipe = raw.feature_recipe as Record<string, unknown> | undefined;
   const differences = Object.entries(FEATURE_RECIPE)
+    .filter(([key]) => key !== 'fmin')
     .filter(([key, value]) => JSON.stringify(recipe?.[key]) !== JSON.stringify(value))
     .map(([key, value]) => `${key}: model ${JSON.stringify(recipe?.[key])}, front end ${JSON.stringify(value)}`);
   if (differences.length > 0) {
     throw new AerError('invalid_model', `the model was trained on other features than this front end computes (${differences.join('; ')})`, {
       hint: 'retrain it with this version of aer-stream, or use the version that trained it',
+    });
+  }
+  const fmin = recipe?.fmin;
+  if (typeof fmin !== 'number' || !Number.isFinite(fmin) || fmin < 0 || fmin > MAX_MEL_FMIN) {
+    throw new AerError('invalid_model', `${file} has feature_recipe.fmin ${JSON.stringify(fmin)}, not a number of Hz from 0 to ${MAX_MEL_FMIN}`, {
+      hint: 'set it to the --mel-fmin the model was trained with (0 when none), or retrain it',
     });
   }
   checkVariant(String(raw.variant));

@@ -6,7 +6,7 @@
  */
 import type { ServedBand } from '../protocol/wire.ts';
 import type { Engine } from '../engine/engine.ts';
-import { windowInputOf } from '../model/model-files.ts';
+import { melFminOf, windowInputOf } from '../model/model-files.ts';
 
 /** Keys of aer.json's records that name the machine's files or how it was run there. */
 const PRIVATE_KEYS = new Set(['command', 'root', 'dir', 'path', 'out', 'cache']);
@@ -44,6 +44,7 @@ export function describeModel(engine: Engine, band: ServedBand): Record<string, 
     attention_hop_s: m.attention_hop_s,
     feature_recipe: m.feature_recipe.name,
     window_input: windowInputOf(m),
+    mel_fmin: melFminOf(m),
     metrics: withoutPaths(m.metrics),
   };
 }

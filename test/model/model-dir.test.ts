@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isAerError } from '../../src/errors.ts';
 import { DEFAULT_OPTIONS, type Variant } from '../../src/model/aernet-options.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
-import { windowInputOf } from '../../src/model/model-files.ts';
+import { melFminOf, windowInputOf } from '../../src/model/model-files.ts';
 import { featureWindows, seededModel, writeModelDir } from '../helpers/models.ts';
 import { maxAbsDiff } from '../helpers/signals.ts';
 import { tempDir } from '../helpers/tools.ts';
@@ -113,6 +113,16 @@ describe('AER-Net and its model directory', () => {
     const spans = broken((d) => edit(d, 'aer.json', (j) => (j.window_input = 'spans')));
     assert.equal(windowInputOf((await loadModelDir(spans)).metadata), 'spans');
     assert.equal(windowInputOf((await loadModelDir(good)).metadata), 'whole');
+    // A model trained with --mel-fmin differs from the front end's recipe in fmin only, and loads.
+    const fmin100 = broken((d) => edit(d, 'aer.json', (j) => ((j.feature_recipe as Record<string, unknown>).fmin = 100)));
+    assert.equal(melFminOf((await loadModelDir(fmin100)).metadata), 100);
+    assert.equal(melFminOf((await loadModelDir(good)).metadata), 0);
+    for (const fmin of [-1, 301, '100', null]) {
+      await rejects(
+        broken((d) => edit(d, 'aer.json', (j) => ((j.feature_recipe as Record<string, unknown>).fmin = fmin))),
+        /feature_recipe.fmin .*not a number of Hz from 0 to 300/,
+      );
+    }
     await rejects(
       broken((d) =>
         edit(d, 'model.json', (j) => {

@@ -92,6 +92,8 @@ describe('/v1/models', () => {
       const model = (JSON.parse(text) as { models: { metrics: { crossval: { methods: { mean: { accuracy: number } }[] } } }[] }).models[0];
       assert.ok(model.metrics.crossval.methods[0].mean.accuracy > 0.5);
       assert.equal((JSON.parse(text) as { models: { window_input: string }[] }).models[0].window_input, 'spans');
+      const recipe = (JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL_DIR, 'aer.json'), 'utf8')) as { feature_recipe: { fmin: number } }).feature_recipe;
+      assert.equal((JSON.parse(text) as { models: { mel_fmin: number }[] }).models[0].mel_fmin, recipe.fmin);
     } finally {
       await service.stop();
     }
