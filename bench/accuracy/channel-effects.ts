@@ -18,6 +18,7 @@
 import { parseArgs } from 'node:util';
 import { highPass } from '../../src/audio/band-pass.ts';
 import { SAMPLE_RATE, WINDOW_VALUES } from '../../src/features/recipe.ts';
+import { melFminOf } from '../../src/model/model-files.ts';
 import { packWeights } from '../../src/model/weights.ts';
 import { via16k, viaOpus } from '../../src/train/conditions/channel-sim.ts';
 import { ReplicaPool } from '../../src/train/parallel/pool.ts';
@@ -51,7 +52,7 @@ header(`channel effects: ${loaded.metadata.variant} from ${values.model} on ${te
 console.log(`| variant | accuracy | ${labels.join(' | ')} |`);
 console.log(`|---|---:|${labels.map(() => '---:').join('|')}|`);
 for (const [name, transform] of variants) {
-  const windows = test.flatMap((c) => positionedWindows(transform(c.signal), POSITIONS));
+  const windows = test.flatMap((c) => positionedWindows(transform(c.signal), POSITIONS, melFminOf(loaded.metadata)));
   const stacked = new Float32Array(windows.length * WINDOW_VALUES);
   windows.forEach((w, i) => stacked.set(w, i * WINDOW_VALUES));
   const { probabilities } = await pool.predict(weights, stacked);

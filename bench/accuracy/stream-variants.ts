@@ -28,6 +28,7 @@ import { IncrementalMelExtractor } from '../../src/features/incremental.ts';
 import { SAMPLE_RATE } from '../../src/features/recipe.ts';
 import type { WindowInput } from '../../src/features/window-input.ts';
 import { DEFAULT_HOP_MS } from '../../src/features/hop.ts';
+import { melFminOf } from '../../src/model/model-files.ts';
 import { packWeights } from '../../src/model/weights.ts';
 import { VadBatcher } from '../../src/stream/vad.ts';
 import { buildCalls, type Call, type CallOptions, DEFAULT_CALL } from '../../src/train/conditions/call.ts';
@@ -50,13 +51,14 @@ const { loaded, labels, test } = await heldOut(values.model, values.data);
 const seed = Number(values.seed);
 const vad = await VadBatcher.load();
 const pool = await ReplicaPool.start(2, loaded.metadata.options, 'auto');
-const scorer = networkScorer(pool, packWeights(loaded.model));
-const inputs: RowInputs = { test, others: [], labels, positions: 3, seed, vad };
+const melFmin = melFminOf(loaded.metadata);
+const scorer = networkScorer(pool, packWeights(loaded.model), 'aernet', 'whole', melFmin);
+const inputs: RowInputs = { test, others: [], labels, positions: 3, seed, vad, melFmin };
 
 /** Each channel of a call cut on the hop grid by the model's own extractor, every window scored. */
 async function gridOf(call: Call): Promise<StreamWindow[]> {
   return call.channels.flatMap((signal, channel) =>
-    new IncrementalMelExtractor(DEFAULT_HOP_MS).push(signal).map((w) => ({
+    new IncrementalMelExtractor(DEFAULT_HOP_MS, 'whole', melFmin).push(signal).map((w) => ({
       channel,
       seq: w.index,
       startS: w.start / SAMPLE_RATE,
@@ -77,7 +79,7 @@ const calls = (options: Partial<CallOptions> = {}) => buildCalls(test, deriveRan
 const session =
   (path: CallPath, gate: boolean, input: WindowInput = 'whole') =>
   (call: Call) =>
-    streamCall(call, path, vad, [...labels], gate, input);
+    streamCall(call, path, vad, [...labels], gate, input, melFmin);
 
 const variants: [string, () => Promise<ConditionRow>][] = [
   [

@@ -62,7 +62,7 @@ async function run(vad: boolean, packets: Uint8Array[], pool?: FrontEndPool): Pr
     Array.from({ length: streams }, async (_, k) => {
       const id = `s${k}`;
       const session = pool
-        ? pool.open({ id, config, labels: LABELS, attentionHopS: 0.1, windowInput: 'whole', bulk: true }, instant)
+        ? pool.open({ id, config, labels: LABELS, attentionHopS: 0.1, windowInput: 'whole', melFmin: 0, bulk: true }, instant)
         : new Session(id, config, { scheduler: instant, vad: vadBatcher, labels: LABELS, attentionHopS: 0.1, windowInput: 'whole', bulk: true });
       const done = new Promise<void>((resolve, reject) =>
         session.events$.subscribe({

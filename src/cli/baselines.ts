@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import { AerError } from '../errors.ts';
 import { BACKENDS, type BackendChoice, selectBackend } from '../model/backend.ts';
 import { type LoadedModel, loadModelDir } from '../model/model-dir.ts';
-import { writeAtomically } from '../model/model-files.ts';
+import { melFminOf, writeAtomically } from '../model/model-files.ts';
 import { runBaselines } from '../train/baselines/run.ts';
 import type { LoadedClip } from '../train/clip-store.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../train/config.ts';
@@ -84,7 +84,17 @@ async function run(flags: BaselinesFlags): Promise<void> {
     },
   ];
   if (loaded) {
-    const evaluation = await evaluateModel(loaded.model, loaded.metadata.options, test, loaded.metadata.labels, flags.positions, flags.workers, flags.backend);
+    const { metadata } = loaded;
+    const evaluation = await evaluateModel(
+      loaded.model,
+      metadata.options,
+      test,
+      metadata.labels,
+      flags.positions,
+      flags.workers,
+      flags.backend,
+      melFminOf(metadata),
+    );
     results.unshift({
       id: 'aernet',
       title: `${flags.split} split`,

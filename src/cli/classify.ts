@@ -22,7 +22,7 @@ import { NARROWBAND_MAX_RATE, ServedModels } from '../stream/served-models.ts';
 import type { ChannelSummary } from '../stream/summary.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import { action, parseNumberOption, printJson } from './run.ts';
-import { windowInputOf } from '../model/model-files.ts';
+import { melFminOf, windowInputOf } from '../model/model-files.ts';
 
 interface ClassifyFlags {
   model: string;
@@ -95,6 +95,7 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
         labels: e.labels,
         attentionHopS: e.metadata.attention_hop_s,
         windowInput: windowInputOf(e.metadata),
+        melFmin: melFminOf(e.metadata),
         bulk: true,
       });
       return { band, session };

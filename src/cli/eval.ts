@@ -6,7 +6,7 @@ import { AerError } from '../errors.ts';
 import { BACKENDS, type BackendChoice, selectBackend } from '../model/backend.ts';
 import { DEFAULT_MODEL_DIR, narrowbandFailure, narrowbandModelDir } from '../model/default-model.ts';
 import { loadModelDir } from '../model/model-dir.ts';
-import { windowInputOf, writeAtomically } from '../model/model-files.ts';
+import { melFminOf, windowInputOf, writeAtomically } from '../model/model-files.ts';
 import { countSkip } from '../train/datasets/clip.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
 import { prepareData } from '../train/data.ts';
@@ -135,8 +135,9 @@ async function run(flags: EvalFlags): Promise<void> {
   try {
     const inputs = { test: clips, others: [], labels, positions: flags.positions, seed: EVAL_SEED, vad };
     // Each model takes the windows as its aer.json asks.
-    const scorers = [networkScorer(pool, packWeights(loaded.model), 'aernet', windowInputOf(loaded.metadata))];
-    if (companion) scorers.push(networkScorer(companionPool, packWeights(companion.model), NARROWBAND, windowInputOf(companion.metadata)));
+    const scorers = [networkScorer(pool, packWeights(loaded.model), 'aernet', windowInputOf(loaded.metadata), melFminOf(loaded.metadata))];
+    if (companion)
+      scorers.push(networkScorer(companionPool, packWeights(companion.model), NARROWBAND, windowInputOf(companion.metadata), melFminOf(companion.metadata)));
     results = await evaluateConditions(flags.conditions, inputs, scorers, (row) => progress.message(`measuring under ${row}`));
   } finally {
     await pool.close();

@@ -13,6 +13,7 @@ import { WINDOW_VALUES } from '../features/recipe.ts';
 import { selectBackend } from '../model/backend.ts';
 import { DEFAULT_MODEL_DIR } from '../model/default-model.ts';
 import { type LoadedModel, loadModelDir } from '../model/model-dir.ts';
+import { melFminOf } from '../model/model-files.ts';
 import type { LoadedClip } from '../train/clip-store.ts';
 import { prepareData } from '../train/data.ts';
 import { checkDatasetName } from '../train/datasets/scan.ts';
@@ -61,16 +62,20 @@ async function int8(flags: ExportFlags, loaded: LoadedModel): Promise<Int8Export
   const narrowband = trainedOnTelephoneOnly((loaded.metadata.training.config as { augment?: Partial<AugmentOptions> } | undefined)?.augment);
   const line = narrowband ? ' through a telephone line (8 kHz, 300-3400 Hz, mu-law), as the narrowband model hears speech' : '';
   const source = `${calibration.length} clips of ${flags.calibration.map((d) => path.basename(path.resolve(d))).join(' + ')}${line}`;
-  return exportInt8ModelDir(loaded, heardWindows(calibration, narrowband), heardWindows(check, narrowband), source);
+  const fmin = melFminOf(loaded.metadata);
+  return exportInt8ModelDir(loaded, heardWindows(calibration, narrowband, fmin), heardWindows(check, narrowband, fmin), source);
 }
 
-/** Each clip's first window as the model hears speech: a narrowband model's through a telephone line, so int8's ranges are measured on what it will serve. */
-function heardWindows(clips: LoadedClip[], narrowband: boolean): Float32Array {
-  if (!narrowband) return evaluationWindows(clips, 1);
-  return evaluationWindows(
-    clips.map((c) => ({ ...c, features: positionedWindows(viaTelephone(c.signal, 'mulaw'), 1)[0] })),
-    1,
-  );
+/**
+ * Each clip's first window as the model hears speech (its Mel bands from
+ * `fmin`): a narrowband model's through a telephone line, so int8's ranges
+ * are measured on what it will serve.
+ */
+function heardWindows(clips: LoadedClip[], narrowband: boolean, fmin: number): Float32Array {
+  if (!narrowband) return evaluationWindows(clips, 1, fmin);
+  const out = new Float32Array(clips.length * WINDOW_VALUES);
+  clips.forEach((c, i) => out.set(positionedWindows(viaTelephone(c.signal, 'mulaw'), 1, fmin)[0], i * WINDOW_VALUES));
+  return out;
 }
 
 async function run(flags: ExportFlags): Promise<void> {

@@ -1,6 +1,7 @@
 /** The options every training command takes (train, ablation, crossval), and the config they make. */
 import { type Command, Option } from 'commander';
 import { AerError } from '../errors.ts';
+import { MAX_MEL_FMIN } from '../features/recipe.ts';
 import { checkVariant, DEFAULT_OPTIONS } from '../model/aernet-options.ts';
 import { BACKENDS, type BackendChoice } from '../model/backend.ts';
 import { AUGMENT_KINDS, type AugmentOptions, parseAugment, withHighPassRange, withShare } from '../train/augment.ts';
@@ -26,6 +27,7 @@ export interface TrainingFlags {
   lrSchedule: string;
   averageEpochs?: number;
   windowInput: string;
+  melFmin?: number;
   classWeights: boolean;
   augment: string;
   noiseProbability?: number;
@@ -99,6 +101,11 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
         .choices(['whole', 'spans'])
         .default('whole'),
     )
+    .option(
+      '--mel-fmin <hz>',
+      `lowest Mel band edge in Hz, recorded in the model (default 0; up to ${MAX_MEL_FMIN}): 100 leaves out the band VoIP paths and microphones filter away`,
+      parseNumberOption('--mel-fmin', 0, MAX_MEL_FMIN),
+    )
     .option('--no-class-weights', 'weigh every clip alike instead of balancing the classes')
     .option('--augment <kinds>', `augmentation: default, all, none, or a list of ${AUGMENT_KINDS.join(', ')}`, 'default')
     .option(
@@ -167,6 +174,8 @@ export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
     ...(flags.lrSchedule === 'cosine' ? { lrSchedule: 'cosine' as const } : {}),
     ...averaging(flags),
     ...(flags.windowInput === 'spans' ? { windowInput: 'spans' as const } : {}),
+    // Absent at 0, so recipes recorded before the option match it.
+    ...(flags.melFmin ? { melFmin: flags.melFmin } : {}),
     classWeights: flags.classWeights,
     augment: augmentOf(flags),
     model: {

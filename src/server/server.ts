@@ -71,7 +71,7 @@ import {
   type UpgradeRequest,
 } from './transport/transport.ts';
 import { WebDemo } from './web-demo.ts';
-import { windowInputOf } from '../model/model-files.ts';
+import { melFminOf, windowInputOf } from '../model/model-files.ts';
 
 export interface ServerOptions {
   port: number;
@@ -329,13 +329,15 @@ export class AerServer implements TransportApp {
   private openSession(id: string, config: StreamConfig, model: ServedModel, bulk: boolean): SessionHandle {
     const { labels, metadata } = model.engine;
     const windowInput = windowInputOf(metadata);
-    if (this.pool) return this.pool.open({ id, config, labels, attentionHopS: metadata.attention_hop_s, windowInput, bulk }, model.scheduler);
+    const melFmin = melFminOf(metadata);
+    if (this.pool) return this.pool.open({ id, config, labels, attentionHopS: metadata.attention_hop_s, windowInput, melFmin, bulk }, model.scheduler);
     return new Session(id, config, {
       scheduler: model.scheduler,
       vad: this.parts.vad,
       labels,
       attentionHopS: metadata.attention_hop_s,
       windowInput,
+      melFmin,
       saturated: () => this.loopLag.saturated,
       bulk,
       observer: reportingObserver(bulk ? 'file' : config.encoding, (o) => this.observe(o)),
@@ -485,6 +487,7 @@ export class AerServer implements TransportApp {
       labels: m.engine.labels,
       attentionHopS: m.engine.metadata.attention_hop_s,
       windowInput: windowInputOf(m.engine.metadata),
+      melFmin: melFminOf(m.engine.metadata),
     });
     const { wide, narrow } = this.models;
     // On a worker the file is decoded there too; the query travels, the reader is built again from it.

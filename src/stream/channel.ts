@@ -66,6 +66,8 @@ export interface ChannelOptions {
   labels: string[];
   /** How the model takes a window (its aer.json's window_input). */
   windowInput: WindowInput;
+  /** The model's lowest Mel band edge in Hz (its aer.json's feature_recipe.fmin); absent: 0. */
+  melFmin?: number;
   /** A file's channel (/v1/classify): its windows wait while live ones are queued. */
   bulk?: boolean;
 }
@@ -141,12 +143,12 @@ export class ChannelPipeline {
   }
 
   private startSegment(startS: number, firstSeq: number): Segment {
-    const { inputRate, hopMs, vad, windowInput } = this.options;
+    const { inputRate, hopMs, vad, windowInput, melFmin } = this.options;
     const segment: Segment = {
       startS,
       firstSeq,
       resampler: inputRate === SAMPLE_RATE ? undefined : new Resampler(inputRate, SAMPLE_RATE),
-      extractor: new IncrementalMelExtractor(hopMs, windowInput),
+      extractor: new IncrementalMelExtractor(hopMs, windowInput, melFmin),
       vad: vad && this.vadBatcher ? this.vadBatcher.stream(inputRate) : undefined,
     };
     if (segment.vad) {

@@ -28,6 +28,8 @@ export interface SessionDeps {
   attentionHopS: number;
   /** How the model takes a window (its aer.json's window_input). */
   windowInput: WindowInput;
+  /** The model's lowest Mel band edge in Hz (its aer.json's feature_recipe.fmin); absent: 0. */
+  melFmin?: number;
   now?: () => number;
   /** True while the main thread is saturated (see LoopLag): live streams then skip audio they are behind on. */
   saturated?: () => boolean;
@@ -108,6 +110,7 @@ export class Session implements SessionHandle {
             smoothing: { ...DEFAULT_SMOOTHING, kind: config.smoothing },
             labels: deps.labels,
             windowInput: deps.windowInput,
+            melFmin: deps.melFmin,
             bulk: deps.bulk,
           },
           deps.scheduler,

@@ -295,8 +295,8 @@ function addNoiseBelow(window: Float32Array, signal: Float32Array, [lo, hi]: [nu
   for (let i = from; i < to; i++) window[i] += sigma * gaussian(random);
 }
 
-/** The model input of one augmented training window of clip `id`. */
-export function augmentedFeatures(audio: TrainingAudio, id: number, options: AugmentOptions, random: Random): Float32Array {
+/** The model input (Mel bands from `fmin` Hz) of one augmented training window of clip `id`. */
+export function augmentedFeatures(audio: TrainingAudio, id: number, options: AugmentOptions, random: Random, fmin = 0): Float32Array {
   const heard = channelDraw(audio, options, random);
   const signal = heard(id);
   // Drawn only when asked for, so recipes without it draw as before.
@@ -321,7 +321,7 @@ export function augmentedFeatures(audio: TrainingAudio, id: number, options: Aug
   const [lowest, highest] = options.highPassHz;
   const filtered =
     options.highPassProbability > 0 && random() < options.highPassProbability ? highPass(window, SAMPLE_RATE, lowest + (highest - lowest) * random()) : window;
-  const features = windowFeatures(filtered);
+  const features = windowFeatures(filtered, 0, 'whole', fmin);
   maskFeatures(features, options, random);
   return features;
 }

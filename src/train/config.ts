@@ -43,6 +43,12 @@ export interface TrainConfig {
    */
   windowInput?: 'spans';
   /**
+   * The lowest Mel band edge in Hz (`--mel-fmin`), recorded in aer.json's
+   * feature recipe: bands from there up, the band below unheard in training
+   * and serving alike. Absent: the recipe's 0.
+   */
+  melFmin?: number;
+  /**
    * Keep the mean of the weights at the end of each of the last
    * `averageEpochs` epochs (stochastic weight averaging), its batch norm
    * statistics measured again over one pass of training windows: an optimum

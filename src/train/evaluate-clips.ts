@@ -20,8 +20,9 @@ export async function evaluateClips(
   clips: LoadedClip[],
   labels: string[],
   positions: number,
+  fmin = 0,
 ): Promise<ClipPredictions> {
-  const { probabilities } = await pool.predict(weights, evaluationWindows(clips, positions));
+  const { probabilities } = await pool.predict(weights, evaluationWindows(clips, positions, fmin));
   const averaged = averageOverPositions(probabilities, positions, labels.length);
   const truth = Int32Array.from(clips, (c) => labels.indexOf(c.label));
   return { evaluation: evaluate(labels, truth, argmaxRows(averaged, labels.length)), probabilities: averaged };
@@ -36,10 +37,11 @@ export async function evaluateModel(
   positions: number,
   workers: number,
   backend: BackendChoice,
+  fmin = 0,
 ): Promise<Evaluation> {
   const pool = await ReplicaPool.start(Math.max(1, Math.min(workers, Math.ceil(clips.length / 8))), options, backend);
   try {
-    return (await evaluateClips(pool, packWeights(model), clips, labels, positions)).evaluation;
+    return (await evaluateClips(pool, packWeights(model), clips, labels, positions, fmin)).evaluation;
   } finally {
     await pool.close();
   }

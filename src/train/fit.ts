@@ -84,7 +84,10 @@ function makeShards(
     const features = new Float32Array(size * WINDOW_VALUES);
     // Each clip's augmentation draw depends on its place in the epoch only, not on how the batch is sharded.
     ids.forEach((id, j) =>
-      features.set(augmentedFeatures(audio, id, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j)), j * WINDOW_VALUES),
+      features.set(
+        augmentedFeatures(audio, id, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j), config.melFmin),
+        j * WINDOW_VALUES,
+      ),
     );
     shards.push({
       features,
@@ -138,7 +141,7 @@ export async function fit(run: FitRun): Promise<FitResult> {
   const classWeights = config.classWeights ? balancedClassWeights(labels, LABELS.length) : new Float32Array(LABELS.length).fill(1);
   const sampleWeights = Float32Array.from(labels, (l) => classWeights[l]);
   const validationLabels = labelIndices(validation);
-  const validationWindows = validation.length > 0 ? evaluationWindows(validation, 1) : undefined;
+  const validationWindows = validation.length > 0 ? evaluationWindows(validation, 1, config.melFmin) : undefined;
   const steps = Math.ceil(train.length / config.batchSize);
   const audio = prepareTrainingAudio(train, config.augment, config.seed);
   const trainOrder = train.map((_, i) => i);

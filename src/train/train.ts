@@ -124,10 +124,13 @@ export async function runTraining(
     let evaluation: Evaluation | undefined;
     const metrics: Record<string, unknown> = {};
     if (split.validation.length > 0) {
-      evaluation = (await evaluateClips(pool, result.weights, split.validation, [...LABELS], config.evalPositions)).evaluation;
+      evaluation = (await evaluateClips(pool, result.weights, split.validation, [...LABELS], config.evalPositions, config.melFmin)).evaluation;
       metrics.validation = { positions: config.evalPositions, ...evaluation };
       if (config.evalPositions > 1)
-        metrics.validation_recipe_placement = { positions: 1, ...(await evaluateClips(pool, result.weights, split.validation, [...LABELS], 1)).evaluation };
+        metrics.validation_recipe_placement = {
+          positions: 1,
+          ...(await evaluateClips(pool, result.weights, split.validation, [...LABELS], 1, config.melFmin)).evaluation,
+        };
     }
     const training = {
       command: options.command,
@@ -162,7 +165,7 @@ export async function runTraining(
     };
     unpackWeights(model, result.weights);
     const metadata = {
-      ...describeMetadata([...LABELS], config.model, (model.outputs[1].shape[1] as number) ?? 0, training, metrics),
+      ...describeMetadata([...LABELS], config.model, (model.outputs[1].shape[1] as number) ?? 0, training, metrics, config.melFmin),
       ...(config.windowInput ? { window_input: config.windowInput } : {}),
     };
     await saveModelDir(out, model, metadata);

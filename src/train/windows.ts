@@ -13,16 +13,16 @@ import type { LoadedClip } from './clip-store.ts';
 /** Position `p` of `positions` as a place in the window: 0 (the window's start) to 1 (its end). */
 const placeOf = (p: number, positions: number) => (positions === 1 ? 0 : p / (positions - 1));
 
-/** The model input of `signal` at each of the evaluation's `positions`. */
-export function positionedWindows(signal: Float32Array, positions: number): Float32Array[] {
-  return Array.from({ length: positions }, (_, p) => windowFeatures(placeInWindow(signal, placeOf(p, positions))));
+/** The model input of `signal` at each of the evaluation's `positions`, Mel bands from `fmin` Hz. */
+export function positionedWindows(signal: Float32Array, positions: number, fmin = 0): Float32Array[] {
+  return Array.from({ length: positions }, (_, p) => windowFeatures(placeInWindow(signal, placeOf(p, positions)), 0, 'whole', fmin));
 }
 
-export function evaluationWindows(clips: LoadedClip[], positions: number): Float32Array {
+export function evaluationWindows(clips: LoadedClip[], positions: number, fmin = 0): Float32Array {
   const out = new Float32Array(clips.length * positions * WINDOW_VALUES);
   clips.forEach((clip, c) => {
-    // With one position a clip's cached features are its window.
-    const windows = positions === 1 ? [clip.features] : positionedWindows(clip.signal, positions);
+    // With one position a clip's cached features (the recipe's bands) are its window.
+    const windows = positions === 1 && fmin === 0 ? [clip.features] : positionedWindows(clip.signal, positions, fmin);
     windows.forEach((features, p) => out.set(features, (c * positions + p) * WINDOW_VALUES));
   });
   return out;

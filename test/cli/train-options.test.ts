@@ -24,4 +24,11 @@ describe('training options', () => {
     assert.ok(!('windowInput' in configOf('--window-input', 'whole')));
     assert.throws(() => configOf('--window-input', 'halves'), /argument 'halves' is invalid.*whole, spans/);
   });
+
+  it('--mel-fmin records the lowest Mel band edge; 0, the default, records none, as recipes made before the option', () => {
+    assert.equal(configOf('--mel-fmin', '100').melFmin, 100);
+    assert.ok(!('melFmin' in configOf()));
+    assert.ok(!('melFmin' in configOf('--mel-fmin', '0')));
+    for (const bad of ['-5', '301', 'low']) assert.throws(() => configOf('--mel-fmin', bad), /--mel-fmin must be a number from 0 to 300/);
+  });
 });

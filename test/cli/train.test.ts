@@ -17,7 +17,8 @@ const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
 describe('aer train, eval, baselines, crossval, ablation', () => {
   test('train writes a model directory with its metadata, history, curves, confusion matrix and report', () => {
-    const run = aer('train', ...small, '--epochs', '2', '--window-input', 'spans', '--out', model, '--json');
+    // Mel bands from 100 Hz: the later tests then evaluate a model whose recipe's fmin is not the front end's default.
+    const run = aer('train', ...small, '--epochs', '2', '--window-input', 'spans', '--mel-fmin', '100', '--out', model, '--json');
     assert.equal(run.status, 0, run.stderr);
     const result = json(run.stdout);
     assert.equal(result.ended, 'epochs');
@@ -27,6 +28,7 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const meta = json(fs.readFileSync(path.join(model, 'aer.json'), 'utf8'));
     assert.deepEqual(meta.labels, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
     assert.equal(meta.window_input, 'spans');
+    assert.equal((meta.feature_recipe as { fmin: number }).fmin, 100);
     const training = meta.training as { split: { kind: string; validation: { speakers: string[] } }; skipped: Record<string, number> };
     assert.equal(training.split.kind, 'speaker');
     assert.equal(training.split.validation.speakers.length, 1);

@@ -32,6 +32,7 @@ const spec = (id: string, c: StreamConfig = config) => ({
   labels: engine.labels,
   attentionHopS: engine.metadata.attention_hop_s,
   windowInput: 'whole' as const,
+  melFmin: 0,
   bulk: false,
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isAerError } from '../../src/errors.ts';
 import { resolveHop } from '../../src/features/hop.ts';
-import { SAMPLE_RATE, WINDOW_SAMPLES } from '../../src/features/recipe.ts';
+import { SAMPLE_RATE, WINDOW_SAMPLES, WINDOW_VALUES } from '../../src/features/recipe.ts';
 import { clipFeatures } from '../../src/features/extract.ts';
 import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { buildCalls, DEFAULT_CALL } from '../../src/train/conditions/call.ts';
@@ -14,7 +14,8 @@ import { babble, mixAtSnr, rms, whiteNoise } from '../../src/train/conditions/no
 import { scoreRow, type StreamRow, type UnitRow } from '../../src/train/conditions/rows.ts';
 import { LABELS } from '../../src/train/labels.ts';
 import { createRandom } from '../../src/train/random.ts';
-import { noise, tone } from '../helpers/signals.ts';
+import { positionedWindows } from '../../src/train/windows.ts';
+import { maxAbsDiff, noise, tone } from '../helpers/signals.ts';
 
 const labels = [...LABELS];
 
@@ -306,5 +307,30 @@ describe('evaluating under conditions', () => {
     // The continuous row: a row of its own each, the spans one twice as long.
     assert.notEqual(seen.w[1], seen.s[1]);
     assert.equal(seen.s[1].length, 2 * seen.w[1].length);
+  });
+
+  test('scorers with other Mel bands (--mel-fmin) get rows of their own on every condition, each scorer its bands', async () => {
+    const clips = [clip('a', 'sad', 2, 1), clip('a', 'sad', 2, 2), clip('a', 'sad', 2, 3)];
+    const seen: Record<string, Float32Array[]> = {};
+    const recording = (name: string, melFmin?: number): Scorer => ({
+      name,
+      melFmin,
+      predict: async (windows, count) => {
+        (seen[name] ??= []).push(windows);
+        return new Float32Array(count * labels.length).fill(1 / labels.length);
+      },
+    });
+    await evaluateConditions(['clean', 'continuous'], { test: clips, others: [], labels, positions: 1, seed: 3 }, [
+      recording('recipe'),
+      recording('also-recipe', 0),
+      recording('from100', 100),
+    ]);
+    for (const row of [0, 1]) {
+      assert.equal(seen.recipe[row], seen['also-recipe'][row]);
+      assert.equal(seen.recipe[row].length, seen.from100[row].length);
+      assert.ok(maxAbsDiff(seen.recipe[row], seen.from100[row]) > 0.1);
+    }
+    // The clean row as the model with bands from 100 Hz is trained on: its own windows of each clip.
+    assert.deepEqual(seen.from100[0].subarray(0, WINDOW_VALUES), positionedWindows(clips[0].signal, 1, 100)[0]);
   });
 });

@@ -9,6 +9,7 @@ import { evaluateConditions, type Scorer } from '../../src/train/conditions/eval
 import { streamCall } from '../../src/train/conditions/stream-run.ts';
 import { LABELS } from '../../src/train/labels.ts';
 import { createRandom } from '../../src/train/random.ts';
+import { maxAbsDiff } from '../helpers/signals.ts';
 import { needsSpeech, speech } from '../helpers/speech.ts';
 
 const labels = [...LABELS];
@@ -87,6 +88,24 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
       gated.map((w) => [w.channel, w.seq]),
     );
     assert.ok(all.every((w) => w.speech && w.features?.length === WINDOW_VALUES));
+  });
+
+  test("a model with Mel bands from 100 Hz is streamed its own bands: a 40 Hz hum on the line moves each window less than it moves the recipe's", async () => {
+    const [call] = buildCalls(clips, createRandom(2));
+    const hum = (x: Float32Array) => x.map((v, i) => v + 0.003 * Math.sin((2 * Math.PI * 40 * i) / 22050));
+    const hummed = { ...call, channels: call.channels.map(hum) };
+    const moved = async (fmin: number) => {
+      const [clean, noisy] = await Promise.all([call, hummed].map((c) => streamCall(c, 'pcm', vad, labels, false, 'whole', fmin)));
+      assert.equal(clean.length, noisy.length);
+      // Windows inside a turn: in a long pause the hum is all there is, and each window is normalized on its own.
+      const speaking = clean.flatMap((w, i) => (call.turns.some((t) => t.channel === w.channel && t.startS <= w.startS && w.endS <= t.endS) ? [i] : []));
+      assert.ok(speaking.length > 0);
+      return speaking.map((i) => maxAbsDiff(clean[i].features!, noisy[i].features!)).sort((a, b) => a - b);
+    };
+    const [from100, recipe] = [await moved(100), await moved(0)];
+    // Heard only as the Hann window's leakage into the lowest bands, in the pauses between words.
+    assert.ok(from100[Math.floor(from100.length / 2)] < 0.5, `median ${from100[Math.floor(from100.length / 2)]}`);
+    assert.ok(from100[from100.length - 1] < recipe[0], `${from100[from100.length - 1]} against ${recipe[0]}`);
   });
 
   test('stream rows score windows against the turn they lie in, raw and smoothed, the same windows for every scorer', async () => {

@@ -17,6 +17,7 @@ export interface ModelSpec {
   labels: string[];
   attentionHopS: number;
   windowInput: WindowInput;
+  melFmin: number;
 }
 
 /** A file to classify on a worker: its query (as /v1/classify took it), and the models the server has. */
@@ -33,6 +34,7 @@ export interface SessionSpec {
   labels: string[];
   attentionHopS: number;
   windowInput: WindowInput;
+  melFmin: number;
   /** A file being classified: its windows yield to live ones. */
   bulk: boolean;
 }

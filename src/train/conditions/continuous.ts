@@ -43,7 +43,7 @@ export function joinRuns(clips: readonly LoadedClip[], random: Random, maxGapS =
   });
 }
 
-/** The model input (one or two rows, as `input` says) of every whole window of `signal` (22050 Hz) on the service's hop grid. */
-export function gridWindows(signal: Float32Array, hopMs = DEFAULT_HOP_MS, input: WindowInput = 'whole'): Float32Array[] {
-  return new IncrementalMelExtractor(hopMs, input).push(signal).map((w) => w.features);
+/** The model input (one or two rows, as `input` says; Mel bands from `fmin` Hz) of every whole window of `signal` (22050 Hz) on the service's hop grid. */
+export function gridWindows(signal: Float32Array, hopMs = DEFAULT_HOP_MS, input: WindowInput = 'whole', fmin = 0): Float32Array[] {
+  return new IncrementalMelExtractor(hopMs, input, fmin).push(signal).map((w) => w.features);
 }

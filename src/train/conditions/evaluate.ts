@@ -23,6 +23,8 @@ export interface Scorer {
   name: string;
   /** How it takes the continuous and stream rows' windows (its model's window_input); absent: whole. */
   windowInput?: WindowInput;
+  /** Its model's lowest Mel band edge in Hz (every row's windows); absent: the recipe's 0. */
+  melFmin?: number;
   predict(windows: Float32Array, count: number): Promise<Float32Array>;
 }
 
@@ -44,12 +46,16 @@ export async function evaluateConditions(
 ): Promise<ConditionResults> {
   const results: ConditionResults = { rows: {}, failed: {} };
   for (const condition of conditions) {
-    // Scorers that take windows alike share a row: built once per window input, clip rows once in all.
-    const inputsOf = (s: Scorer): WindowInput => (WINDOWED.includes(condition) ? (s.windowInput ?? 'whole') : 'whole');
+    // Scorers that take windows alike share a row: built once per window input and Mel bands, clip rows once per bands.
+    const viewOf = (s: Scorer) => ({
+      windowInput: WINDOWED.includes(condition) ? (s.windowInput ?? 'whole') : ('whole' as WindowInput),
+      melFmin: s.melFmin ?? 0,
+    });
+    const keyOf = (s: Scorer) => JSON.stringify(viewOf(s));
     try {
-      for (const windowInput of new Set(scorers.map(inputsOf))) {
-        const group = scorers.filter((s) => inputsOf(s) === windowInput);
-        for await (const row of conditionRows(condition, { ...inputs, windowInput })) {
+      for (const key of new Set(scorers.map(keyOf))) {
+        const group = scorers.filter((s) => keyOf(s) === key);
+        for await (const row of conditionRows(condition, { ...inputs, ...viewOf(group[0]) })) {
           onRow?.(row.row);
           for (const scorer of group) {
             const probabilities = row.count > 0 ? await scorer.predict(row.windows, row.count) : new Float32Array(0);
@@ -66,8 +72,8 @@ export async function evaluateConditions(
 }
 
 /** The network with the given weights, on its replica pool, taking windows as its model is served. */
-export function networkScorer(pool: ReplicaPool, weights: Float32Array, name = 'aernet', windowInput: WindowInput = 'whole'): Scorer {
-  return { name, windowInput, predict: async (windows) => (await pool.predict(weights, windows.slice())).probabilities };
+export function networkScorer(pool: ReplicaPool, weights: Float32Array, name = 'aernet', windowInput: WindowInput = 'whole', melFmin = 0): Scorer {
+  return { name, windowInput, melFmin, predict: async (windows) => (await pool.predict(weights, windows.slice())).probabilities };
 }
 
 function rowsOf(windows: Float32Array, count: number): Float32Array[] {

@@ -72,6 +72,8 @@ export interface RowInputs {
   vad?: VadBatcher;
   /** How the continuous and stream rows show a model a window (evaluateConditions sets it per scorer); absent: whole. */
   windowInput?: WindowInput;
+  /** The scorers' lowest Mel band edge in Hz (evaluateConditions sets it per scorer); absent: 0. */
+  melFmin?: number;
 }
 
 /** The random streams of the continuous row's runs and the stream rows' calls (bench/accuracy draws the same). */
@@ -95,7 +97,7 @@ function clipRow(row: string, inputs: RowInputs, transform: (signal: Float32Arra
   const features: Float32Array[] = [];
   test.forEach((clip, c) => {
     const signal = transform(clip.signal, c);
-    features.push(...positionedWindows(signal, positions));
+    features.push(...positionedWindows(signal, positions, inputs.melFmin));
   });
   return {
     kind: 'units',
@@ -113,7 +115,7 @@ function continuousRow(inputs: RowInputs): UnitRow {
   const truth: number[] = [];
   const unitOf: number[] = [];
   for (const run of runs) {
-    for (const w of gridWindows(run.signal, DEFAULT_HOP_MS, inputs.windowInput)) {
+    for (const w of gridWindows(run.signal, DEFAULT_HOP_MS, inputs.windowInput, inputs.melFmin)) {
       // A window's rows (two when served as spans) are one unit: their scores are averaged.
       for (let r = 0; r < w.length; r += WINDOW_VALUES) {
         features.push(w.subarray(r, r + WINDOW_VALUES));
@@ -181,7 +183,7 @@ function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<Stre
   // The calls first: data too small for one is the error worth reporting.
   const calls = buildCalls(inputs.test, deriveRandom(inputs.seed, CALLS_STREAM));
   if (!vad) throw new Error('stream rows need the VAD');
-  return callRow(row, calls, labels, (call) => streamCall(call, path, vad, [...labels], true, inputs.windowInput));
+  return callRow(row, calls, labels, (call) => streamCall(call, path, vad, [...labels], true, inputs.windowInput, inputs.melFmin));
 }
 
 /** Babble for clip `c`: from clips of any other speaker. */

@@ -70,7 +70,7 @@ function recordingScheduler(labels: number, recorded: Map<string, Float32Array[]
   };
 }
 
-/** `speechGate: false` sends every window to the model, as a stream opened with vad=false does; `windowInput` is the model's. */
+/** `speechGate: false` sends every window to the model, as a stream opened with vad=false does; `windowInput` and `melFmin` are the model's. */
 export async function streamCall(
   call: Call,
   path: CallPath,
@@ -78,6 +78,7 @@ export async function streamCall(
   labels: string[],
   speechGate = true,
   windowInput: WindowInput = 'whole',
+  melFmin = 0,
 ): Promise<StreamWindow[]> {
   const wire = onTheWire(call, path);
   const recorded = new Map<string, Float32Array[]>();
@@ -90,6 +91,7 @@ export async function streamCall(
       labels,
       attentionHopS: 0,
       windowInput,
+      melFmin,
     },
   );
   const events = lastValueFrom(session.events$.pipe(toArray()));

@@ -220,7 +220,7 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
       events: options.events,
     });
     if (result.ended === 'interrupted') return undefined;
-    const { evaluation } = await evaluateClips(pool, result.weights, job.test, [...LABELS], config.evalPositions);
+    const { evaluation } = await evaluateClips(pool, result.weights, job.test, [...LABELS], config.evalPositions, config.melFmin);
     return {
       id: job.id,
       title: job.title,
@@ -235,7 +235,7 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
         epochsRun: result.history.length,
         ended: result.ended,
       },
-      ...(await underConditions(job, [networkScorer(pool, result.weights, 'aernet', job.config.windowInput)], options.conditions)),
+      ...(await underConditions(job, [networkScorer(pool, result.weights, 'aernet', job.config.windowInput, job.config.melFmin)], options.conditions)),
     };
   } finally {
     await pool.close();
