@@ -1,7 +1,8 @@
 /**
  * Measuring models under the service's conditions: every row of every
- * condition asked for, scored by each model on the same windows (the
- * network and the baselines of a fold see identical inputs). A condition
+ * condition asked for, scored by each model on the same audio (the
+ * network and the baselines of a fold see identical windows, unless the
+ * network's Mel bands start elsewhere: then its own of that audio). A condition
  * that cannot be built from the data (too few clips, one speaker) is
  * reported with what is missing, and the others still run.
  */
