@@ -93,7 +93,7 @@ describe('the stream condition: a call through the session pipeline', { skip: ne
   test("a model with Mel bands from 100 Hz is streamed its own bands: a 40 Hz hum on the line moves each window less than it moves the recipe's", async () => {
     const [call] = buildCalls(clips, createRandom(2));
     const hum = (x: Float32Array) => x.map((v, i) => v + 0.003 * Math.sin((2 * Math.PI * 40 * i) / 22050));
-    const hummed = { ...call, channels: call.channels.map(hum) };
+    const hummed = { ...call, channels: [hum(call.channels[0]), hum(call.channels[1])] as typeof call.channels };
     const moved = async (fmin: number) => {
       const [clean, noisy] = await Promise.all([call, hummed].map((c) => streamCall(c, 'pcm', vad, labels, false, 'whole', fmin)));
       assert.equal(clean.length, noisy.length);
