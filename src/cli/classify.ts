@@ -18,11 +18,10 @@ import { BANDS, type Band, type EmotionMessage } from '../protocol/wire.ts';
 import type { StreamConfig } from '../protocol/stream-config.ts';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../stream/scheduler.ts';
 import { Session } from '../stream/session.ts';
-import { NARROWBAND_MAX_RATE, ServedModels } from '../stream/served-models.ts';
+import { modelSpec, NARROWBAND_MAX_RATE, ServedModels } from '../stream/served-models.ts';
 import type { ChannelSummary } from '../stream/summary.ts';
 import { VadBatcher } from '../stream/vad.ts';
 import { action, parseNumberOption, printJson } from './run.ts';
-import { melFminOf, windowInputOf } from '../model/model-files.ts';
 
 interface ClassifyFlags {
   model: string;
@@ -92,10 +91,7 @@ async function run(files: string[], flags: ClassifyFlags): Promise<void> {
       const session = new Session(id, config, {
         scheduler,
         vad,
-        labels: e.labels,
-        attentionHopS: e.metadata.attention_hop_s,
-        windowInput: windowInputOf(e.metadata),
-        melFmin: melFminOf(e.metadata),
+        ...modelSpec(e),
         bulk: true,
       });
       return { band, session };

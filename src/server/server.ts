@@ -39,7 +39,7 @@ import { AerError, isAerError, type ErrorCode } from '../errors.ts';
 import { ServiceMetrics } from '../metrics/metrics.ts';
 import { LoopLag } from '../stream/loop-lag.ts';
 import type { Scheduler, SchedulerOptions } from '../stream/scheduler.ts';
-import { type ServedModel, ServedModels } from '../stream/served-models.ts';
+import { modelSpec, type ServedModel, ServedModels } from '../stream/served-models.ts';
 import { type Observation, reportingObserver, Session } from '../stream/session.ts';
 import type { SessionHandle } from '../stream/session-handle.ts';
 import type { VadBatcher } from '../stream/vad.ts';
@@ -71,7 +71,6 @@ import {
   type UpgradeRequest,
 } from './transport/transport.ts';
 import { WebDemo } from './web-demo.ts';
-import { melFminOf, windowInputOf } from '../model/model-files.ts';
 
 export interface ServerOptions {
   port: number;
@@ -327,17 +326,12 @@ export class AerServer implements TransportApp {
 
   /** A session served by `model`: on a front-end worker, or on this thread when there are none. */
   private openSession(id: string, config: StreamConfig, model: ServedModel, bulk: boolean): SessionHandle {
-    const { labels, metadata } = model.engine;
-    const windowInput = windowInputOf(metadata);
-    const melFmin = melFminOf(metadata);
-    if (this.pool) return this.pool.open({ id, config, labels, attentionHopS: metadata.attention_hop_s, windowInput, melFmin, bulk }, model.scheduler);
+    const spec = modelSpec(model.engine);
+    if (this.pool) return this.pool.open({ id, config, ...spec, bulk }, model.scheduler);
     return new Session(id, config, {
       scheduler: model.scheduler,
       vad: this.parts.vad,
-      labels,
-      attentionHopS: metadata.attention_hop_s,
-      windowInput,
-      melFmin,
+      ...spec,
       saturated: () => this.loopLag.saturated,
       bulk,
       observer: reportingObserver(bulk ? 'file' : config.encoding, (o) => this.observe(o)),
@@ -483,17 +477,11 @@ export class AerServer implements TransportApp {
       const model = this.models.for(config.band, fileConfig.sampleRate);
       return { session: this.openSession(id, fileConfig, model, true), band: model.band };
     };
-    const describe = (m: ServedModel) => ({
-      labels: m.engine.labels,
-      attentionHopS: m.engine.metadata.attention_hop_s,
-      windowInput: windowInputOf(m.engine.metadata),
-      melFmin: melFminOf(m.engine.metadata),
-    });
     const { wide, narrow } = this.models;
     // On a worker the file is decoded there too; the query travels, the reader is built again from it.
     const work = this.pool
       ? this.pool.classify(
-          { id, query: req.url.searchParams.toString(), models: { wide: describe(wide), ...(narrow ? { narrow: describe(narrow) } : {}) } },
+          { id, query: req.url.searchParams.toString(), models: { wide: modelSpec(wide.engine), ...(narrow ? { narrow: modelSpec(narrow.engine) } : {}) } },
           { wide: wide.scheduler, narrow: narrow?.scheduler },
           body,
           signal,

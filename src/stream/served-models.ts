@@ -7,11 +7,19 @@
  */
 import type { Engine } from '../engine/engine.ts';
 import { AerError } from '../errors.ts';
+import { melFminOf, windowInputOf } from '../model/model-files.ts';
 import type { Band, ServedBand } from '../protocol/wire.ts';
+import type { ModelSpec } from './workers/messages.ts';
 import { Scheduler, type SchedulerObserver, type SchedulerOptions } from './scheduler.ts';
 
 /** Audio at this rate or lower is telephone-band: nothing above 4 kHz survives it. */
 export const NARROWBAND_MAX_RATE = 8000;
+
+/** What a session needs of the model it is served: its labels and how it takes a window, from its aer.json. */
+export function modelSpec(engine: Engine): ModelSpec {
+  const { metadata } = engine;
+  return { labels: engine.labels, attentionHopS: metadata.attention_hop_s, windowInput: windowInputOf(metadata), melFmin: melFminOf(metadata) };
+}
 
 export interface ServedModel {
   band: ServedBand;
