@@ -6,6 +6,7 @@
  * a streamed call against its turns, raw and after the service's smoothing.
  * Rows are built one at a time, so memory holds one row's windows.
  */
+import { concatSamples } from '../../audio/concat.ts';
 import { DEFAULT_HOP_MS } from '../../features/hop.ts';
 import { WINDOW_VALUES } from '../../features/recipe.ts';
 import { meanOverRows, type WindowInput } from '../../features/window-input.ts';
@@ -80,17 +81,6 @@ export interface RowInputs {
 export const CONTINUOUS_STREAM = 41;
 export const CALLS_STREAM = 43;
 
-/** Model rows back to back (a window served as spans is two). */
-function stack(features: Float32Array[]): Float32Array {
-  const out = new Float32Array(features.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of features) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
-}
-
 /** Each clip transformed, then read at the evaluation's window positions (as `aer eval` reads a clip). */
 function clipRow(row: string, inputs: RowInputs, transform: (signal: Float32Array, clip: number) => Float32Array): UnitRow {
   const { test, positions, labels } = inputs;
@@ -102,7 +92,7 @@ function clipRow(row: string, inputs: RowInputs, transform: (signal: Float32Arra
   return {
     kind: 'units',
     row,
-    windows: stack(features),
+    windows: concatSamples(features),
     count: features.length,
     unitOf: Int32Array.from(features, (_, i) => Math.floor(i / positions)),
     truth: Int32Array.from(test, (c) => labels.indexOf(c.label)),
@@ -134,7 +124,7 @@ function continuousRow(inputs: RowInputs): UnitRow {
   return {
     kind: 'units',
     row: 'continuous',
-    windows: stack(features),
+    windows: concatSamples(features),
     count: features.length,
     unitOf: Int32Array.from(unitOf),
     truth: Int32Array.from(truth),
@@ -175,7 +165,7 @@ export async function callRow(
       count += rows;
     }
   }
-  return { kind: 'stream', row, windows: stack(features), count, entries };
+  return { kind: 'stream', row, windows: concatSamples(features), count, entries };
 }
 
 function streamRow(row: string, path: CallPath, inputs: RowInputs): Promise<StreamRow> {
