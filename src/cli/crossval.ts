@@ -13,6 +13,7 @@ import { addTrainingOptions } from './train-options.ts';
 interface CrossvalFlags extends ExperimentFlags {
   folds: number;
   only?: number[];
+  repeats: number;
   recordIn?: string;
   conditions: Condition[];
 }
@@ -23,18 +24,24 @@ function foldList(value: string): number[] {
   return folds;
 }
 
-function describe(config: TrainConfig, jobs: Job[], folds: number): string {
+function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: number): string {
   return [
     `# Speaker cross-validation: AER-Net (${config.model.variant}) against SVM and random forest`,
     '',
     `${folds} folds of whole speakers (men and women dealt evenly where the corpus says who is who). Each fold is the test set of a network and of both baselines trained on the other folds; the network stops early on speakers split off its own training folds (${config.split} split, ${config.validationFraction}), never on the test fold.`,
     '',
     `Folds: ${jobs
-      .filter((j) => j.kind === 'network')
+      .filter((j) => j.kind === 'baselines')
       .map((j) => `${j.title}, ${j.test.length} clips`)
       .join('; ')}.`,
     '',
     `Recipe: Adam ${config.learningRate}, batch ${config.batchSize}, at most ${config.epochs} epochs, patience ${config.earlyStoppingPatience}, class weights ${config.classWeights ? 'balanced' : 'none'}, augmentation ${JSON.stringify(config.augment)}, model ${JSON.stringify(config.model)}, ${config.evalPositions} window position(s) per test clip, seed ${config.seed}.`,
+    ...(repeats > 1
+      ? [
+          '',
+          `Each fold's network is trained ${repeats} times, with seeds ${config.seed} to ${config.seed + repeats - 1} (runs named by their seed; the unnamed one is seed ${config.seed}); the folds, the baselines and the condition audio are seed ${config.seed}'s, so a fold's runs differ by the run's chance alone. The network's means and spreads are over every run.`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -42,6 +49,12 @@ export function registerCrossval(command: Command): void {
   command
     .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4)
     .option('--only <folds>', 'run only these folds (e.g. 1 or 1,3): a quick look while choosing a recipe', foldList)
+    .option(
+      '--repeats <n>',
+      "train each fold's network n times, with --seed and the next seeds (the same folds, baselines and condition audio): how much of a difference is one run's chance",
+      parseNumberOption('--repeats', 1, 20),
+      1,
+    )
     .option(
       '--record-in <model>',
       'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md',
@@ -71,9 +84,13 @@ Examples:
               if (flags.only?.some((k) => k > flags.folds))
                 throw new AerError('invalid_argument', `--only ${flags.only.join(',')} names a fold past --folds ${flags.folds}`);
               if (flags.only && flags.recordIn) throw new AerError('invalid_argument', '--record-in needs every fold; leave --only out');
-              return crossvalJobs(clips, config, flags.folds, flags.only);
+              if (flags.repeats > 1 && flags.recordIn)
+                throw new AerError('invalid_argument', '--record-in records one run per fold; leave --repeats out', {
+                  hint: 'measure the spread with --repeats in its own --out, then record the run that matches the model',
+                });
+              return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats);
             },
-            describe: (config, jobs) => describe(config, jobs, flags.folds),
+            describe: (config, jobs) => describe(config, jobs, flags.folds, flags.repeats),
             check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data) : undefined),
             finished: async (summaries, command, conditions) => {
               if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries, conditions);

@@ -217,6 +217,43 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     );
     assert.match(aer('crossval', ...small, '--folds', '2', '--only', '3', '--out', path.join(work, 'cv-none')).stderr, /--only 3 names a fold past --folds 2/);
 
+    // --repeats: the fold's network again on the next seed, beside the one baselines job; means over every run.
+    const twice = aer(
+      'crossval',
+      ...small,
+      '--folds',
+      '2',
+      '--only',
+      '1',
+      '--repeats',
+      '2',
+      '--epochs',
+      '1',
+      '--out',
+      path.join(work, 'cv-twice'),
+      '--json',
+      '--conditions',
+      'clean',
+    );
+    assert.equal(twice.status, 0, twice.stderr);
+    const twiceResult = json(twice.stdout) as {
+      summaries: { method: string; runs: { title: string }[] }[];
+      conditions: { rows: { row: string; methods: { method: string; runs: number }[] }[] };
+    };
+    assert.deepEqual(
+      twiceResult.summaries.map((s) => [s.method, s.runs.map((r) => r.title.replace(/ \(test: [^)]*\)/, ''))]),
+      [
+        ['AER-Net (full)', ['fold 1', 'fold 1, seed 43']],
+        ['SVM (PCA 200, RBF)', ['fold 1']],
+        ['Random forest (300 trees)', ['fold 1']],
+      ],
+    );
+    assert.deepEqual(
+      twiceResult.conditions.rows[0].methods.map((m) => m.runs),
+      [2, 1, 1],
+    );
+    assert.match(fs.readFileSync(path.join(work, 'cv-twice', 'report.md'), 'utf8'), /trained 2 times, with seeds 42 to 43/);
+
     // A model trained on every speaker records the cross-validation of its recipe; another recipe is refused before any training.
     const recipe = [...small, '--split', 'none', '--epochs', '1'];
     const model = path.join(work, 'all-speakers');
@@ -258,6 +295,9 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.equal(other.status, 2);
     assert.match(other.stderr, /trained with another recipe \(epochs: 1 in the model, 2 here\)/);
     assert.equal(fs.existsSync(path.join(work, 'cv-other', 'plan.json')), false);
+    const repeated = aer('crossval', ...recipe, '--folds', '2', '--repeats', '2', '--out', path.join(work, 'cv-repeated'), '--record-in', model);
+    assert.equal(repeated.status, 2);
+    assert.match(repeated.stderr, /--record-in records one run per fold; leave --repeats out/);
   });
 
   test('ablation trains the three variants and the baselines on one split, beside the paper', () => {

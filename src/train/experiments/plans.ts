@@ -12,15 +12,30 @@ import type { Job } from './run-jobs.ts';
  * Each fold's speakers are the test set of one network and one baselines job
  * trained on the other folds. The network takes its early-stopping speakers
  * from its own training folds (config.split), never from the test fold.
+ *
+ * With `repeats` above 1 each fold's network is trained again with the next
+ * seeds (seed + 1, ...): the folds, the baselines and the condition audio stay
+ * those of `config.seed`, so the runs of a fold differ by the run's chance
+ * alone (initial weights, clip order, augmentation, dropout).
  */
-export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number, only?: number[]): Job[] {
+export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number, only?: number[], repeats = 1): Job[] {
   const parts = speakerFolds(clips, folds, createRandom(config.seed), speakerGenders(clips));
   return parts.flatMap((test, k) => {
     if (only && !only.includes(k + 1)) return [];
     const train = parts.filter((_, j) => j !== k).flat();
     const title = `fold ${k + 1} (test: ${speakersOf(test).join(', ')})`;
+    const again = Array.from({ length: repeats - 1 }, (_, r) => config.seed + r + 1).map((seed) => ({
+      id: `fold-${k + 1}-aernet-seed-${seed}`,
+      title: `${title}, seed ${seed}`,
+      kind: 'network' as const,
+      config: { ...config, seed },
+      conditionsSeed: config.seed,
+      train,
+      test,
+    }));
     return [
       { id: `fold-${k + 1}-aernet`, title, kind: 'network' as const, config, train, test },
+      ...again,
       { id: `fold-${k + 1}-baselines`, title, kind: 'baselines' as const, config, train, test },
     ];
   });

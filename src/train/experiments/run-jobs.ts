@@ -38,6 +38,8 @@ export interface Job {
   config: TrainConfig;
   train: LoadedClip[];
   test: LoadedClip[];
+  /** The seed of the condition audio (joined runs, noise, calls) where it is not the recipe's: a fold's repeated network hears its first run's. */
+  conditionsSeed?: number;
 }
 
 export interface JobResult {
@@ -83,6 +85,7 @@ function describe(job: Job): Record<string, unknown> {
     recipe: job.kind === 'network' ? recipeOf(job.config) : DEFAULT_BASELINES,
     train: fingerprint(job.train),
     test: fingerprint(job.test),
+    ...(job.conditionsSeed === undefined ? {} : { conditionsSeed: job.conditionsSeed }),
   };
 }
 
@@ -163,7 +166,7 @@ async function underConditions(job: Job, scorers: Scorer[], conditions: JobCondi
     others: job.train,
     labels: [...LABELS],
     positions: job.config.evalPositions,
-    seed: job.config.seed,
+    seed: job.conditionsSeed ?? job.config.seed,
     vad: conditions.vad,
   };
   return { conditions: await evaluateConditions(conditions.names, inputs, scorers, conditions.onRow) };

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LoadedClip } from '../../src/train/clip-store.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
+import { crossvalJobs } from '../../src/train/experiments/plans.ts';
+import { LABELS } from '../../src/train/labels.ts';
+
+/** Two clips of every label for each of EmoDB's eight speakers (their genders are known to the corpus). */
+const clips: LoadedClip[] = ['03', '08', '09', '10', '11', '12', '13', '14'].flatMap((id) =>
+  LABELS.flatMap((label) =>
+    [0, 1].map((i) => ({
+      path: `${id}/${label}/${i}.wav`,
+      label,
+      speaker: `emodb:${id}`,
+      corpus: 'emodb',
+      signal: new Float32Array(0),
+      features: new Float32Array(0),
+    })),
+  ),
+);
+const paths = (cs: LoadedClip[]) => cs.map((c) => c.path);
+const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, data: ['emodb'], workers: 1 };
+
+describe('crossval plans', () => {
+  it('one network and one baselines job a fold, on the recipe seed, with no seed of their own for the conditions', () => {
+    const jobs = crossvalJobs(clips, config, 4);
+    assert.deepEqual(
+      jobs.map((j) => j.id),
+      [1, 2, 3, 4].flatMap((k) => [`fold-${k}-aernet`, `fold-${k}-baselines`]),
+    );
+    assert.ok(jobs.every((j) => j.conditionsSeed === undefined && j.config.seed === config.seed));
+  });
+
+  it('--repeats trains each fold again on the next seeds, on the same clips, hearing the first run’s condition audio', () => {
+    const { seed } = config;
+    const once = crossvalJobs(clips, config, 4);
+    const jobs = crossvalJobs(clips, config, 4, [2], 3);
+    assert.deepEqual(
+      jobs.map((j) => [j.id, j.config.seed, j.conditionsSeed]),
+      [
+        ['fold-2-aernet', seed, undefined],
+        [`fold-2-aernet-seed-${seed + 1}`, seed + 1, seed],
+        [`fold-2-aernet-seed-${seed + 2}`, seed + 2, seed],
+        ['fold-2-baselines', seed, undefined],
+      ],
+    );
+    const first = once.find((j) => j.id === 'fold-2-aernet')!;
+    for (const job of jobs) {
+      assert.deepEqual(paths(job.train), paths(first.train));
+      assert.deepEqual(paths(job.test), paths(first.test));
+    }
+    assert.match(jobs[1].title, new RegExp(`^${first.title.replace(/[()]/g, '\\$&')}, seed ${seed + 1}$`));
+    // Only the seed differs in a repeat's recipe.
+    assert.deepEqual({ ...jobs[2].config, seed }, first.config);
+  });
+});
