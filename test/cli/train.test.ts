@@ -194,21 +194,10 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match((json(changed.stdout).error as { code: string; message: string }).code, /invalid_checkpoint/);
     assert.match((json(changed.stdout).error as { message: string }).message, /planned with other options/);
 
-    const one = aer(
-      'crossval',
-      ...small,
-      '--folds',
-      '2',
-      '--only',
-      '2',
-      '--epochs',
-      '1',
-      '--out',
-      path.join(work, 'cv-one'),
-      '--json',
-      '--conditions',
-      'clean',
-    );
+    /** One fold of two, a single epoch, scored on clean clips. */
+    const oneFold = (fold: string, out: string, ...more: string[]) =>
+      aer('crossval', ...small, '--folds', '2', '--only', fold, ...more, '--epochs', '1', '--out', path.join(work, out), '--json', '--conditions', 'clean');
+    const one = oneFold('2', 'cv-one');
     assert.equal(one.status, 0, one.stderr);
     const oneRuns = (json(one.stdout) as { summaries: { runs: { title: string }[] }[] }).summaries[0].runs;
     assert.deepEqual(
@@ -218,23 +207,7 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     assert.match(aer('crossval', ...small, '--folds', '2', '--only', '3', '--out', path.join(work, 'cv-none')).stderr, /--only 3 names a fold past --folds 2/);
 
     // --repeats: the fold's network again on the next seed, beside the one baselines job; means over every run.
-    const twice = aer(
-      'crossval',
-      ...small,
-      '--folds',
-      '2',
-      '--only',
-      '1',
-      '--repeats',
-      '2',
-      '--epochs',
-      '1',
-      '--out',
-      path.join(work, 'cv-twice'),
-      '--json',
-      '--conditions',
-      'clean',
-    );
+    const twice = oneFold('1', 'cv-twice', '--repeats', '2');
     assert.equal(twice.status, 0, twice.stderr);
     const twiceResult = json(twice.stdout) as {
       summaries: { method: string; runs: { title: string }[] }[];
