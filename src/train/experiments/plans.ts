@@ -16,7 +16,8 @@ import type { Job } from './run-jobs.ts';
  * With `repeats` above 1 each fold's network is trained again with the next
  * seeds (seed + 1, ...): the folds, the baselines and the condition audio stay
  * those of `config.seed`, so the runs of a fold differ by the run's chance
- * alone (initial weights, clip order, augmentation, dropout).
+ * alone (initial weights, clip order, augmentation, dropout, and the
+ * early-stopping speakers where config.split holds some out).
  */
 export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number, only?: number[], repeats = 1): Job[] {
   const parts = speakerFolds(clips, folds, createRandom(config.seed), speakerGenders(clips));
