@@ -26,6 +26,8 @@ export interface TrainingFlags {
   minLr: number;
   lrSchedule: string;
   averageEpochs?: number;
+  mixup?: number;
+  labelSmoothing?: number;
   windowInput: string;
   melFmin?: number;
   classWeights: boolean;
@@ -95,6 +97,16 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
       '--average-epochs <n>',
       "keep the mean of the last n epochs' weights, batch norm measured again (stochastic weight averaging; with --split none)",
       whole('--average-epochs', 1, 100_000),
+    )
+    .option(
+      '--mixup <alpha>',
+      'blend each training window with another of its batch by a Beta(alpha, alpha) share, labels alike (e.g. 0.2)',
+      parseNumberOption('--mixup', 0.01, 10),
+    )
+    .option(
+      '--label-smoothing <share>',
+      'spread this share of each training target over every class (e.g. 0.1)',
+      parseNumberOption('--label-smoothing', 0.001, 0.5),
     )
     .addOption(
       new Option('--window-input <how>', 'how the service shows the model a window: whole, or as its first and last 2 s spans, answers averaged')
@@ -173,6 +185,8 @@ export function trainConfigFrom(flags: TrainingFlags): TrainConfig {
     minLearningRate: flags.minLr,
     ...(flags.lrSchedule === 'cosine' ? { lrSchedule: 'cosine' as const } : {}),
     ...averaging(flags),
+    ...(flags.mixup ? { mixupAlpha: flags.mixup } : {}),
+    ...(flags.labelSmoothing ? { labelSmoothing: flags.labelSmoothing } : {}),
     ...(flags.windowInput === 'spans' ? { windowInput: 'spans' as const } : {}),
     // Absent at 0, so recipes recorded before the option match it.
     ...(flags.melFmin ? { melFmin: flags.melFmin } : {}),

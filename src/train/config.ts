@@ -57,6 +57,14 @@ export interface TrainConfig {
    * weights (recipes recorded before the option match it).
    */
   averageEpochs?: number;
+  /**
+   * Mixup's Beta(alpha, alpha): each training window blended with another of
+   * its batch, features, targets and loss weight alike (train/mixup.ts).
+   * Absent: no blending (recipes recorded before the option match it).
+   */
+  mixupAlpha?: number;
+  /** The share of each target spread evenly over the classes. Absent: one-hot targets. */
+  labelSmoothing?: number;
   /** Weight each clip's loss by n / (classes * count of its class). */
   classWeights: boolean;
   augment: AugmentOptions;

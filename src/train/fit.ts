@@ -20,6 +20,7 @@ import type { TrainConfig } from './config.ts';
 import { fingerprint, labelIndices } from './data.ts';
 import { LABELS } from './labels.ts';
 import { argmaxRows } from './metrics.ts';
+import { mixBatch, softTargets, type TrainingBatch } from './mixup.ts';
 import type { ReplicaPool, Shard } from './parallel/pool.ts';
 import { deriveRandom, shuffled } from './random.ts';
 import { prepareTrainingAudio, type TrainingAudio } from './training-audio.ts';
@@ -63,7 +64,7 @@ export interface FitResult {
   seconds: number;
 }
 
-/** A batch's shards: features made with each clip's own augmentation draw. */
+/** A batch's shards: features made with each clip's own augmentation draw, blended by mixup when the recipe asks. */
 function makeShards(
   run: FitRun,
   audio: TrainingAudio,
@@ -74,29 +75,38 @@ function makeShards(
   step: number,
 ): { shards: Shard[]; size: number } {
   const { config, pool } = run;
-  const batch = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
+  const ids = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
+  const features = new Float32Array(ids.length * WINDOW_VALUES);
+  // Each clip's augmentation draw depends on its place in the epoch only, not on how the batch is sharded.
+  ids.forEach((id, j) =>
+    features.set(
+      augmentedFeatures(audio, id, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + j), config.melFmin),
+      j * WINDOW_VALUES,
+    ),
+  );
+  const batchLabels = Int32Array.from(ids, (id) => labels[id]);
+  let batch: TrainingBatch = {
+    features,
+    targets: softTargets(batchLabels, LABELS.length, config.labelSmoothing),
+    labels: batchLabels,
+    sampleWeights: Float32Array.from(ids, (id) => sampleWeights[id]),
+  };
+  if (config.mixupAlpha) batch = mixBatch(batch, config.mixupAlpha, deriveRandom(config.seed, 4, epoch, step));
   const shards: Shard[] = [];
   let at = 0;
-  pool.shardSizes(batch.length).forEach((size, k) => {
-    const first = at;
-    at += size;
-    const ids = batch.slice(first, at);
-    const features = new Float32Array(size * WINDOW_VALUES);
-    // Each clip's augmentation draw depends on its place in the epoch only, not on how the batch is sharded.
-    ids.forEach((id, j) =>
-      features.set(
-        augmentedFeatures(audio, id, config.augment, deriveRandom(config.seed, 2, epoch, step * config.batchSize + first + j), config.melFmin),
-        j * WINDOW_VALUES,
-      ),
-    );
+  pool.shardSizes(ids.length).forEach((size, k) => {
+    const part = <T extends Float32Array | Int32Array>(values: T): T =>
+      values.slice((at * values.length) / ids.length, ((at + size) * values.length) / ids.length) as T;
     shards.push({
-      features,
-      labels: Int32Array.from(ids, (id) => labels[id]),
-      sampleWeights: Float32Array.from(ids, (id) => sampleWeights[id]),
+      features: part(batch.features),
+      targets: part(batch.targets),
+      labels: part(batch.labels),
+      sampleWeights: part(batch.sampleWeights),
       seed: deriveRandom(config.seed, 3, epoch, step, k)() * 2 ** 32,
     });
+    at += size;
   });
-  return { shards, size: batch.length };
+  return { shards, size: ids.length };
 }
 
 /** Of the epochs whose weights are averaged, how many have ended once `epochsDone` have: 0 before the first of them. */

@@ -1,6 +1,7 @@
 /**
  * One replica's part of a training step, and batched inference. The loss is
- * the class-weighted cross-entropy of the clips in this shard divided by the
+ * the class-weighted cross-entropy of the clips in this shard (against their
+ * target distributions: one-hot, smoothed or blended) divided by the
  * whole batch's size, plus this shard's share of the L2 penalty, so that the
  * shards' gradients add up to the batch's.
  */
@@ -17,15 +18,19 @@ export interface ShardGradients {
   correct: number;
 }
 
-/** Per-clip cross-entropy of predicted probabilities against class indices. */
-export function crossEntropy(probabilities: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const picked = tf.sum(tf.mul(probabilities, tf.oneHot(labels, probabilities.shape[1])), 1);
-    return tf.neg(tf.log(tf.clipByValue(picked, EPSILON, 1))) as tf.Tensor1D;
-  });
+/** Per-clip cross-entropy of predicted probabilities against target distributions (n x classes). */
+export function crossEntropy(probabilities: tf.Tensor2D, targets: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.log(tf.clipByValue(probabilities, EPSILON, 1))), 1)) as tf.Tensor1D);
 }
 
-export function shardGradients(model: LayersModel, features: Float32Array, labels: Int32Array, sampleWeights: Float32Array, batchSize: number): ShardGradients {
+export function shardGradients(
+  model: LayersModel,
+  features: Float32Array,
+  labels: Int32Array,
+  targets: Float32Array,
+  sampleWeights: Float32Array,
+  batchSize: number,
+): ShardGradients {
   const n = labels.length;
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   let correct = 0;
@@ -33,11 +38,12 @@ export function shardGradients(model: LayersModel, features: Float32Array, label
   const { value, grads } = tf.tidy(() => {
     const x = tf.tensor4d(features, [n, WINDOW_FRAMES, N_MELS, 1]);
     const y = tf.tensor1d(labels, 'int32');
+    const t = tf.tensor2d(targets, [n, targets.length / n]);
     const w = tf.tensor1d(sampleWeights);
     return tf.variableGrads(() => {
       const [probabilities] = model.apply(x, { training: true }) as tf.Tensor[];
       correct = tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, 1), y), 'float32')).dataSync()[0];
-      const data = tf.div(tf.sum(tf.mul(crossEntropy(probabilities as tf.Tensor2D, y), w)), batchSize);
+      const data = tf.div(tf.sum(tf.mul(crossEntropy(probabilities as tf.Tensor2D, t), w)), batchSize);
       const penalties = model.calculateLosses();
       const penalty = penalties.length > 0 ? tf.mul(tf.addN(penalties), n / batchSize) : tf.scalar(0);
       return tf.add(data, penalty) as tf.Scalar;

@@ -154,7 +154,7 @@ export async function runTraining(
         early_stopping_patience: config.earlyStoppingPatience,
         lr_plateau: { patience: config.lrPatience, factor: config.lrFactor, min: config.minLearningRate },
         class_weights: config.classWeights ? 'balanced' : 'none',
-        loss: 'sparse categorical cross-entropy',
+        loss: lossName(config),
       },
       augmentation: config.augment,
       // The whole recipe as `aer crossval` records it, so a cross-validation can be matched to this model.
@@ -185,6 +185,15 @@ export async function runTraining(
   } finally {
     await pool.close();
   }
+}
+
+/** The training loss in words: against one-hot targets unless the recipe smooths or blends them. */
+function lossName(config: TrainConfig): string {
+  const soft = [
+    ...(config.mixupAlpha ? [`mixup (Beta(${config.mixupAlpha}, ${config.mixupAlpha}))`] : []),
+    ...(config.labelSmoothing ? [`labels smoothed by ${config.labelSmoothing}`] : []),
+  ];
+  return soft.length > 0 ? `categorical cross-entropy, ${soft.join(', ')}` : 'sparse categorical cross-entropy';
 }
 
 function trainingReport(metadata: AerMetadata, evaluation: Evaluation | undefined, skipped: Record<string, number>): string {

@@ -131,6 +131,14 @@ describe('the training loop', () => {
     assert.deepEqual(resumed.weights, averaged.weights);
   });
 
+  it('mixup and label smoothing train another run from the same seed, the same one every time', async () => {
+    const soft = { ...config, mixupAlpha: 0.4, labelSmoothing: 0.1 };
+    const [first, again] = [await fitHere({ config: soft }), await fitHere({ config: soft })];
+    assert.deepEqual(first.weights, again.weights);
+    assert.notDeepEqual(first.weights, uninterrupted.weights);
+    assert.ok(first.history.every((r) => Number.isFinite(r.loss) && Number.isFinite(r.val_loss!)));
+  });
+
   it('averaging is refused with validation or more epochs than the run has', async () => {
     for (const run of [{ config: { ...config, averageEpochs: 1 } }, { validation: [], config: { ...config, split: 'none' as const, averageEpochs: 3 } }]) {
       await assert.rejects(fitHere(run), (e: unknown) => isAerError(e) && e.code === 'invalid_argument' && /--split none/.test(e.message));

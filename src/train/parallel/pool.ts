@@ -11,12 +11,11 @@ import { AerError } from '../../errors.ts';
 import type { AerNetOptions } from '../../model/aernet-options.ts';
 import type { BackendChoice } from '../../model/backend.ts';
 import { WINDOW_VALUES } from '../../features/recipe.ts';
+import type { TrainingBatch } from '../mixup.ts';
 import type { FromReplica, PredictResult, ReplicaData, StepResult, ToReplica } from './protocol.ts';
 
-export interface Shard {
-  features: Float32Array;
-  labels: Int32Array;
-  sampleWeights: Float32Array;
+/** A replica's part of a batch, and the seed of its dropout masks. */
+export interface Shard extends TrainingBatch {
   seed: number;
 }
 

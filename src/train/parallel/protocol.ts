@@ -14,7 +14,10 @@ export interface StepRequest {
   weights: Float32Array;
   /** The shard's model inputs, n x 130 x 128. */
   features: Float32Array;
+  /** What training accuracy counts: each window's class (its larger part's when blended). */
   labels: Int32Array;
+  /** What the loss aims at: n x classes, each row a distribution (one-hot, smoothed or blended). */
+  targets: Float32Array;
   /** Per-clip loss weights (the class weights). */
   sampleWeights: Float32Array;
   /** The whole batch's size, across all shards: the loss is a mean over it. */
