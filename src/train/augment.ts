@@ -10,7 +10,8 @@
  * of one emotion joined), the windows of a call (a turn of a few clips on
  * a line floor, the window straddling its edges), and the channels calls
  * come through (a telephone line, Opus), which move the Mel bands far more
- * than noise does.
+ * than noise does. And voices the training speakers do not have: the clip
+ * played a little slower or faster, its pitch and formants moved with it.
  *
  * Gain alone cannot change the features: power_to_db(ref=max) and the
  * z-score remove any overall level. It matters only together with noise,
@@ -18,6 +19,7 @@
  * of signal-to-noise ratios.
  */
 import { highPass } from '../audio/band-pass.ts';
+import { resample } from '../audio/resample.ts';
 import { AerError } from '../errors.ts';
 import { windowFeatures } from '../features/extract.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../features/recipe.ts';
@@ -67,6 +69,10 @@ export interface AugmentOptions {
   channel: number;
   /** The channels drawn from. */
   channels: SimulatedChannel[];
+  /** Probability of a window at another speed: every clip in it resampled as if played at one of `speeds` (equally likely). */
+  speedProbability: number;
+  /** Playback speeds drawn from: 0.9 is 10 % slower and lower. */
+  speeds: number[];
 }
 
 /**
@@ -81,6 +87,9 @@ const FLOOR_DB: [number, number] = [35, 65];
  * a telephone line at 300 (heard by the companion instead).
  */
 const HIGH_PASS_HZ: [number, number] = [60, 250];
+
+/** Kaldi's speed perturbation (Ko et al., 2015): 10 % either way, within one speaker's range and moving the pitch with it. */
+const SPEEDS = [0.9, 1.1];
 
 export const NO_AUGMENTATION: AugmentOptions = {
   placement: false,
@@ -101,6 +110,8 @@ export const NO_AUGMENTATION: AugmentOptions = {
   highPassHz: HIGH_PASS_HZ,
   channel: 0,
   channels: ['telephone', 'opus'],
+  speedProbability: 0,
+  speeds: SPEEDS,
 };
 
 /**
@@ -137,6 +148,8 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = {
   highPassHz: HIGH_PASS_HZ,
   channel: 0,
   channels: ['telephone', 'opus'],
+  speedProbability: 0,
+  speeds: SPEEDS,
 };
 
 /** What `continuous`, `call` and `channel` switch on: half the windows each. */
@@ -165,6 +178,7 @@ export const AUGMENT_KINDS = [
   'opus',
   '16k',
   'highpass',
+  'speed',
 ] as const;
 export type AugmentKind = (typeof AUGMENT_KINDS)[number];
 
@@ -223,6 +237,9 @@ export function parseAugment(spec: string): AugmentOptions {
         break;
       case 'highpass':
         options.highPassProbability = CONDITION_PROBABILITY;
+        break;
+      case 'speed':
+        options.speedProbability = CONDITION_PROBABILITY;
         break;
       case '16k':
         // What every 16 kHz stream is: the band above 8 kHz empty, a clip's is not.
@@ -295,9 +312,17 @@ function addNoiseBelow(window: Float32Array, signal: Float32Array, [lo, hi]: [nu
   for (let i = from; i < to; i++) window[i] += sigma * gaussian(random);
 }
 
+/** `signal` as if played at `speed` times its rate, read back at the model's rate: shorter and higher above 1, longer and lower below. */
+export function atSpeed(signal: Float32Array, speed: number): Float32Array {
+  return resample(signal, Math.round(SAMPLE_RATE * speed), SAMPLE_RATE);
+}
+
 /** The model input (Mel bands from `fmin` Hz) of one augmented training window of clip `id`. */
 export function augmentedFeatures(audio: TrainingAudio, id: number, options: AugmentOptions, random: Random, fmin = 0): Float32Array {
-  const heard = channelDraw(audio, options, random);
+  const channel = channelDraw(audio, options, random);
+  // Drawn only when asked for, so recipes without it draw as before; one speed for every clip of the window, as one voice.
+  const speed = options.speedProbability > 0 && random() < options.speedProbability ? options.speeds[Math.floor(random() * options.speeds.length)] : 1;
+  const heard = speed === 1 ? channel : (clip: number) => atSpeed(channel(clip), speed);
   const signal = heard(id);
   // Drawn only when asked for, so recipes without it draw as before.
   const call = options.call > 0 && random() < options.call ? callWindow(audio, id, heard, random) : undefined;

@@ -4,6 +4,7 @@ import { isAerError } from '../../src/errors.ts';
 import { N_MELS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES } from '../../src/features/recipe.ts';
 import {
   type AugmentOptions,
+  atSpeed,
   augmentedFeatures,
   DEFAULT_AUGMENTATION,
   maskFeatures,
@@ -293,6 +294,39 @@ describe('augmentation', () => {
       (v) => v < unfiltered - before / 3,
     ).length;
     assert.ok(filtered > 70 && filtered < 130, `${filtered} of 200 windows high-passed`);
+  });
+
+  it('speed: a clip played 10 % slower is longer and lower, 10 % faster shorter and higher', () => {
+    const crossings = (x: Float32Array) => x.subarray(2000, x.length - 2000).reduce((n, v, i, a) => n + (i > 0 && a[i - 1] < 0 && v >= 0 ? 1 : 0), 0);
+    const second = tone(1000, SAMPLE_RATE, SAMPLE_RATE, 0.3);
+    for (const speed of [0.9, 1.1]) {
+      const heard = atSpeed(second, speed);
+      assert.ok(Math.abs(heard.length - SAMPLE_RATE / speed) <= 2, `${heard.length} samples at ${speed}`);
+      const hz = (crossings(heard) * SAMPLE_RATE) / (heard.length - 4000);
+      assert.ok(Math.abs(hz - 1000 * speed) < 5, `a 1 kHz tone at ${speed} reads ${hz} Hz`);
+    }
+  });
+
+  it('speed: half the windows at 0.9 or 1.1, their Mel peak moved down or up; without it the draws are as before', () => {
+    const clip = tone(1000, 2 * SAMPLE_RATE, SAMPLE_RATE, 0.3);
+    const peakBand = (f: Float32Array) => {
+      const mean = new Float64Array(N_MELS);
+      for (let t = 10; t < 60; t++) for (let m = 0; m < N_MELS; m++) mean[m] += f[t * N_MELS + m];
+      return mean.indexOf(Math.max(...mean));
+    };
+    const half = parseAugment('speed');
+    assert.equal(half.speedProbability, 0.5);
+    const audio = prepareTrainingAudio([loaded(clip)], half, 1);
+    const plain = peakBand(augmentedFeatures(audio, 0, NO_AUGMENTATION, createRandom(1)));
+    const peaks = Array.from({ length: 200 }, (_, seed) => peakBand(augmentedFeatures(audio, 0, half, createRandom(seed))));
+    const lower = peaks.filter((p) => p < plain).length;
+    const higher = peaks.filter((p) => p > plain).length;
+    assert.equal(lower + higher + peaks.filter((p) => p === plain).length, 200);
+    assert.ok(lower > 30 && higher > 30 && lower + higher > 70 && lower + higher < 130, `${lower} lower, ${higher} higher of 200`);
+    assert.deepEqual(
+      augmentedFeatures(audio, 0, NO_AUGMENTATION, createRandom(3)),
+      augmentedFeatures(audio, 0, { ...NO_AUGMENTATION, speeds: [0.5] }, createRandom(3)),
+    );
   });
 
   it('a 16 kHz stream has no band above 8 kHz: a 9 kHz tone is gone, a 1 kHz one kept', () => {
