@@ -319,12 +319,12 @@ export function atSpeed(signal: Float32Array, speed: number): Float32Array {
 
 /** The model input (Mel bands from `fmin` Hz) of one augmented training window of clip `id`. */
 export function augmentedFeatures(audio: TrainingAudio, id: number, options: AugmentOptions, random: Random, fmin = 0): Float32Array {
+  // Each kind is drawn only when asked for, so recipes without it draw as before.
   const channel = channelDraw(audio, options, random);
-  // Drawn only when asked for, so recipes without it draw as before; one speed for every clip of the window, as one voice.
+  // One speed for every clip of the window, as one voice.
   const speed = options.speedProbability > 0 && random() < options.speedProbability ? options.speeds[Math.floor(random() * options.speeds.length)] : 1;
   const heard = speed === 1 ? channel : (clip: number) => atSpeed(channel(clip), speed);
   const signal = heard(id);
-  // Drawn only when asked for, so recipes without it draw as before.
   const call = options.call > 0 && random() < options.call ? callWindow(audio, id, heard, random) : undefined;
   const continuous = !call && options.continuous > 0 && random() < options.continuous ? continuousWindow(audio, id, heard, random) : undefined;
   const shift = options.shiftMs > 0 ? Math.round(((2 * random() - 1) * options.shiftMs * SAMPLE_RATE) / 1000) : 0;
