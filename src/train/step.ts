@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { N_MELS, WINDOW_FRAMES, WINDOW_VALUES } from '../features/recipe.ts';
+import type { TrainingBatch } from './mixup.ts';
 
 /** Keras's clip for log(0). */
 const EPSILON = 1e-7;
@@ -23,14 +24,7 @@ export function crossEntropy(probabilities: tf.Tensor2D, targets: tf.Tensor2D): 
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.log(tf.clipByValue(probabilities, EPSILON, 1))), 1)) as tf.Tensor1D);
 }
 
-export function shardGradients(
-  model: LayersModel,
-  features: Float32Array,
-  labels: Int32Array,
-  targets: Float32Array,
-  sampleWeights: Float32Array,
-  batchSize: number,
-): ShardGradients {
+export function shardGradients(model: LayersModel, { features, labels, targets, sampleWeights }: TrainingBatch, batchSize: number): ShardGradients {
   const n = labels.length;
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   let correct = 0;

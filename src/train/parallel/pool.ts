@@ -11,13 +11,7 @@ import { AerError } from '../../errors.ts';
 import type { AerNetOptions } from '../../model/aernet-options.ts';
 import type { BackendChoice } from '../../model/backend.ts';
 import { WINDOW_VALUES } from '../../features/recipe.ts';
-import type { TrainingBatch } from '../mixup.ts';
-import type { FromReplica, PredictResult, ReplicaData, StepResult, ToReplica } from './protocol.ts';
-
-/** A replica's part of a batch, and the seed of its dropout masks. */
-export interface Shard extends TrainingBatch {
-  seed: number;
-}
+import type { FromReplica, PredictResult, ReplicaData, Shard, StepResult, ToReplica } from './protocol.ts';
 
 export interface CombinedStep {
   gradients: Float32Array;

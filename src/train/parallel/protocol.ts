@@ -1,29 +1,25 @@
 /** Messages between the training coordinator (main thread) and its model replicas (worker threads). */
 import type { AerNetOptions } from '../../model/aernet-options.ts';
 import type { BackendChoice } from '../../model/backend.ts';
+import type { TrainingBatch } from '../mixup.ts';
 
 export interface ReplicaData {
   modelOptions: AerNetOptions;
   backend: BackendChoice;
 }
 
-export interface StepRequest {
+/** A replica's part of a batch (model inputs, targets, labels, weights), and the seed of its dropout masks. */
+export interface Shard extends TrainingBatch {
+  seed: number;
+}
+
+export interface StepRequest extends Shard {
   type: 'step';
   id: number;
   /** All weights (trainable first), as packWeights lays them out. */
   weights: Float32Array;
-  /** The shard's model inputs, n x 130 x 128. */
-  features: Float32Array;
-  /** What training accuracy counts: each window's class (its larger part's when blended). */
-  labels: Int32Array;
-  /** What the loss aims at: n x classes, each row a distribution (one-hot, smoothed or blended). */
-  targets: Float32Array;
-  /** Per-clip loss weights (the class weights). */
-  sampleWeights: Float32Array;
   /** The whole batch's size, across all shards: the loss is a mean over it. */
   batchSize: number;
-  /** Seeds this shard's dropout masks. */
-  seed: number;
 }
 
 export interface PredictRequest {

@@ -23,7 +23,7 @@ try {
       if (message.type === 'step') {
         unpackWeights(model, message.weights);
         seedMathRandom(message.seed);
-        const result = shardGradients(model, message.features, message.labels, message.targets, message.sampleWeights, message.batchSize);
+        const result = shardGradients(model, message, message.batchSize);
         const frozen = packVariables(model.nonTrainableWeights);
         send({ type: 'step', id: message.id, ...result, frozen }, [result.gradients.buffer as ArrayBuffer, frozen.buffer as ArrayBuffer]);
       } else {
