@@ -14,6 +14,7 @@ interface CrossvalFlags extends ExperimentFlags {
   folds: number;
   only?: number[];
   repeats: number;
+  ensemble?: boolean;
   recordIn?: string;
   conditions: Condition[];
 }
@@ -24,7 +25,7 @@ function foldList(value: string): number[] {
   return folds;
 }
 
-function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: number): string {
+function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: number, ensemble: boolean): string {
   return [
     `# Speaker cross-validation: AER-Net (${config.model.variant}) against SVM and random forest`,
     '',
@@ -42,6 +43,12 @@ function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: numb
           `Each fold's network is trained ${repeats} times, with seeds ${config.seed} to ${config.seed + repeats - 1} (runs named by their seed; the unnamed one is seed ${config.seed}); the folds, the baselines and the condition audio are seed ${config.seed}'s, so a fold's runs differ by the run's chance alone. The network's means and spreads are over every run.`,
         ]
       : []),
+    ...(ensemble
+      ? [
+          '',
+          `"AER-Net, ${repeats} runs averaged" is each fold's ${repeats} networks as one model: every window's probabilities averaged over them (a deep ensemble), on the same clips and condition audio.`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -55,6 +62,7 @@ export function registerCrossval(command: Command): void {
       parseNumberOption('--repeats', 1, 20),
       1,
     )
+    .option('--ensemble', "also score each fold with its --repeats networks' probabilities averaged (a deep ensemble, reported as its own method)")
     .option(
       '--record-in <model>',
       'a model trained with this same recipe on this data (aer train --split none): record the figures in its aer.json and report.md',
@@ -88,9 +96,13 @@ Examples:
                 throw new AerError('invalid_argument', '--record-in records one run per fold; leave --repeats out', {
                   hint: 'measure the spread with --repeats in its own --out, then record the run that matches the model',
                 });
-              return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats);
+              if (flags.ensemble && flags.repeats < 2)
+                throw new AerError('invalid_argument', '--ensemble averages the networks of --repeats, which is 1', {
+                  hint: 'add --repeats 2 or more',
+                });
+              return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats, flags.ensemble === true);
             },
-            describe: (config, jobs) => describe(config, jobs, flags.folds, flags.repeats),
+            describe: (config, jobs) => describe(config, jobs, flags.folds, flags.repeats, flags.ensemble === true),
             check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data) : undefined),
             finished: async (summaries, command, conditions) => {
               if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries, conditions);

@@ -45,6 +45,12 @@ export interface Experiment {
   conditions?: Condition[];
 }
 
+const JOB_NAMES: Record<Job['kind'], (job: Job) => string> = {
+  network: (job) => `AER-Net (${job.config.model.variant})`,
+  ensemble: (job) => `AER-Net, ${job.members?.length ?? 0} runs averaged`,
+  baselines: () => 'SVM + random forest',
+};
+
 export function addExperimentOptions(command: Command): Command {
   return command
     .requiredOption('-o, --out <dir>', "folder for each job's result, checkpoints of the running job, summary.json and report.md")
@@ -75,9 +81,7 @@ export async function runExperiment(experiment: Experiment, flags: ExperimentFla
               : state === 'resume'
                 ? 'resuming its checkpoint'
                 : `${job.train.length} training clips, ${job.test.length} test clips`;
-          progress.message(
-            `[${index + 1}/${total}] ${job.kind === 'network' ? `AER-Net (${job.config.model.variant})` : 'SVM + random forest'}, ${job.title}: ${what}`,
-          );
+          progress.message(`[${index + 1}/${total}] ${JOB_NAMES[job.kind](job)}, ${job.title}: ${what}`);
         },
         onStep: (p) => progress.step(p),
         onEpoch: (record, info) => progress.epoch(record, info),

@@ -227,6 +227,43 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     );
     assert.match(fs.readFileSync(path.join(work, 'cv-twice', 'report.md'), 'utf8'), /trained 2 times, with seeds 42 to 43/);
 
+    // --ensemble: the same two networks keep their weights, and one more job scores the fold with their probabilities averaged.
+    assert.match(
+      (json(oneFold('1', 'cv-lone', '--ensemble').stdout).error as { message: string }).message,
+      /--ensemble averages the networks of --repeats, which is 1/,
+    );
+    const ensembleOut = path.join(work, 'cv-ensemble');
+    const ensemble = oneFold('1', 'cv-ensemble', '--repeats', '2', '--ensemble');
+    assert.equal(ensemble.status, 0, ensemble.stderr);
+    const ensembleResult = json(ensemble.stdout) as typeof twiceResult & { summaries: { runs: { accuracy: number }[] }[] };
+    assert.deepEqual(
+      ensembleResult.summaries.map((s) => [s.method, s.runs.length]),
+      [
+        ['AER-Net (full)', 2],
+        ['AER-Net, 2 runs averaged', 1],
+        ['SVM (PCA 200, RBF)', 1],
+        ['Random forest (300 trees)', 1],
+      ],
+    );
+    assert.deepEqual(ensembleResult.summaries[0].runs, (twiceResult.summaries[0] as (typeof ensembleResult.summaries)[0]).runs);
+    assert.deepEqual(
+      ensembleResult.conditions.rows[0].methods.map((m) => m.method),
+      ['AER-Net (full)', 'AER-Net, 2 runs averaged', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)'],
+    );
+    const kept = ['fold-1-aernet', 'fold-1-aernet-seed-43'].map((id) => fs.statSync(path.join(ensembleOut, `${id}.weights`)).size);
+    assert.ok(kept[0] > 0 && kept[0] === kept[1], `${kept}`);
+    assert.match(fs.readFileSync(path.join(ensembleOut, 'report.md'), 'utf8'), /each fold's 2 networks as one model/);
+    // A member's weights gone or cut short: the ensemble job says which, and how to train that member again.
+    fs.rmSync(path.join(ensembleOut, 'fold-1-ensemble.json'));
+    fs.truncateSync(path.join(ensembleOut, 'fold-1-aernet-seed-43.weights'), 100);
+    const short = json(oneFold('1', 'cv-ensemble', '--repeats', '2', '--ensemble', '--resume').stdout).error as { code: string; message: string };
+    assert.equal(short.code, 'invalid_checkpoint');
+    assert.match(short.message, /fold-1-aernet-seed-43\.weights holds 100 bytes, not the model's \d+ weights/);
+    fs.rmSync(path.join(ensembleOut, 'fold-1-aernet-seed-43.weights'));
+    const gone = json(oneFold('1', 'cv-ensemble', '--repeats', '2', '--ensemble', '--resume').stdout).error as { message: string; hint: string };
+    assert.match(gone.message, /fold-1-aernet-seed-43\.weights is missing/);
+    assert.match(gone.hint, /delete .*fold-1-aernet-seed-43\.json to train that member again/);
+
     // A model trained on every speaker records the cross-validation of its recipe; another recipe is refused before any training.
     const recipe = [...small, '--split', 'none', '--epochs', '1'];
     const model = path.join(work, 'all-speakers');

@@ -53,4 +53,20 @@ describe('crossval plans', () => {
     // Only the seed differs in a repeat's recipe.
     assert.deepEqual({ ...jobs[2].config, seed }, first.config);
   });
+
+  it('--ensemble keeps the repeats’ weights and averages them in one more job, before the baselines', () => {
+    const jobs = crossvalJobs(clips, config, 4, [3], 2, true);
+    assert.deepEqual(
+      jobs.map((j) => [j.id, j.kind, j.keepWeights === true, j.members]),
+      [
+        ['fold-3-aernet', 'network', true, undefined],
+        [`fold-3-aernet-seed-${config.seed + 1}`, 'network', true, undefined],
+        ['fold-3-ensemble', 'ensemble', false, ['fold-3-aernet', `fold-3-aernet-seed-${config.seed + 1}`]],
+        ['fold-3-baselines', 'baselines', false, undefined],
+      ],
+    );
+    assert.deepEqual(paths(jobs[2].test), paths(jobs[0].test));
+    assert.equal(jobs[2].config, config);
+    assert.ok(crossvalJobs(clips, config, 4, [3], 2).every((j) => !j.keepWeights && j.kind !== 'ensemble'));
+  });
 });

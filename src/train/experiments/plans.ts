@@ -18,8 +18,12 @@ import type { Job } from './run-jobs.ts';
  * those of `config.seed`, so the runs of a fold differ by the run's chance
  * alone (initial weights, clip order, augmentation, dropout, and the
  * early-stopping speakers where config.split holds some out).
+ *
+ * With `ensemble`, each fold's networks keep their weights and one more job
+ * scores the fold with their probabilities averaged (a deep ensemble of the
+ * repeats), on the same condition audio.
  */
-export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number, only?: number[], repeats = 1): Job[] {
+export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number, only?: number[], repeats = 1, ensemble = false): Job[] {
   const parts = speakerFolds(clips, folds, createRandom(config.seed), speakerGenders(clips));
   return parts.flatMap((test, k) => {
     if (only && !only.includes(k + 1)) return [];
@@ -34,11 +38,13 @@ export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: nu
       train,
       test,
     }));
-    return [
-      { id: `fold-${k + 1}-aernet`, title, kind: 'network' as const, config, train, test },
-      ...again,
-      { id: `fold-${k + 1}-baselines`, title, kind: 'baselines' as const, config, train, test },
-    ];
+    const networks: Job[] = [{ id: `fold-${k + 1}-aernet`, title, kind: 'network' as const, config, train, test }, ...again].map((job) =>
+      ensemble ? { ...job, keepWeights: true } : job,
+    );
+    const averaged: Job[] = ensemble
+      ? [{ id: `fold-${k + 1}-ensemble`, title, kind: 'ensemble', config, members: networks.map((j) => j.id), train, test }]
+      : [];
+    return [...networks, ...averaged, { id: `fold-${k + 1}-baselines`, title, kind: 'baselines' as const, config, train, test }];
   });
 }
 

@@ -4,7 +4,8 @@
  * stopping on speakers taken from its own training clips, never the test
  * clips) or both baselines. Every finished job is written to <out>/<id>.json
  * and a running network job checkpoints to <out>/<id>/checkpoint, so an
- * interrupted experiment resumes where it stopped.
+ * interrupted experiment resumes where it stopped. A network job that an
+ * ensemble job averages also keeps its weights, in <out>/<id>.weights.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { withLaterAugmentOff } from '../augment.ts';
 import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import type { LoadedClip } from '../clip-store.ts';
-import { baselineScorers, type ConditionResults, evaluateConditions, networkScorer, type Scorer } from '../conditions/evaluate.ts';
+import { baselineScorers, type ConditionResults, ensembleScorer, evaluateConditions, networkScorer, type Scorer } from '../conditions/evaluate.ts';
 import type { Condition } from '../conditions/names.ts';
 import { speakersOf } from '../datasets/clip.ts';
 import { recipeOf, type TrainConfig } from '../config.ts';
@@ -25,33 +26,40 @@ import { evaluateClips } from '../evaluate-clips.ts';
 import { fit, type FitEvents } from '../fit.ts';
 import { initialWeights } from '../initial-weights.ts';
 import { LABELS } from '../labels.ts';
-import type { Evaluation } from '../metrics.ts';
+import { argmaxRows, evaluate, type Evaluation } from '../metrics.ts';
 import { ReplicaPool } from '../parallel/pool.ts';
 import { createRandom } from '../random.ts';
 import { splitClips } from '../split.ts';
+import { averageOverPositions, evaluationWindows } from '../windows.ts';
 
 export interface Job {
   /** File-name safe and unique in the experiment. */
   id: string;
   title: string;
-  kind: 'network' | 'baselines';
+  kind: 'network' | 'baselines' | 'ensemble';
   config: TrainConfig;
   train: LoadedClip[];
   test: LoadedClip[];
   /** The seed of the condition audio (joined runs, noise, calls) where it is not the recipe's: a fold's repeated network hears its first run's. */
   conditionsSeed?: number;
+  /** A network job: write its final weights to <out>/<id>.weights, for an ensemble job. */
+  keepWeights?: boolean;
+  /** An ensemble job: the network jobs (earlier in the list) whose probabilities it averages. */
+  members?: string[];
 }
 
 export interface JobResult {
   id: string;
   title: string;
   kind: Job['kind'];
-  /** Per method: 'aernet' for a network job, 'svm' and 'forest' for baselines. */
+  /** Per method: 'aernet' for a network job, 'ensemble' for an ensemble job, 'svm' and 'forest' for baselines. */
   evaluations: Record<string, Evaluation>;
   seconds: Record<string, number>;
   train: { clips: number; speakers: string[] };
   test: { clips: number; speakers: string[] };
   network?: { variant: string; validationSpeakers: string[]; bestEpoch: number; epochsRun: number; ended: string };
+  /** An ensemble job's members (network job ids). */
+  members?: string[];
   /** The job's models under the service's conditions (when asked for): row -> method -> evaluation. */
   conditions?: ConditionResults;
 }
@@ -82,10 +90,11 @@ function describe(job: Job): Record<string, unknown> {
   return {
     id: job.id,
     kind: job.kind,
-    recipe: job.kind === 'network' ? recipeOf(job.config) : DEFAULT_BASELINES,
+    recipe: job.kind === 'baselines' ? DEFAULT_BASELINES : recipeOf(job.config),
     train: fingerprint(job.train),
     test: fingerprint(job.test),
     ...(job.conditionsSeed === undefined ? {} : { conditionsSeed: job.conditionsSeed }),
+    ...(job.members ? { members: job.members } : {}),
   };
 }
 
@@ -97,7 +106,7 @@ function samePlan(existing: string, plan: { jobs: Record<string, unknown>[] }): 
   } catch {
     return false;
   }
-  const jobs = (written.jobs ?? []).map((job) => (job.kind === 'network' ? { ...job, recipe: withLaterAugmentOff(job.recipe) } : job));
+  const jobs = (written.jobs ?? []).map((job) => (job.kind === 'baselines' ? job : { ...job, recipe: withLaterAugmentOff(job.recipe) }));
   return isDeepStrictEqual({ ...written, jobs }, JSON.parse(JSON.stringify(plan)));
 }
 
@@ -142,8 +151,10 @@ export async function runJobs(jobs: Job[], out: string, options: RunOptions = {}
     if (options.signal?.aborted) return { results, interrupted: true };
     const result =
       job.kind === 'network'
-        ? await networkJob(job, path.join(out, job.id, 'checkpoint'), index, jobs.length, options)
-        : await baselinesJob(job, index, jobs.length, options);
+        ? await networkJob(job, out, index, jobs.length, options)
+        : job.kind === 'ensemble'
+          ? await ensembleJob(job, out, index, jobs.length, options)
+          : await baselinesJob(job, index, jobs.length, options);
     if (!result) return { results, interrupted: true };
     await writeAtomically(file, `${JSON.stringify(result, null, 1)}\n`);
     await fs.rm(path.join(out, job.id), { recursive: true, force: true });
@@ -191,9 +202,12 @@ async function baselinesJob(job: Job, index: number, total: number, options: Run
   }
 }
 
+const weightsFile = (out: string, id: string) => path.join(out, `${id}.weights`);
+
 /** Trains on the job's training clips (validating on speakers split off them) and measures the best weights on its test clips; undefined when interrupted. */
-async function networkJob(job: Job, checkpointDir: string, index: number, total: number, options: RunOptions): Promise<JobResult | undefined> {
+async function networkJob(job: Job, out: string, index: number, total: number, options: RunOptions): Promise<JobResult | undefined> {
   const { config } = job;
+  const checkpointDir = path.join(out, job.id, 'checkpoint');
   const split =
     config.split === 'none' ? { train: job.train, validation: [] } : splitClips(job.train, config.split, config.validationFraction, createRandom(config.seed));
   let resumeFrom: Checkpoint | undefined;
@@ -223,6 +237,8 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
       events: options.events,
     });
     if (result.ended === 'interrupted') return undefined;
+    if (job.keepWeights)
+      await writeAtomically(weightsFile(out, job.id), new Uint8Array(result.weights.buffer, result.weights.byteOffset, result.weights.byteLength));
     const { evaluation } = await evaluateClips(pool, result.weights, job.test, [...LABELS], config.evalPositions, config.melFmin);
     return {
       id: job.id,
@@ -239,6 +255,54 @@ async function networkJob(job: Job, checkpointDir: string, index: number, total:
         ended: result.ended,
       },
       ...(await underConditions(job, [networkScorer(pool, result.weights, 'aernet', job.config.windowInput, job.config.melFmin)], options.conditions)),
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** A member's kept weights, checked against the model's size. */
+async function memberWeights(out: string, id: string, expected: number): Promise<Float32Array> {
+  const file = weightsFile(out, id);
+  const bytes = await fs.readFile(file).catch(() => {
+    throw new AerError('invalid_checkpoint', `${file} is missing: the ensemble's member ${id} did not keep its weights`, {
+      hint: `delete ${path.join(out, `${id}.json`)} to train that member again`,
+    });
+  });
+  if (bytes.byteLength !== expected * 4)
+    throw new AerError('invalid_checkpoint', `${file} holds ${bytes.byteLength} bytes, not the model's ${expected} weights`, {
+      hint: `delete it and ${path.join(out, `${id}.json`)} to train that member again`,
+    });
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/**
+ * The fold's networks as one model: every window scored by each member and
+ * the probabilities averaged, on the clips and under every condition, as a
+ * deep ensemble would be served.
+ */
+async function ensembleJob(job: Job, out: string, index: number, total: number, options: RunOptions): Promise<JobResult> {
+  const { config } = job;
+  const members = job.members ?? [];
+  options.events?.onJob?.(job, index, total, 'start');
+  const { weights } = await initialWeights(config.model, config.seed, config.backend);
+  const memberSets = await Promise.all(members.map((id) => memberWeights(out, id, weights.length)));
+  const started = performance.now();
+  const pool = await ReplicaPool.start(config.workers, config.model, config.backend);
+  try {
+    const scorer = ensembleScorer(pool, memberSets, config.windowInput, config.melFmin);
+    const clean = await scorer.predict(evaluationWindows(job.test, config.evalPositions, config.melFmin), job.test.length * config.evalPositions);
+    const averaged = averageOverPositions(clean, config.evalPositions, LABELS.length);
+    const truth = Int32Array.from(job.test, (c) => LABELS.indexOf(c.label));
+    return {
+      id: job.id,
+      title: job.title,
+      kind: 'ensemble',
+      evaluations: { ensemble: evaluate([...LABELS], truth, argmaxRows(averaged, LABELS.length)) },
+      ...(await underConditions(job, [scorer], options.conditions)),
+      seconds: { ensemble: Math.round((performance.now() - started) / 1000) },
+      ...sides(job),
+      members,
     };
   } finally {
     await pool.close();

@@ -25,7 +25,9 @@ export interface MethodSummary {
 const METHOD_NAMES: Record<string, string> = { svm: 'SVM (PCA 200, RBF)', forest: 'Random forest (300 trees)' };
 
 export function methodName(key: string, result: JobResult): string {
-  return key === 'aernet' ? `AER-Net (${result.network?.variant ?? 'full'})` : (METHOD_NAMES[key] ?? key);
+  if (key === 'aernet') return `AER-Net (${result.network?.variant ?? 'full'})`;
+  if (key === 'ensemble') return `AER-Net, ${result.members?.length ?? 0} runs averaged`;
+  return METHOD_NAMES[key] ?? key;
 }
 
 function spread(values: number[]): { mean: number; std: number } {
