@@ -51,6 +51,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     description: 'speaker-grouped cross-validation of AER-Net and both baselines on the same folds (mean and spread)',
     load: async () => (await import('./cli/crossval.ts')).registerCrossval,
   },
+  ensemble: {
+    description: 'average several trained models of one recipe (other seeds) as one model directory: steadier answers, each window scored once per model',
+    load: async () => (await import('./cli/ensemble.ts')).registerEnsemble,
+  },
   'export-onnx': {
     description: 'export a model directory to ONNX (model.onnx beside model.json) for the onnx engine, checked against TF.js; --int8 adds model.int8.onnx',
     load: async () => (await import('./cli/export-onnx.ts')).registerExportOnnx,

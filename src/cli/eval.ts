@@ -12,6 +12,7 @@ import { checkDatasetName } from '../train/datasets/scan.ts';
 import { prepareData } from '../train/data.ts';
 import { type ConditionResults, evaluateConditions, networkScorer } from '../train/conditions/evaluate.ts';
 import { CONDITIONS, type Condition, NARROWBAND_ROWS, ROW_DESCRIPTIONS } from '../train/conditions/names.ts';
+import { memberCount } from '../model/ensemble.ts';
 import { packWeights } from '../model/weights.ts';
 import { checkCompanionLabels } from '../stream/served-models.ts';
 import { VadBatcher } from '../stream/vad.ts';
@@ -120,12 +121,15 @@ async function run(flags: EvalFlags): Promise<void> {
   const companion = companionDir ? await loadModelDir(companionDir).catch((e: unknown) => Promise.reject(narrowbandFailure(e))) : undefined;
   if (companion) checkCompanionLabels(labels, companion.metadata.labels, 'the model');
   const workers = Math.max(1, Math.min(flags.workers, Math.ceil(clips.length / 8)));
-  const pool = await ReplicaPool.start(workers, loaded.metadata.options, flags.backend);
+  // An ensemble's replicas hold all its networks, and score its averaged outputs.
+  const members = memberCount(loaded.model);
+  const pool = await ReplicaPool.start(workers, loaded.metadata.options, flags.backend, members);
   // The companion shares the pool when it has the same architecture (only its weights differ).
-  const sameShape = companion && JSON.stringify(companion.metadata.options) === JSON.stringify(loaded.metadata.options);
+  const sameShape =
+    companion && JSON.stringify(companion.metadata.options) === JSON.stringify(loaded.metadata.options) && memberCount(companion.model) === members;
   const companionPool =
     companion && !sameShape
-      ? await ReplicaPool.start(workers, companion.metadata.options, flags.backend).catch(async (error: unknown) => {
+      ? await ReplicaPool.start(workers, companion.metadata.options, flags.backend, memberCount(companion.model)).catch(async (error: unknown) => {
           await pool.close();
           throw error;
         })

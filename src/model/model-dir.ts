@@ -12,6 +12,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { AerError } from '../errors.ts';
 import { N_MELS, WINDOW_FRAMES } from '../features/recipe.ts';
 import './attention.ts';
+import { memberCount } from './ensemble.ts';
 import './temporal-mean.ts';
 import { AER_JSON, type AerMetadata, MODEL_JSON, readJson, readModelMetadata, WEIGHTS_BIN, writeAtomically } from './model-files.ts';
 
@@ -85,6 +86,14 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
     throw new AerError(
       'invalid_model',
       `the model must output probabilities for its ${metadata.labels.length} labels and attention weights; it outputs ${JSON.stringify(model.outputs.map((o) => o.shape))}`,
+    );
+  }
+  const members = memberCount(model);
+  if ((metadata.ensemble?.length ?? 1) !== members) {
+    throw new AerError(
+      'invalid_model',
+      `${path.join(dir, AER_JSON)} lists ${metadata.ensemble?.length ?? 1} network(s), but model.json holds ${members}: the files do not belong together`,
+      { hint: 'copy the whole model directory as `aer ensemble` or `aer train` wrote it' },
     );
   }
   return { dir, model, metadata };

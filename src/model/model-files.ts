@@ -41,6 +41,8 @@ export interface AerMetadata {
    * of speech better as two 2 s spans (chosen by measurement, docs/model.md).
    */
   window_input?: WindowInput;
+  /** An ensemble (`aer ensemble`): the networks averaged in it, in the graph's order (model/ensemble.ts). */
+  ensemble?: { from: string; weights_sha256: string; seed?: number }[];
   /** How it was trained: data, split, recipe, augmentation, the command. */
   training: Record<string, unknown>;
   /** What it measured: validation and cross-validation results, baselines. */
@@ -140,6 +142,12 @@ export function checkMetadata(raw: Record<string, unknown>, file: string): AerMe
   if (raw.window_input !== undefined && !(WINDOW_INPUTS as readonly unknown[]).includes(raw.window_input))
     throw new AerError('invalid_model', `${file} has window_input ${JSON.stringify(raw.window_input)}, not one of ${WINDOW_INPUTS.join(', ')}`, {
       hint: 'remove it (the window whole) or set it to spans',
+    });
+  const networks = raw.ensemble;
+  const network = (m: unknown) => typeof m === 'object' && m !== null && typeof (m as Record<string, unknown>).weights_sha256 === 'string';
+  if (networks !== undefined && !(Array.isArray(networks) && networks.length >= 2 && networks.every(network)))
+    throw new AerError('invalid_model', `${file} has an ensemble entry that does not list 2 or more networks with their weights_sha256`, {
+      hint: 'restore aer.json as `aer ensemble` wrote it',
     });
   return raw as unknown as AerMetadata;
 }

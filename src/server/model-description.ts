@@ -45,6 +45,8 @@ export function describeModel(engine: Engine, band: ServedBand): Record<string, 
     feature_recipe: m.feature_recipe.name,
     window_input: windowInputOf(m),
     mel_fmin: melFminOf(m),
+    // An ensemble's networks (aer ensemble): each window is scored by every one and their answers averaged.
+    networks: m.ensemble?.length ?? 1,
     metrics: withoutPaths(m.metrics),
   };
 }

@@ -2,6 +2,7 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { AerNetOptions } from '../model/aernet-options.ts';
 import type { BackendChoice } from '../model/backend.ts';
+import { memberCount } from '../model/ensemble.ts';
 import { packWeights } from '../model/weights.ts';
 import type { LoadedClip } from './clip-store.ts';
 import { evaluate, type Evaluation, argmaxRows } from './metrics.ts';
@@ -28,7 +29,7 @@ export async function evaluateClips(
   return { evaluation: evaluate(labels, truth, argmaxRows(averaged, labels.length)), probabilities: averaged };
 }
 
-/** A loaded model's metrics on clips, on its own replica pool. */
+/** A loaded model's metrics on clips (an ensemble's averaged), on its own replica pool. */
 export async function evaluateModel(
   model: LayersModel,
   options: AerNetOptions,
@@ -39,7 +40,7 @@ export async function evaluateModel(
   backend: BackendChoice,
   fmin = 0,
 ): Promise<Evaluation> {
-  const pool = await ReplicaPool.start(Math.max(1, Math.min(workers, Math.ceil(clips.length / 8))), options, backend);
+  const pool = await ReplicaPool.start(Math.max(1, Math.min(workers, Math.ceil(clips.length / 8))), options, backend, memberCount(model));
   try {
     return (await evaluateClips(pool, packWeights(model), clips, labels, positions, fmin)).evaluation;
   } finally {

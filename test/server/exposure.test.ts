@@ -94,6 +94,8 @@ describe('/v1/models', () => {
       assert.equal((JSON.parse(text) as { models: { window_input: string }[] }).models[0].window_input, 'spans');
       const recipe = (JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL_DIR, 'aer.json'), 'utf8')) as { feature_recipe: { fmin: number } }).feature_recipe;
       assert.equal((JSON.parse(text) as { models: { mel_fmin: number }[] }).models[0].mel_fmin, recipe.fmin);
+      const networks = (JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL_DIR, 'aer.json'), 'utf8')) as { ensemble?: unknown[] }).ensemble?.length ?? 1;
+      assert.equal((JSON.parse(text) as { models: { networks: number }[] }).models[0].networks, networks);
     } finally {
       await service.stop();
     }

@@ -1,5 +1,6 @@
 /**
- * The project's own TF.js -> ONNX exporter for AER-Net: walks the Layers
+ * The project's own TF.js -> ONNX exporter for AER-Net (and ensembles of
+ * it, model/ensemble.ts): walks the Layers
  * model in topological order, converts each layer (layers.ts), folds batch
  * norm into the convolution before it, and names the graph's input
  * `features` (batch, 130, 128, 1) and outputs `probabilities` (batch,
@@ -118,6 +119,19 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
         if (new Set(ins.map((v) => v.layout)).size > 1) throw new AerError('unsupported_model', `layer ${layer.name} adds an image to a sequence`);
         set({
           name: ins.slice(1).reduce((sum, v, i) => g.op('Add', [sum, v.name], {}, i === ins.length - 2 ? layer.name : `${layer.name}_${i}`), ins[0].name),
+          layout: ins[0].layout,
+        });
+        break;
+      case 'Average':
+        // An ensemble's outputs (model/ensemble.ts): the members' probabilities or attention, averaged.
+        if (new Set(ins.map((v) => v.layout)).size > 1) throw new AerError('unsupported_model', `layer ${layer.name} averages values of different layouts`);
+        set({
+          name: g.op(
+            'Mean',
+            ins.map((v) => v.name),
+            {},
+            layer.name,
+          ),
           layout: ins[0].layout,
         });
         break;

@@ -97,9 +97,10 @@ export class ReplicaPool {
     return this.replicas.length;
   }
 
-  static async start(count: number, modelOptions: AerNetOptions, backend: BackendChoice): Promise<ReplicaPool> {
+  /** `members` above 1: replicas of an ensemble graph of that many networks (model/ensemble.ts), for prediction. */
+  static async start(count: number, modelOptions: AerNetOptions, backend: BackendChoice, members = 1): Promise<ReplicaPool> {
     if (!Number.isInteger(count) || count < 1) throw new AerError('invalid_argument', `--workers must be a whole number from 1, got ${count}`);
-    const data: ReplicaData & { entry: string } = { modelOptions, backend, entry: new URL('./replica.ts', import.meta.url).href };
+    const data: ReplicaData & { entry: string } = { modelOptions, backend, members, entry: new URL('./replica.ts', import.meta.url).href };
     // ts-thread.mjs registers the TypeScript loader in each thread, then runs replica.ts.
     const workers = Array.from({ length: count }, () => new Worker(new URL('../../ts-thread.mjs', import.meta.url), { workerData: data, execArgv: [] }));
     const readies = await Promise.all(

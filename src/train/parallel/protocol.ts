@@ -6,6 +6,8 @@ import type { TrainingBatch } from '../mixup.ts';
 export interface ReplicaData {
   modelOptions: AerNetOptions;
   backend: BackendChoice;
+  /** Networks in the model: above 1, an ensemble graph of them (model/ensemble.ts), for prediction. */
+  members?: number;
 }
 
 /** A replica's part of a batch (model inputs, targets, labels, weights), and the seed of its dropout masks. */

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildAerNet } from '../../model/aernet.ts';
 import { selectBackend } from '../../model/backend.ts';
+import { buildEnsemble } from '../../model/ensemble.ts';
 import { packVariables, unpackWeights } from '../../model/weights.ts';
 import { seedMathRandom } from '../random.ts';
 import { predictFeatures, shardGradients } from '../step.ts';
@@ -17,7 +18,7 @@ const send = (message: FromReplica, transfer: ArrayBuffer[] = []) => port.postMe
 
 try {
   const backend = await selectBackend(data.backend, { training: true });
-  const model = buildAerNet(data.modelOptions);
+  const model = (data.members ?? 1) > 1 ? buildEnsemble(data.modelOptions, data.members!) : buildAerNet(data.modelOptions);
   port.on('message', (message: ToReplica) => {
     try {
       if (message.type === 'step') {
