@@ -52,6 +52,9 @@ function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: numb
   ].join('\n');
 }
 
+/** How many networks the measured model averages: an ensemble's repeats, or one. */
+const networks = (flags: CrossvalFlags) => (flags.ensemble ? flags.repeats : 1);
+
 export function registerCrossval(command: Command): void {
   command
     .option('--folds <k>', 'speaker folds', parseNumberOption('--folds', 2, 100), 4)
@@ -92,9 +95,9 @@ Examples:
               if (flags.only?.some((k) => k > flags.folds))
                 throw new AerError('invalid_argument', `--only ${flags.only.join(',')} names a fold past --folds ${flags.folds}`);
               if (flags.only && flags.recordIn) throw new AerError('invalid_argument', '--record-in needs every fold; leave --only out');
-              if (flags.repeats > 1 && flags.recordIn)
+              if (flags.repeats > 1 && flags.recordIn && !flags.ensemble)
                 throw new AerError('invalid_argument', '--record-in records one run per fold; leave --repeats out', {
-                  hint: 'measure the spread with --repeats in its own --out, then record the run that matches the model',
+                  hint: 'measure the spread with --repeats in its own --out, then record the run that matches the model (or add --ensemble for a model of that many networks)',
                 });
               if (flags.ensemble && flags.repeats < 2)
                 throw new AerError('invalid_argument', '--ensemble averages the networks of --repeats, which is 1', {
@@ -103,9 +106,9 @@ Examples:
               return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats, flags.ensemble === true);
             },
             describe: (config, jobs) => describe(config, jobs, flags.folds, flags.repeats, flags.ensemble === true),
-            check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data) : undefined),
+            check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data, networks(flags)) : undefined),
             finished: async (summaries, command, conditions) => {
-              if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries, conditions);
+              if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries, conditions, networks(flags));
             },
           },
           flags,

@@ -308,6 +308,25 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
     const repeated = aer('crossval', ...recipe, '--folds', '2', '--repeats', '2', '--out', path.join(work, 'cv-repeated'), '--record-in', model);
     assert.equal(repeated.status, 2);
     assert.match(repeated.stderr, /--record-in records one run per fold; leave --repeats out/);
+
+    // The recipe's seeds 42 and 43 as one model: what --repeats 2 --ensemble measures, recorded with the averaged figures first.
+    const second = path.join(work, 'all-speakers-43');
+    assert.equal(aer('train', ...recipe, '--seed', '43', '--out', second).status, 0);
+    const both = path.join(work, 'all-speakers-x2');
+    assert.equal(aer('ensemble', model, second, '--out', both).status, 0);
+    const cvBoth = (out: string, ...more: string[]) =>
+      aer('crossval', ...recipe, '--folds', '2', ...more, '--out', path.join(work, out), '--record-in', both, '--conditions', 'clean');
+    assert.match(cvBoth('cv-both-one').stderr, /holds 2 network\(s\), and this cross-validation measures one/);
+    const averaged = cvBoth('cv-both', '--repeats', '2', '--ensemble');
+    assert.equal(averaged.status, 0, averaged.stderr);
+    const bothRecord = (
+      JSON.parse(fs.readFileSync(path.join(both, 'aer.json'), 'utf8')) as { metrics: { crossval: { methods: { method: string }[]; folds: string[] } } }
+    ).metrics.crossval;
+    assert.deepEqual(
+      bothRecord.methods.map((m) => m.method),
+      ['AER-Net, 2 runs averaged', 'AER-Net (full)', 'SVM (PCA 200, RBF)', 'Random forest (300 trees)'],
+    );
+    assert.equal(bothRecord.folds.length, 2);
   });
 
   test('ablation trains the three variants and the baselines on one split, beside the paper', () => {

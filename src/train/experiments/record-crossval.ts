@@ -3,14 +3,16 @@
  * honest figures are those of a cross-validation of the same recipe on the
  * same data. `aer crossval --record-in MODEL` checks that the model was
  * trained with exactly the recipe and data cross-validated, and records the
- * figures in its aer.json and report.md.
+ * figures in its aer.json and report.md. An ensemble of N networks (aer
+ * ensemble) is what `--repeats N --ensemble` measures: its network k must be
+ * the recipe with seed + k.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AerError } from '../../errors.ts';
 import { writeAtomically } from '../../model/model-files.ts';
 import { withLaterAugmentOff } from '../augment.ts';
-import { conditionTable, type ConditionSummary, type MethodSummary, summaryTable } from './summary.ts';
+import { conditionTable, type ConditionSummary, ensembleMethod, type MethodSummary, summaryTable } from './summary.ts';
 
 export interface CrossvalRecord {
   command: string;
@@ -36,7 +38,13 @@ function differences(there: unknown, here: unknown, at = ''): string[] {
 /** The data as summarizeData describes it, less where the folders lie. */
 const withoutRoots = (data: Record<string, unknown>[]) => data.map(({ root: _root, ...rest }) => rest);
 
-async function modelTraining(modelDir: string): Promise<{ raw: Record<string, unknown>; config: unknown; data: Record<string, unknown>[] }> {
+interface NetworkTraining {
+  config: unknown;
+  data: Record<string, unknown>[];
+}
+
+/** aer.json and how each of its networks was trained: one, or an ensemble's in order. */
+async function modelTraining(modelDir: string): Promise<{ raw: Record<string, unknown>; networks: NetworkTraining[] }> {
   const file = path.join(modelDir, 'aer.json');
   let raw: Record<string, unknown>;
   try {
@@ -44,12 +52,14 @@ async function modelTraining(modelDir: string): Promise<{ raw: Record<string, un
   } catch {
     throw new AerError('invalid_model', `${file} is missing or corrupt: --record-in takes a model directory written by aer train`);
   }
-  const training = raw.training as { config?: unknown; data?: Record<string, unknown>[] } | undefined;
-  if (!training?.config || !training.data)
+  type Training = { config?: unknown; data?: Record<string, unknown>[]; ensemble_of?: Training[] };
+  const training = raw.training as Training | undefined;
+  const networks = training?.ensemble_of ?? (training ? [training] : []);
+  if (networks.length === 0 || networks.some((t) => !t?.config || !t.data))
     throw new AerError('invalid_model', `${file} does not record its training recipe (trained by an older aer-stream)`, {
       hint: 'train it again with this version',
     });
-  return { raw, config: training.config, data: training.data };
+  return { raw, networks: networks as NetworkTraining[] };
 }
 
 /**
@@ -64,29 +74,56 @@ function servedRecipe(raw: Record<string, unknown>, config: unknown): unknown {
   return raw.window_input === 'spans' ? { ...rest, windowInput: 'spans' } : rest;
 }
 
-/** Refuses, before any training, a model trained with another recipe or on other data, or served otherwise than measured. */
-export async function checkRecordable(modelDir: string, recipe: unknown, data: Record<string, unknown>[]): Promise<void> {
+/**
+ * Refuses, before any training, a model trained with another recipe or on
+ * other data, or served otherwise than measured; `networks`: how many the
+ * cross-validation averages (--repeats with --ensemble), 1 otherwise.
+ */
+export async function checkRecordable<Recipe extends { seed: number }>(
+  modelDir: string,
+  recipe: Recipe,
+  data: Record<string, unknown>[],
+  networks = 1,
+): Promise<void> {
   const model = await modelTraining(modelDir);
-  const recipeDiffs = differences(servedRecipe(model.raw, model.config), JSON.parse(JSON.stringify(recipe)));
-  if (recipeDiffs.length > 0) {
-    throw new AerError('invalid_argument', `${modelDir} was trained with another recipe (${recipeDiffs.join('; ')})`, {
-      hint: 'cross-validate with the options that trained it (its aer.json, training.command)',
-    });
-  }
-  const dataDiffs = differences(withoutRoots(model.data), withoutRoots(data));
-  if (dataDiffs.length > 0)
-    throw new AerError('invalid_argument', `${modelDir} was trained on other data (${dataDiffs.slice(0, 3).join('; ')})`, {
-      hint: 'cross-validate on the --data folders that trained it',
-    });
+  const count = model.networks.length;
+  if (count !== networks)
+    throw new AerError(
+      'invalid_argument',
+      `${modelDir} holds ${count} network(s), and this cross-validation measures ${networks === 1 ? 'one' : `${networks} averaged`}`,
+      { hint: count > 1 ? `cross-validate its recipe with --repeats ${count} --ensemble` : 'leave --repeats and --ensemble out' },
+    );
+  model.networks.forEach((network, k) => {
+    const which = count > 1 ? `network ${k + 1} of ${modelDir}` : modelDir;
+    const recipeDiffs = differences(servedRecipe(model.raw, network.config), JSON.parse(JSON.stringify({ ...recipe, seed: recipe.seed + k })));
+    if (recipeDiffs.length > 0) {
+      throw new AerError('invalid_argument', `${which} was trained with another recipe (${recipeDiffs.join('; ')})`, {
+        hint: 'cross-validate with the options that trained it (its aer.json, training.command)',
+      });
+    }
+    const dataDiffs = differences(withoutRoots(network.data), withoutRoots(data));
+    if (dataDiffs.length > 0)
+      throw new AerError('invalid_argument', `${which} was trained on other data (${dataDiffs.slice(0, 3).join('; ')})`, {
+        hint: 'cross-validate on the --data folders that trained it',
+      });
+  });
 }
 
-export async function recordCrossval(modelDir: string, command: string, summaries: MethodSummary[], conditions?: ConditionSummary): Promise<CrossvalRecord> {
+/** `networks` above 1: the model is an ensemble, and its figures are the averaged networks' (listed first). */
+export async function recordCrossval(
+  modelDir: string,
+  command: string,
+  summaries: MethodSummary[],
+  conditions?: ConditionSummary,
+  networks = 1,
+): Promise<CrossvalRecord> {
   const model = await modelTraining(modelDir);
-  const network = summaries.find((s) => s.method.startsWith('AER-Net'));
+  const network = networks > 1 ? summaries.find((s) => s.method === ensembleMethod(networks)) : summaries.find((s) => s.method.startsWith('AER-Net'));
+  const methods = network ? [network, ...summaries.filter((s) => s !== network)] : summaries;
   const record: CrossvalRecord = {
     command,
     folds: network?.runs.map((r) => r.title) ?? [],
-    methods: summaries.map(({ pooled: _pooled, ...rest }) => rest),
+    methods: methods.map(({ pooled: _pooled, ...rest }) => rest),
     pooled_confusion: network ? { labels: network.pooled.labels, confusion: network.pooled.confusion } : { labels: [], confusion: [] },
     ...(conditions ? { conditions } : {}),
   };

@@ -24,9 +24,12 @@ export interface MethodSummary {
 
 const METHOD_NAMES: Record<string, string> = { svm: 'SVM (PCA 200, RBF)', forest: 'Random forest (300 trees)' };
 
+/** The method name of a fold's `networks` runs averaged (crossval --ensemble). */
+export const ensembleMethod = (networks: number) => `AER-Net, ${networks} runs averaged`;
+
 export function methodName(key: string, result: JobResult): string {
   if (key === 'aernet') return `AER-Net (${result.network?.variant ?? 'full'})`;
-  if (key === 'ensemble') return `AER-Net, ${result.members?.length ?? 0} runs averaged`;
+  if (key === 'ensemble') return ensembleMethod(result.members?.length ?? 0);
   return METHOD_NAMES[key] ?? key;
 }
 
