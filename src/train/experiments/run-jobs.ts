@@ -22,15 +22,15 @@ import type { Condition } from '../conditions/names.ts';
 import { speakersOf } from '../datasets/clip.ts';
 import { recipeOf, type TrainConfig } from '../config.ts';
 import { fingerprint } from '../data.ts';
-import { evaluateClips } from '../evaluate-clips.ts';
+import { evaluateClips, scoreClips } from '../evaluate-clips.ts';
 import { fit, type FitEvents } from '../fit.ts';
 import { initialWeights } from '../initial-weights.ts';
 import { LABELS } from '../labels.ts';
-import { argmaxRows, evaluate, type Evaluation } from '../metrics.ts';
+import type { Evaluation } from '../metrics.ts';
 import { ReplicaPool } from '../parallel/pool.ts';
 import { createRandom } from '../random.ts';
 import { splitClips } from '../split.ts';
-import { averageOverPositions, evaluationWindows } from '../windows.ts';
+import { evaluationWindows } from '../windows.ts';
 
 export interface Job {
   /** File-name safe and unique in the experiment. */
@@ -292,13 +292,11 @@ async function ensembleJob(job: Job, out: string, index: number, total: number, 
   try {
     const scorer = ensembleScorer(pool, memberSets, config.windowInput, config.melFmin);
     const clean = await scorer.predict(evaluationWindows(job.test, config.evalPositions, config.melFmin), job.test.length * config.evalPositions);
-    const averaged = averageOverPositions(clean, config.evalPositions, LABELS.length);
-    const truth = Int32Array.from(job.test, (c) => LABELS.indexOf(c.label));
     return {
       id: job.id,
       title: job.title,
       kind: 'ensemble',
-      evaluations: { ensemble: evaluate([...LABELS], truth, argmaxRows(averaged, LABELS.length)) },
+      evaluations: { ensemble: scoreClips(clean, job.test, [...LABELS], config.evalPositions).evaluation },
       ...(await underConditions(job, [scorer], options.conditions)),
       seconds: { ensemble: Math.round((performance.now() - started) / 1000) },
       ...sides(job),
