@@ -45,6 +45,11 @@ function foldedBatchNorm(conv: Layer, readers: Map<number, Layer[]>): Layer | un
   return activation === 'linear' || activation === undefined ? soleReader(conv, readers, 'BatchNormalization') : undefined;
 }
 
+/** A layer that combines its inputs element-wise needs them in one layout (an image is NCHW, a sequence plain). */
+function sharedLayout(layer: Layer, ins: Value[], mixing: string): void {
+  if (new Set(ins.map((v) => v.layout)).size > 1) throw new AerError('unsupported_model', `layer ${layer.name} ${mixing}`);
+}
+
 export interface ExportOptions {
   /** Run the calibrated convolutions in int8 (quantize.ts). */
   quantize?: Calibration;
@@ -116,7 +121,7 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
         set(ins[0]);
         break;
       case 'Add':
-        if (new Set(ins.map((v) => v.layout)).size > 1) throw new AerError('unsupported_model', `layer ${layer.name} adds an image to a sequence`);
+        sharedLayout(layer, ins, 'adds an image to a sequence');
         set({
           name: ins.slice(1).reduce((sum, v, i) => g.op('Add', [sum, v.name], {}, i === ins.length - 2 ? layer.name : `${layer.name}_${i}`), ins[0].name),
           layout: ins[0].layout,
@@ -124,7 +129,7 @@ export function exportOnnx(model: tf.LayersModel, metadata: Record<string, strin
         break;
       case 'Average':
         // An ensemble's outputs (model/ensemble.ts): the members' probabilities or attention, averaged.
-        if (new Set(ins.map((v) => v.layout)).size > 1) throw new AerError('unsupported_model', `layer ${layer.name} averages values of different layouts`);
+        sharedLayout(layer, ins, 'averages an image with a sequence');
         set({
           name: g.op(
             'Mean',
