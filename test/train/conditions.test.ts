@@ -8,7 +8,7 @@ import type { LoadedClip } from '../../src/train/clip-store.ts';
 import { buildCalls, DEFAULT_CALL } from '../../src/train/conditions/call.ts';
 import { telephoneBytes, viaOpus, viaTelephone } from '../../src/train/conditions/channel-sim.ts';
 import { gridWindows, joinRuns, MAX_GAP_S } from '../../src/train/conditions/continuous.ts';
-import { ensembleScorer, evaluateConditions, type Scorer } from '../../src/train/conditions/evaluate.ts';
+import { evaluateConditions, type Scorer } from '../../src/train/conditions/evaluate.ts';
 import { CONDITION_ROWS, CONDITIONS, parseConditions } from '../../src/train/conditions/names.ts';
 import { babble, mixAtSnr, rms, whiteNoise } from '../../src/train/conditions/noise-mix.ts';
 import { scoreRow, type StreamRow, type UnitRow } from '../../src/train/conditions/rows.ts';
@@ -332,35 +332,5 @@ describe('evaluating under conditions', () => {
     }
     // The clean row as the model with bands from 100 Hz is trained on: its own windows of each clip.
     assert.deepEqual(seen.from100[0].subarray(0, WINDOW_VALUES), positionedWindows(clips[0].signal, 1, 100)[0]);
-  });
-});
-
-describe('an ensemble of networks', () => {
-  test("scores each window with every member's weights and averages their probabilities, window by window", async () => {
-    // A pool stand-in: member w says class w on each window, surer on later windows.
-    const asked: { member: number; windows: number }[] = [];
-    const pool = {
-      predict: async (weights: Float32Array, features: Float32Array) => {
-        const count = features.length / 2;
-        asked.push({ member: weights[0], windows: count });
-        const probabilities = Float32Array.from({ length: count * 3 }, (_, i) => {
-          const [row, k] = [Math.floor(i / 3), i % 3];
-          const sure = 0.5 + 0.1 * row;
-          return k === weights[0] ? sure : (1 - sure) / 2;
-        });
-        return { probabilities, attention: new Float32Array(0) };
-      },
-    };
-    const scorer = ensembleScorer(pool, [Float32Array.of(0), Float32Array.of(2)], 'spans', 100);
-    assert.deepEqual([scorer.name, scorer.windowInput, scorer.melFmin], ['ensemble', 'spans', 100]);
-    const windows = new Float32Array(4);
-    const averaged = await scorer.predict(windows, 2);
-    assert.deepEqual(asked, [
-      { member: 0, windows: 2 },
-      { member: 2, windows: 2 },
-    ]);
-    const expected = [0.375, 0.25, 0.375, 0.4, 0.2, 0.4].map((v) => Math.fround(v));
-    assert.ok(maxAbsDiff(averaged, Float32Array.from(expected)) < 1e-6, `${[...averaged]}`);
-    assert.deepEqual([...windows], [0, 0, 0, 0]);
   });
 });

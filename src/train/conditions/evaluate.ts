@@ -77,24 +77,6 @@ export function networkScorer(pool: ReplicaPool, weights: Float32Array, name = '
   return { name, windowInput, melFmin, predict: async (windows) => (await pool.predict(weights, windows.slice())).probabilities };
 }
 
-/** Several networks of one model as one: each window's probabilities averaged over them (a deep ensemble). */
-export function ensembleScorer(pool: Pick<ReplicaPool, 'predict'>, members: readonly Float32Array[], windowInput: WindowInput = 'whole', melFmin = 0): Scorer {
-  return {
-    name: 'ensemble',
-    windowInput,
-    melFmin,
-    predict: async (windows) => {
-      let sum: Float32Array | undefined;
-      for (const weights of members) {
-        const { probabilities } = await pool.predict(weights, windows.slice());
-        if (!sum) sum = probabilities;
-        else for (let i = 0; i < sum.length; i++) sum[i] += probabilities[i];
-      }
-      return sum!.map((v) => v / members.length);
-    },
-  };
-}
-
 function rowsOf(windows: Float32Array, count: number): Float32Array[] {
   return Array.from({ length: count }, (_, i) => windows.subarray(i * WINDOW_VALUES, (i + 1) * WINDOW_VALUES));
 }

@@ -10,14 +10,19 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import type { LayersModel } from '@tensorflow/tfjs';
 import { AerError } from '../../errors.ts';
+import { buildAerNet } from '../../model/aernet.ts';
+import { selectBackend } from '../../model/backend.ts';
+import { joinEnsemble } from '../../model/ensemble.ts';
 import { writeAtomically } from '../../model/model-files.ts';
+import { packWeights, unpackWeights, weightCount } from '../../model/weights.ts';
 import type { VadBatcher } from '../../stream/vad.ts';
 import { withLaterAugmentOff } from '../augment.ts';
 import { DEFAULT_BASELINES, runBaselines } from '../baselines/run.ts';
 import { type Checkpoint, hasCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import type { LoadedClip } from '../clip-store.ts';
-import { baselineScorers, type ConditionResults, ensembleScorer, evaluateConditions, networkScorer, type Scorer } from '../conditions/evaluate.ts';
+import { baselineScorers, type ConditionResults, evaluateConditions, networkScorer, type Scorer } from '../conditions/evaluate.ts';
 import type { Condition } from '../conditions/names.ts';
 import { speakersOf } from '../datasets/clip.ts';
 import { recipeOf, type TrainConfig } from '../config.ts';
@@ -277,20 +282,19 @@ async function memberWeights(out: string, id: string, expected: number): Promise
 }
 
 /**
- * The fold's networks as one model: every window scored by each member and
- * the probabilities averaged, on the clips and under every condition, as a
- * deep ensemble would be served.
+ * The fold's networks as one model, scored on the clips and under every
+ * condition: the kept weights joined into the ensemble graph the service
+ * serves (model/ensemble.ts), on replicas of that graph.
  */
 async function ensembleJob(job: Job, out: string, index: number, total: number, options: RunOptions): Promise<JobResult> {
   const { config } = job;
   const members = job.members ?? [];
   options.events?.onJob?.(job, index, total, 'start');
-  const { weights } = await initialWeights(config.model, config.seed, config.backend);
-  const memberSets = await Promise.all(members.map((id) => memberWeights(out, id, weights.length)));
+  const weights = await ensembleWeights(job, out);
   const started = performance.now();
-  const pool = await ReplicaPool.start(config.workers, config.model, config.backend);
+  const pool = await ReplicaPool.start(config.workers, config.model, config.backend, members.length);
   try {
-    const scorer = ensembleScorer(pool, memberSets, config.windowInput, config.melFmin);
+    const scorer = networkScorer(pool, weights, 'ensemble', config.windowInput, config.melFmin);
     const clean = await scorer.predict(evaluationWindows(job.test, config.evalPositions, config.melFmin), job.test.length * config.evalPositions);
     return {
       id: job.id,
@@ -304,5 +308,25 @@ async function ensembleJob(job: Job, out: string, index: number, total: number, 
     };
   } finally {
     await pool.close();
+  }
+}
+
+/** The ensemble graph's weights, from its members' kept weights (each checked against the network's size). */
+async function ensembleWeights(job: Job, out: string): Promise<Float32Array> {
+  const { config } = job;
+  await selectBackend(config.backend);
+  const networks: LayersModel[] = [];
+  try {
+    for (const id of job.members ?? []) {
+      const network = buildAerNet(config.model);
+      networks.push(network);
+      unpackWeights(network, await memberWeights(out, id, weightCount(network.weights)));
+    }
+    const ensemble = joinEnsemble(networks, config.model);
+    const weights = packWeights(ensemble);
+    ensemble.dispose();
+    return weights;
+  } finally {
+    for (const network of networks) network.dispose();
   }
 }
