@@ -7,7 +7,7 @@
  */
 import { type LayersModel, layers, model as functionalModel, type SymbolicTensor } from '@tensorflow/tfjs';
 import { AerError } from '../errors.ts';
-import { aerNetOutputs, buildAerNet, featuresInput } from './aernet.ts';
+import { aerNetOutputs, featuresInput } from './aernet.ts';
 import type { AerNetOptions } from './aernet-options.ts';
 
 const prefixOf = (member: number) => `m${member + 1}_`;
@@ -41,17 +41,4 @@ export function memberCount(model: LayersModel): number {
   let count = 0;
   while (model.layers.some((l) => l.name.startsWith(prefixOf(count)))) count++;
   return Math.max(1, count);
-}
-
-/** Each network of an ensemble graph as a model of its own (weights copied out); a plain AER-Net as itself. */
-export function splitEnsemble(model: LayersModel, options: AerNetOptions): LayersModel[] {
-  const count = memberCount(model);
-  if (count === 1) return [model];
-  return Array.from({ length: count }, (_, k) => {
-    const member = buildAerNet(options);
-    for (const layer of member.layers) {
-      if (layer.weights.length > 0) layer.setWeights(model.getLayer(`${prefixOf(k)}${layer.name}`).getWeights());
-    }
-    return member;
-  });
 }

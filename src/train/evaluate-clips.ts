@@ -24,11 +24,6 @@ export async function evaluateClips(
   fmin = 0,
 ): Promise<ClipPredictions> {
   const { probabilities } = await pool.predict(weights, evaluationWindows(clips, positions, fmin));
-  return scoreClips(probabilities, clips, labels, positions);
-}
-
-/** Metrics of clips from their windows' probabilities (each clip at `positions` positions, in evaluationWindows' order). */
-export function scoreClips(probabilities: Float32Array, clips: LoadedClip[], labels: string[], positions: number): ClipPredictions {
   const averaged = averageOverPositions(probabilities, positions, labels.length);
   const truth = Int32Array.from(clips, (c) => labels.indexOf(c.label));
   return { evaluation: evaluate(labels, truth, argmaxRows(averaged, labels.length)), probabilities: averaged };

@@ -9,7 +9,7 @@ import { checkAgreement, checkParity, PARITY_TOLERANCE } from '../../src/engine/
 import { INT8_SESSION_OPTIONS } from '../../src/engine/int8-session.ts';
 import { isAerError } from '../../src/errors.ts';
 import { DEFAULT_OPTIONS } from '../../src/model/aernet-options.ts';
-import { buildEnsemble, joinEnsemble, memberCount, splitEnsemble } from '../../src/model/ensemble.ts';
+import { buildEnsemble, joinEnsemble, memberCount } from '../../src/model/ensemble.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { packWeights } from '../../src/model/weights.ts';
 import { ReplicaPool } from '../../src/train/parallel/pool.ts';
@@ -41,19 +41,6 @@ describe('an ensemble of networks as one graph', () => {
     assert.ok(maxDiff(each[0][0], each[1][0]) > 1e-3);
     assert.equal(memberCount(ensemble), 3);
     assert.equal(memberCount(members[0]), 1);
-  });
-
-  test('splits back into its members, each reading as it did', async () => {
-    const members = [await seededModel(options, 3), await seededModel(options, 4)];
-    const parts = splitEnsemble(joinEnsemble(members, options), options);
-    const windows = featureWindows(2);
-    assert.equal(parts.length, 2);
-    parts.forEach((part, k) => {
-      const [p, a] = outputs(part, windows, 2);
-      const [q, b] = outputs(members[k], windows, 2);
-      assert.ok(maxDiff(p, q) === 0 && maxDiff(a, b) === 0);
-    });
-    assert.deepEqual(splitEnsemble(members[0], options), [members[0]]);
   });
 
   test('saves and loads as a model directory, and exports to ONNX with the same outputs', async () => {

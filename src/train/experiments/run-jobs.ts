@@ -27,7 +27,7 @@ import type { Condition } from '../conditions/names.ts';
 import { speakersOf } from '../datasets/clip.ts';
 import { recipeOf, type TrainConfig } from '../config.ts';
 import { fingerprint } from '../data.ts';
-import { evaluateClips, scoreClips } from '../evaluate-clips.ts';
+import { evaluateClips } from '../evaluate-clips.ts';
 import { fit, type FitEvents } from '../fit.ts';
 import { initialWeights } from '../initial-weights.ts';
 import { LABELS } from '../labels.ts';
@@ -35,7 +35,6 @@ import type { Evaluation } from '../metrics.ts';
 import { ReplicaPool } from '../parallel/pool.ts';
 import { createRandom } from '../random.ts';
 import { splitClips } from '../split.ts';
-import { evaluationWindows } from '../windows.ts';
 
 export interface Job {
   /** File-name safe and unique in the experiment. */
@@ -294,14 +293,13 @@ async function ensembleJob(job: Job, out: string, index: number, total: number, 
   const started = performance.now();
   const pool = await ReplicaPool.start(config.workers, config.model, config.backend, members.length);
   try {
-    const scorer = networkScorer(pool, weights, 'ensemble', config.windowInput, config.melFmin);
-    const clean = await scorer.predict(evaluationWindows(job.test, config.evalPositions, config.melFmin), job.test.length * config.evalPositions);
+    const { evaluation } = await evaluateClips(pool, weights, job.test, [...LABELS], config.evalPositions, config.melFmin);
     return {
       id: job.id,
       title: job.title,
       kind: 'ensemble',
-      evaluations: { ensemble: scoreClips(clean, job.test, [...LABELS], config.evalPositions).evaluation },
-      ...(await underConditions(job, [scorer], options.conditions)),
+      evaluations: { ensemble: evaluation },
+      ...(await underConditions(job, [networkScorer(pool, weights, 'ensemble', config.windowInput, config.melFmin)], options.conditions)),
       seconds: { ensemble: Math.round((performance.now() - started) / 1000) },
       ...sides(job),
       members,
