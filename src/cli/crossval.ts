@@ -7,7 +7,7 @@ import { CONDITIONS, type Condition } from '../train/conditions/names.ts';
 import { crossvalJobs } from '../train/experiments/plans.ts';
 import type { Job } from '../train/experiments/run-jobs.ts';
 import { addExperimentOptions, type ExperimentFlags, runExperiment } from './experiment.ts';
-import { action, conditionList, parseNumberOption } from './run.ts';
+import { action, conditionList, parseNumberOption, parseWholeOption } from './run.ts';
 import { addTrainingOptions } from './train-options.ts';
 
 interface CrossvalFlags extends ExperimentFlags {
@@ -16,6 +16,7 @@ interface CrossvalFlags extends ExperimentFlags {
   repeats: number;
   ensemble?: boolean;
   recordIn?: string;
+  foldSeed?: number;
   conditions: Condition[];
 }
 
@@ -25,7 +26,7 @@ function foldList(value: string): number[] {
   return folds;
 }
 
-function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: number, ensemble: boolean): string {
+function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: number, ensemble: boolean, foldSeed: number): string {
   return [
     `# Speaker cross-validation: AER-Net (${config.model.variant}) against SVM and random forest`,
     '',
@@ -36,11 +37,12 @@ function describe(config: TrainConfig, jobs: Job[], folds: number, repeats: numb
       .map((j) => `${j.title}, ${j.test.length} clips`)
       .join('; ')}.`,
     '',
+    ...(foldSeed === config.seed ? [] : [`The folds and the condition audio are dealt by seed ${foldSeed} (--fold-seed), not by the networks' seed.`, '']),
     `Recipe: Adam ${config.learningRate}, batch ${config.batchSize}, at most ${config.epochs} epochs, patience ${config.earlyStoppingPatience}, class weights ${config.classWeights ? 'balanced' : 'none'}, augmentation ${JSON.stringify(config.augment)}, model ${JSON.stringify(config.model)}, ${config.evalPositions} window position(s) per test clip, seed ${config.seed}.`,
     ...(repeats > 1
       ? [
           '',
-          `Each fold's network is trained ${repeats} times, with seeds ${config.seed} to ${config.seed + repeats - 1} (runs named by their seed; the unnamed one is seed ${config.seed}); the folds, the baselines and the condition audio are seed ${config.seed}'s, so a fold's runs differ by the run's chance alone. The network's means and spreads are over every run.`,
+          `Each fold's network is trained ${repeats} times, with seeds ${config.seed} to ${config.seed + repeats - 1} (runs named by their seed; the unnamed one is seed ${config.seed}); the folds, the baselines and the condition audio are seed ${foldSeed}'s, so a fold's runs differ by the run's chance alone. The network's means and spreads are over every run.`,
         ]
       : []),
     ...(ensemble
@@ -64,6 +66,11 @@ export function registerCrossval(command: Command): void {
       "train each fold's network n times, with --seed and the next seeds (the same folds, baselines and condition audio): how much of a difference is one run's chance",
       parseNumberOption('--repeats', 1, 20),
       1,
+    )
+    .option(
+      '--fold-seed <n>',
+      "deal the folds and draw the condition audio with this seed instead of --seed: other seeds measured on a record's folds",
+      parseWholeOption('--fold-seed', 0, 2 ** 31),
     )
     .option('--ensemble', "also score each fold with its --repeats networks' probabilities averaged (a deep ensemble, reported as its own method)")
     .option(
@@ -103,9 +110,9 @@ Examples:
                 throw new AerError('invalid_argument', '--ensemble averages the networks of --repeats, which is 1', {
                   hint: 'add --repeats 2 or more',
                 });
-              return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats, flags.ensemble === true);
+              return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats, flags.ensemble === true, flags.foldSeed ?? config.seed);
             },
-            describe: (config, jobs) => describe(config, jobs, flags.folds, flags.repeats, flags.ensemble === true),
+            describe: (config, jobs) => describe(config, jobs, flags.folds, flags.repeats, flags.ensemble === true, flags.foldSeed ?? config.seed),
             check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data, networks(flags)) : undefined),
             finished: async (summaries, command, conditions) => {
               if (flags.recordIn) await recordCrossval(flags.recordIn, command, summaries, conditions, networks(flags));

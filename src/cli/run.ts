@@ -54,6 +54,15 @@ export function parseNumberOption(name: string, min: number, max: number) {
   };
 }
 
+export function parseWholeOption(name: string, min: number, max: number) {
+  const number = parseNumberOption(name, min, max);
+  return (value: string): number => {
+    const n = number(value);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    return n;
+  };
+}
+
 /** A `LOW-HIGH` range of numbers, each from `min` to `max`, LOW not above HIGH (one number: both ends). */
 export function parseRangeOption(name: string, min: number, max: number) {
   const number = parseNumberOption(name, min, max);

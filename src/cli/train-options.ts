@@ -9,7 +9,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/config.ts';
 import { checkDatasetName, DATASET_NAMES } from '../train/datasets/scan.ts';
 import { defaultWorkerCount } from '../train/parallel/pool.ts';
 import { SPLITS } from '../train/split.ts';
-import { parseNumberOption, parseRangeOption } from './run.ts';
+import { parseNumberOption, parseRangeOption, parseWholeOption } from './run.ts';
 
 export interface TrainingFlags {
   data: string[];
@@ -49,11 +49,6 @@ export interface TrainingFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const whole = (name: string, min: number, max: number) => (v: string) => {
-  const n = parseNumberOption(name, min, max)(v);
-  if (!Number.isInteger(n)) throw new Error(`${name} must be a whole number.`);
-  return n;
-};
 
 export function addTrainingOptions(command: Command, options: { split?: boolean } = { split: true }): Command {
   const d = DEFAULT_TRAIN_CONFIG;
@@ -75,17 +70,17 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
       .option('--validation <fraction>', 'share of clips held out for validation', parseNumberOption('--validation', 0.05, 0.5), d.validationFraction);
   }
   return command
-    .option('--seed <n>', 'seed for the split, initial weights, shuffling, augmentation and dropout', whole('--seed', 0, 2 ** 31), d.seed)
-    .option('--epochs <n>', 'most epochs to train', whole('--epochs', 1, 10000), d.epochs)
-    .option('--batch-size <n>', 'clips per step', whole('--batch-size', 1, 4096), d.batchSize)
+    .option('--seed <n>', 'seed for the split, initial weights, shuffling, augmentation and dropout', parseWholeOption('--seed', 0, 2 ** 31), d.seed)
+    .option('--epochs <n>', 'most epochs to train', parseWholeOption('--epochs', 1, 10000), d.epochs)
+    .option('--batch-size <n>', 'clips per step', parseWholeOption('--batch-size', 1, 4096), d.batchSize)
     .option('--learning-rate <lr>', 'Adam learning rate', parseNumberOption('--learning-rate', 1e-7, 1), d.learningRate)
     .option(
       '--patience <epochs>',
       'early stopping: epochs without a better validation loss (0: never stop early)',
-      whole('--patience', 0, 10000),
+      parseWholeOption('--patience', 0, 10000),
       d.earlyStoppingPatience,
     )
-    .option('--lr-patience <epochs>', 'ReduceLROnPlateau: epochs without improvement before a cut', whole('--lr-patience', 1, 10000), d.lrPatience)
+    .option('--lr-patience <epochs>', 'ReduceLROnPlateau: epochs without improvement before a cut', parseWholeOption('--lr-patience', 1, 10000), d.lrPatience)
     .option('--lr-factor <f>', 'ReduceLROnPlateau: factor of a cut', parseNumberOption('--lr-factor', 0.01, 0.99), d.lrFactor)
     .option('--min-lr <lr>', 'lowest learning rate (of the plateau cuts, or where the cosine ends)', parseNumberOption('--min-lr', 0, 1), d.minLearningRate)
     .addOption(
@@ -96,7 +91,7 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
     .option(
       '--average-epochs <n>',
       "keep the mean of the last n epochs' weights, batch norm measured again (stochastic weight averaging; with --split none)",
-      whole('--average-epochs', 1, 100_000),
+      parseWholeOption('--average-epochs', 1, 100_000),
     )
     .option(
       '--mixup <alpha>',
@@ -134,18 +129,18 @@ export function addTrainingOptions(command: Command, options: { split?: boolean 
     .addOption(
       new Option('--variant <variant>', 'the model: full AER-Net, or an ablation').choices(['full', 'cnn_res', 'cnn']).default(DEFAULT_OPTIONS.variant),
     )
-    .option('--lstm-units <n>', 'units of each direction of the BiLSTM', whole('--lstm-units', 4, 2048), DEFAULT_OPTIONS.lstmUnits)
-    .option('--attention-units <n>', 'width of the attention scoring layer', whole('--attention-units', 4, 2048), DEFAULT_OPTIONS.attentionUnits)
+    .option('--lstm-units <n>', 'units of each direction of the BiLSTM', parseWholeOption('--lstm-units', 4, 2048), DEFAULT_OPTIONS.lstmUnits)
+    .option('--attention-units <n>', 'width of the attention scoring layer', parseWholeOption('--attention-units', 4, 2048), DEFAULT_OPTIONS.attentionUnits)
     .option('--conv-dropout <rate>', 'dropout after each conv block', parseNumberOption('--conv-dropout', 0, 0.9), DEFAULT_OPTIONS.convDropout)
     .option('--dropout <rate>', 'dropout after the LSTM and between the dense layers', parseNumberOption('--dropout', 0, 0.9), DEFAULT_OPTIONS.denseDropout)
     .option('--l2 <lambda>', 'L2 weight decay on kernels (0: none)', parseNumberOption('--l2', 0, 1), DEFAULT_OPTIONS.l2)
     .option(
       '--eval-positions <n>',
       'windows per clip averaged at evaluation, the clip placed from the window start to its end',
-      whole('--eval-positions', 1, 16),
+      parseWholeOption('--eval-positions', 1, 16),
       d.evalPositions,
     )
-    .option('--workers <n>', 'training threads (data parallel); default: one per core', whole('--workers', 1, 64), defaultWorkerCount())
+    .option('--workers <n>', 'training threads (data parallel); default: one per core', parseWholeOption('--workers', 1, 64), defaultWorkerCount())
     .addOption(new Option('--backend <name>', 'TF.js backend: native TensorFlow when installed, else wasm').choices([...BACKENDS]).default(d.backend))
     .option('--cache <dir>', 'where decoded clips and features are cached between runs (default: ~/.cache/aer-stream/clips, or $AER_CACHE_DIR)')
     .option('--json', 'print the result as JSON on stdout (progress still goes to stderr)');

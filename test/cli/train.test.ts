@@ -205,6 +205,7 @@ describe('aer train, eval, baselines, crossval, ablation', () => {
       ['fold 2'],
     );
     assert.match(aer('crossval', ...small, '--folds', '2', '--only', '3', '--out', path.join(work, 'cv-none')).stderr, /--only 3 names a fold past --folds 2/);
+    assert.match(aer('crossval', ...small, '--fold-seed', '4.5', '--out', path.join(work, 'cv-none')).stderr, /--fold-seed must be a whole number/);
 
     // --repeats: the fold's network again on the next seed, beside the one baselines job; means over every run.
     const twice = oneFold('1', 'cv-twice', '--repeats', '2');

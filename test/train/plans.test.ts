@@ -54,6 +54,31 @@ describe('crossval plans', () => {
     assert.deepEqual({ ...jobs[2].config, seed }, first.config);
   });
 
+  it('--fold-seed deals another seed’s folds and condition audio to these seeds’ networks, with the record’s baselines', () => {
+    const record = crossvalJobs(clips, config, 4, undefined, 2, true);
+    const seed = config.seed + 2;
+    const jobs = crossvalJobs(clips, { ...config, seed }, 4, undefined, 2, true, config.seed);
+    const own = crossvalJobs(clips, { ...config, seed }, 4);
+    assert.notDeepEqual(
+      own.filter((j) => j.kind === 'baselines').map((j) => paths(j.test)),
+      record.filter((j) => j.kind === 'baselines').map((j) => paths(j.test)),
+      'the two seeds must deal different folds for this test to mean anything',
+    );
+    assert.deepEqual(
+      jobs.map((j) => [j.id.replace(`seed-${seed + 1}`, 'next'), paths(j.train), paths(j.test)]),
+      record.map((j) => [j.id.replace(`seed-${config.seed + 1}`, 'next'), paths(j.train), paths(j.test)]),
+    );
+    assert.deepEqual(
+      jobs.slice(0, 4).map((j) => [j.config.seed, j.conditionsSeed]),
+      [
+        [seed, config.seed],
+        [seed + 1, config.seed],
+        [seed, config.seed],
+        [seed, config.seed],
+      ],
+    );
+  });
+
   it('--ensemble keeps the repeats’ weights and averages them in one more job, before the baselines', () => {
     const jobs = crossvalJobs(clips, config, 4, [3], 2, true);
     assert.deepEqual(

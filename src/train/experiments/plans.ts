@@ -22,9 +22,22 @@ import type { Job } from './run-jobs.ts';
  * With `ensemble`, each fold's networks keep their weights and one more job
  * scores the fold with their probabilities averaged (a deep ensemble of the
  * repeats), on the same condition audio.
+ *
+ * `foldSeed` deals the folds and draws the condition audio in place of
+ * `config.seed`, so other seeds' networks can be measured on a record's folds
+ * and audio (the baselines' own seeds are fixed, so they are the record's too).
  */
-export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: number, only?: number[], repeats = 1, ensemble = false): Job[] {
-  const parts = speakerFolds(clips, folds, createRandom(config.seed), speakerGenders(clips));
+export function crossvalJobs(
+  clips: LoadedClip[],
+  config: TrainConfig,
+  folds: number,
+  only?: number[],
+  repeats = 1,
+  ensemble = false,
+  foldSeed = config.seed,
+): Job[] {
+  const parts = speakerFolds(clips, folds, createRandom(foldSeed), speakerGenders(clips));
+  const hearing = (job: Job): Job => (job.config.seed === foldSeed ? job : { ...job, conditionsSeed: foldSeed });
   return parts.flatMap((test, k) => {
     if (only && !only.includes(k + 1)) return [];
     const train = parts.filter((_, j) => j !== k).flat();
@@ -34,7 +47,6 @@ export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: nu
       title: `${title}, seed ${seed}`,
       kind: 'network' as const,
       config: { ...config, seed },
-      conditionsSeed: config.seed,
       train,
       test,
     }));
@@ -44,7 +56,7 @@ export function crossvalJobs(clips: LoadedClip[], config: TrainConfig, folds: nu
     const averaged: Job[] = ensemble
       ? [{ id: `fold-${k + 1}-ensemble`, title, kind: 'ensemble', config, members: networks.map((j) => j.id), train, test }]
       : [];
-    return [...networks, ...averaged, { id: `fold-${k + 1}-baselines`, title, kind: 'baselines' as const, config, train, test }];
+    return [...networks, ...averaged, { id: `fold-${k + 1}-baselines`, title, kind: 'baselines' as const, config, train, test }].map(hearing);
   });
 }
 
