@@ -54,6 +54,7 @@ export function parseNumberOption(name: string, min: number, max: number) {
   };
 }
 
+/** A whole number from `min` to `max`: seeds, counts. */
 export function parseWholeOption(name: string, min: number, max: number) {
   const number = parseNumberOption(name, min, max);
   return (value: string): number => {
