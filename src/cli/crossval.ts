@@ -110,7 +110,7 @@ Examples:
                 throw new AerError('invalid_argument', '--ensemble averages the networks of --repeats, which is 1', {
                   hint: 'add --repeats 2 or more',
                 });
-              return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats, flags.ensemble === true, flags.foldSeed ?? config.seed);
+              return crossvalJobs(clips, config, flags.folds, flags.only, flags.repeats, flags.ensemble === true, flags.foldSeed);
             },
             describe: (config, jobs) => describe(config, jobs, flags.folds, flags.repeats, flags.ensemble === true, flags.foldSeed ?? config.seed),
             check: async (config, data) => (flags.recordIn ? checkRecordable(flags.recordIn, recipeOf(config), data, networks(flags)) : undefined),
